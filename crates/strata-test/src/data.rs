@@ -1,0 +1,40 @@
+use std::path::PathBuf;
+
+/// The workspace root (the directory holding the top `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    // This crate lives at <root>/crates/strata-test.
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .and_then(|crates| crates.parent())
+        .map(PathBuf::from)
+        .unwrap_or(manifest)
+}
+
+/// `../shared` beside the workspace root, or `STRATA_SHARED_DIR`.
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os("STRATA_SHARED_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_root().join("..").join("shared"),
+    }
+}
+
+/// The conformance data directory, or `None` (with a loud message) when it is
+/// absent. Panics when it is absent and `STRATA_REQUIRE_CONFORMANCE=1`.
+pub fn conformance_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("STRATA_CONFORMANCE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => shared_dir().join("conformance"),
+    };
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var_os("STRATA_REQUIRE_CONFORMANCE").is_some_and(|v| v == "1") {
+        panic!(
+            "conformance data not found at {} and STRATA_REQUIRE_CONFORMANCE=1",
+            dir.display()
+        );
+    }
+    eprintln!("SKIPPED: conformance data not found at {}", dir.display());
+    None
+}
