@@ -25,6 +25,15 @@ enum Subcommand {
     /// Show what is sent and what .dockerignore leaves out, and the largest
     /// directories of each
     Du(Target),
+    /// Print the digest of the whole selected context (what `COPY . /` keys
+    /// on); `--stats` adds what the scan hashed to stderr
+    Digest {
+        #[command(flatten)]
+        target: Target,
+        /// Print files hashed, bytes hashed and cache hits to stderr
+        #[arg(long)]
+        stats: bool,
+    },
 }
 
 /// The context and Dockerfile, as `strata build` takes them.
@@ -50,6 +59,24 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 out.write_all(b"\n")?;
             }
             out.flush()?;
+        }
+        Subcommand::Digest { target, stats } => {
+            let context = scan(&target, global, false)?;
+            let digest = context
+                .root_digest()
+                .context("the scan computed no digest")?;
+            println!("{digest}");
+            if stats {
+                let stats = context.stats();
+                eprintln!(
+                    "entries {} files hashed {} bytes hashed {} cache hits {} cache written {}",
+                    stats.entries,
+                    stats.files_hashed,
+                    stats.bytes_hashed,
+                    stats.cache_hits,
+                    stats.cache_written
+                );
+            }
         }
         Subcommand::Du(target) => {
             let context = scan(&target, global, true)?;
