@@ -33,6 +33,9 @@ pub struct CopySource {
     pub include: Vec<String>,
     /// Exclude patterns, relative to each matched source (`--exclude`).
     pub exclude: Vec<String>,
+    /// Paths (relative to the root) that must be selected, or the selection
+    /// is [`Error::NotFound`]: a `--parents` source without wildcards.
+    pub required: Vec<String>,
 }
 
 impl CopySource {
@@ -44,6 +47,7 @@ impl CopySource {
             follow_links: true,
             include: Vec::new(),
             exclude: Vec::new(),
+            required: Vec::new(),
         }
     }
 
@@ -60,8 +64,16 @@ impl CopySource {
                 None => ("/".to_owned(), source),
             };
             let joined = gopath::clean(format!("/{pattern}").as_bytes());
-            let pattern = String::from_utf8_lossy(&joined);
-            copy.include = vec![pattern.trim_start_matches('/').to_owned()];
+            let pattern = String::from_utf8_lossy(&joined)
+                .trim_start_matches('/')
+                .to_owned();
+            if !gopath::contains_wildcards(pivot.as_bytes())
+                && !gopath::contains_wildcards(pattern.as_bytes())
+            {
+                let required = gopath::clean(format!("/{pivot}/{pattern}").as_bytes());
+                copy.required = vec![String::from_utf8_lossy(&required).into_owned()];
+            }
+            copy.include = vec![pattern];
             copy.path = pivot;
         }
         copy
@@ -526,6 +538,14 @@ impl Context {
                 (k, digest)
             }))
         };
+        for required in &source.required {
+            let required = key_path(required.as_bytes());
+            if !items.iter().any(|(path, _)| path.starts_with(&required)) {
+                return Err(Error::NotFound {
+                    path: String::from_utf8_lossy(relative_of(&required)).into_owned(),
+                });
+            }
+        }
         let roots = self.group_roots(wildcard, &key, &candidates, &included);
         Ok(Selection { digest, roots })
     }
@@ -646,9 +666,11 @@ mod tests {
         let source = CopySource::dockerfile("app/./src/*.rs", &[], true);
         assert_eq!(source.path, "app");
         assert_eq!(source.include, vec!["src/*.rs".to_owned()]);
+        assert!(source.required.is_empty());
         let source = CopySource::dockerfile("x/y", &[], true);
         assert_eq!(source.path, "/");
         assert_eq!(source.include, vec!["x/y".to_owned()]);
+        assert_eq!(source.required, vec!["/x/y".to_owned()]);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 
 use strata_context::{
-    Context, CopySource, EntryKind, Error, IgnoreFile, PatternMatcher, ScanOptions, Warning,
+    Context, ContextFacts, CopySource, EntryKind, Error, IgnoreFile, PatternMatcher, ScanOptions,
+    Warning,
 };
 
 fn write(root: &Path, path: &str, contents: &[u8], mode: u32) {
@@ -356,6 +357,16 @@ fn selection_keys_exactly_the_selected_bytes() {
         .map(|e| e.relative.to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, vec!["", "a.json", "b.json"]);
+    // A --parents path without wildcards must exist.
+    let missing = touched.select(&CopySource::dockerfile("src/./nope.json", &[], true));
+    assert!(
+        matches!(missing, Err(Error::NotFound { .. })),
+        "{missing:?}"
+    );
+    let present = touched
+        .select(&CopySource::dockerfile("src/./a.json", &[], true))
+        .unwrap();
+    assert_eq!(present.roots[0].entries.len(), 2);
     // And the copy writes what was selected.
     let destination = tempfile::tempdir().unwrap();
     src_excluding
@@ -524,4 +535,37 @@ fn unreadable_file_is_an_error_naming_it() {
         line.contains("open") && line.contains("locked") && line.contains("ermission denied"),
         "{line}"
     );
+}
+
+#[test]
+fn facts_for_lint() {
+    let context_dir = tempfile::tempdir().unwrap();
+    let root = context_dir.path();
+    write(root, ".git/HEAD", b"ref", 0o644);
+    write(root, "node_modules/x/index.js", b"x", 0o644);
+    write(root, ".env", b"TOKEN=1", 0o600);
+    write(root, ".env.local", b"TOKEN=2", 0o600);
+    write(root, "app.js", b"", 0o644);
+    write(root, ".dockerignore", b".git\nnode_modules\n", 0o644);
+    let ignore = IgnoreFile::for_build(root, None).unwrap();
+    let scanned = Context::scan(
+        root,
+        &ScanOptions::new()
+            .digests(false)
+            .exclude(ignore.matcher().clone()),
+    )
+    .unwrap();
+    for scanned in [None, Some(&scanned)] {
+        let facts = ContextFacts::gather(root, &ignore, scanned).unwrap();
+        assert!(facts.has_ignore_file());
+        assert!(!facts.find(".git").unwrap().sent);
+        assert!(facts.find(".git").unwrap().is_directory);
+        assert!(!facts.find("node_modules").unwrap().sent);
+        assert!(facts.find(".env").unwrap().sent);
+        assert!(facts.find(".env.local").unwrap().sent);
+        assert!(facts.find("app.js").is_none());
+    }
+    let none = ContextFacts::gather(root, &IgnoreFile::none(), None).unwrap();
+    assert!(!none.has_ignore_file());
+    assert!(none.find(".git").unwrap().sent);
 }
