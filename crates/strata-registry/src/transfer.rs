@@ -72,7 +72,7 @@ pub struct PulledImage {
     pub image_manifest: strata_oci::ImageManifest,
     /// `name@digest` of what the reference points at (Docker's RepoDigest).
     pub repo_digest: Reference,
-    /// Layers that were downloaded (not already present).
+    /// Layers that were downloaded (not already present; the config is not counted).
     pub layers_fetched: usize,
 }
 
@@ -141,7 +141,16 @@ pub async fn pull<S: BlobSink>(
     };
     let mut blobs: Vec<Descriptor> = vec![image_manifest.config.clone()];
     blobs.extend(image_manifest.layers.iter().cloned());
-    let fetched = fetch_blobs(client, reference, &blobs, sink.clone(), progress).await?;
+    let config = image_manifest.config.digest;
+    let fetched = fetch_blobs(
+        client,
+        reference,
+        &blobs,
+        Some(config),
+        sink.clone(),
+        progress,
+    )
+    .await?;
     // Manifests go in last: whoever sees them can rely on their blobs.
     for document in [Some(&manifest), index.as_ref()].into_iter().flatten() {
         write_bytes(&*sink, &document.bytes, &document.digest)?;
@@ -172,6 +181,7 @@ async fn fetch_blobs<S: BlobSink>(
     client: &Client,
     reference: &Reference,
     blobs: &[Descriptor],
+    silent: Option<Digest>,
     sink: Arc<S>,
     progress: Progress,
 ) -> Result<usize> {
@@ -185,11 +195,16 @@ async fn fetch_blobs<S: BlobSink>(
         if !seen.insert(descriptor.digest) {
             continue;
         }
+        let report = silent != Some(descriptor.digest);
         if sink.has_blob(&descriptor.digest) {
-            progress(TransferEvent::Exists(descriptor.digest));
+            if report {
+                progress(TransferEvent::Exists(descriptor.digest));
+            }
             continue;
         }
-        fetched += 1;
+        if report {
+            fetched += 1;
+        }
         let (client, reference, descriptor, sink, progress, semaphore) = (
             client.clone(),
             reference.clone(),
@@ -200,10 +215,12 @@ async fn fetch_blobs<S: BlobSink>(
         );
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            progress(TransferEvent::Started {
-                digest: descriptor.digest,
-                size: descriptor.size,
-            });
+            if report {
+                progress(TransferEvent::Started {
+                    digest: descriptor.digest,
+                    size: descriptor.size,
+                });
+            }
             let local = |source| RegistryError::Local {
                 what: format!("store {}", descriptor.digest),
                 source,
@@ -219,7 +236,9 @@ async fn fetch_blobs<S: BlobSink>(
                 .await
                 .map_err(|e| local(std::io::Error::other(e)))?
                 .map_err(local)?;
-            progress(TransferEvent::Done(descriptor.digest));
+            if report {
+                progress(TransferEvent::Done(descriptor.digest));
+            }
             Ok::<(), RegistryError>(())
         });
     }

@@ -79,9 +79,23 @@ impl Store {
         Self::open_with(root, Access::Shared)
     }
 
+    /// Opens the store exclusively if no other handle is open right now; `None` otherwise.
+    pub fn try_open_exclusive(root: impl AsRef<Path>) -> Result<Option<Self>> {
+        Self::open_inner(root.as_ref(), Access::Exclusive, false)
+    }
+
     /// Opens the store at `root` with the given access, waiting for the lock.
     pub fn open_with(root: impl AsRef<Path>, access: Access) -> Result<Self> {
-        let root = root.as_ref().to_path_buf();
+        match Self::open_inner(root.as_ref(), access, true)? {
+            Some(store) => Ok(store),
+            None => Err(StoreError::Archive {
+                reason: "store lock not taken".to_owned(),
+            }),
+        }
+    }
+
+    fn open_inner(root: &Path, access: Access, wait: bool) -> Result<Option<Self>> {
+        let root = root.to_path_buf();
         let layout = root.join(LAYOUT);
         for directory in [
             layout.join("blobs/sha256"),
@@ -94,11 +108,25 @@ impl Store {
         }
         let lock_path = root.join(LOCKS).join("store");
         let lock = open_lock(&lock_path)?;
-        match access {
-            Access::Shared => lock.lock_shared(),
-            Access::Exclusive => lock.lock(),
+        if wait {
+            match access {
+                Access::Shared => lock.lock_shared(),
+                Access::Exclusive => lock.lock(),
+            }
+            .map_err(io_error("lock", &lock_path))?;
+        } else {
+            let attempt = match access {
+                Access::Shared => lock.try_lock_shared(),
+                Access::Exclusive => lock.try_lock(),
+            };
+            match attempt {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(error)) => {
+                    return Err(io_error("lock", &lock_path)(error));
+                }
+            }
         }
-        .map_err(io_error("lock", &lock_path))?;
         let oci_layout = layout.join("oci-layout");
         if !oci_layout.exists() {
             strata_fs::write_atomic(&oci_layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
@@ -110,12 +138,12 @@ impl Store {
                 strata_fs::write_atomic(&index, br#"{"schemaVersion":2,"manifests":[]}"#)?;
             }
         }
-        Ok(Self {
+        Ok(Some(Self {
             root,
             layout,
             access,
             _lock: lock,
-        })
+        }))
     }
 
     /// The root directory.
