@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
-use strata_oci::Reference;
+use strata_oci::{ContainerConfig, Reference};
 use strata_store::{Access, Image};
 
 use super::Global;
@@ -24,65 +23,81 @@ pub(crate) struct Args {
     kind: Option<String>,
 }
 
-/// Docker's `image.InspectResponse` for `image` (API 1.45+: no Container,
-/// ContainerConfig or VirtualSize; Config is the OCI config with Docker's extensions).
-pub(crate) fn inspect_value(image: &Image) -> anyhow::Result<Value> {
+/// Docker's `image.InspectResponse` (API 1.45+: no Container, ContainerConfig
+/// or VirtualSize; Config is the OCI config with Docker's extensions), in its field order.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InspectResponse {
+    #[serde(rename = "Id")]
+    id: String,
+    repo_tags: Vec<String>,
+    repo_digests: Vec<String>,
+    parent: String,
+    comment: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<String>,
+    docker_version: String,
+    author: String,
+    config: ContainerConfig,
+    architecture: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<String>,
+    os: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    os_version: Option<String>,
+    size: u64,
+    #[serde(rename = "RootFS")]
+    root_fs: RootFs,
+    metadata: Metadata,
+    descriptor: strata_oci::Descriptor,
+}
+
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RootFs {
+    #[serde(rename = "Type")]
+    kind: String,
+    layers: Vec<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metadata {
+    last_tag_time: String,
+}
+
+fn inspect_response(image: &Image) -> InspectResponse {
     let config = &image.config;
-    let container_config = match &config.config {
-        Some(c) => serde_json::to_value(c)?,
-        None => json!({}),
-    };
-    let repo_tags: Vec<String> = image
-        .tagged_references()
-        .iter()
-        .map(Reference::familiar)
-        .collect();
-    let repo_digests: Vec<String> = image
-        .repo_digests
-        .iter()
-        .map(|d| Reference::parse(d).map_or_else(|_| d.clone(), |r| r.familiar()))
-        .collect();
-    let mut object = serde_json::Map::new();
-    object.insert("Id".into(), json!(image.id().to_string()));
-    object.insert("RepoTags".into(), json!(repo_tags));
-    object.insert("RepoDigests".into(), json!(repo_digests));
-    object.insert("Parent".into(), json!(""));
-    let comment = config
-        .history
-        .last()
-        .and_then(|h| h.comment.clone())
-        .unwrap_or_default();
-    object.insert("Comment".into(), json!(comment));
-    if let Some(created) = &config.created {
-        object.insert("Created".into(), json!(created));
-    }
-    object.insert("DockerVersion".into(), json!(""));
-    object.insert(
-        "Author".into(),
-        json!(config.author.clone().unwrap_or_default()),
-    );
-    object.insert("Config".into(), container_config);
-    object.insert("Architecture".into(), json!(config.architecture));
-    if let Some(variant) = &config.variant {
-        object.insert("Variant".into(), json!(variant));
-    }
-    object.insert("Os".into(), json!(config.os));
-    if let Some(version) = &config.os_version {
-        object.insert("OsVersion".into(), json!(version));
-    }
-    object.insert("Size".into(), json!(image.size()));
-    object.insert(
-        "RootFS".into(),
-        json!({"Type": config.rootfs.kind, "Layers": config.rootfs.diff_ids.iter().map(ToString::to_string).collect::<Vec<_>>()}),
-    );
-    object.insert(
-        "Metadata".into(),
-        json!({"LastTagTime": "0001-01-01T00:00:00Z"}),
-    );
     let mut descriptor = image.manifest_descriptor.clone();
     descriptor.annotations.clear();
-    object.insert("Descriptor".into(), serde_json::to_value(&descriptor)?);
-    Ok(Value::Object(object))
+    InspectResponse {
+        id: image.id().to_string(),
+        repo_tags: image.tagged_references().iter().map(Reference::familiar).collect(),
+        repo_digests: image
+            .repo_digests
+            .iter()
+            .map(|d| Reference::parse(d).map_or_else(|_| d.clone(), |r| r.familiar()))
+            .collect(),
+        parent: String::new(),
+        comment: config.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
+        created: config.created.clone(),
+        docker_version: String::new(),
+        author: config.author.clone().unwrap_or_default(),
+        config: config.container_config(),
+        architecture: config.architecture.clone(),
+        variant: config.variant.clone(),
+        os: config.os.clone(),
+        os_version: config.os_version.clone(),
+        size: image.size(),
+        root_fs: RootFs {
+            kind: config.rootfs.kind.clone(),
+            layers: config.rootfs.diff_ids.iter().map(ToString::to_string).collect(),
+        },
+        metadata: Metadata {
+            last_tag_time: "0001-01-01T00:00:00Z".to_owned(),
+        },
+        descriptor,
+    }
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -102,12 +117,12 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     for name in &args.images {
         match store.find_image(name) {
             Ok(image) => {
-                let value = inspect_value(&image)?;
+                let response = inspect_response(&image);
                 if let Some(template) = &template {
-                    out.push_str(&template.render(&value)?);
+                    out.push_str(&template.render(&serde_json::to_value(&response)?)?);
                     out.push('\n');
                 }
-                values.push(value);
+                values.push(response);
             }
             Err(strata_store::StoreError::NoSuchImage { .. }) => {
                 eprintln!("Error: No such object: {name}");

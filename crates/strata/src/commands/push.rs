@@ -87,6 +87,11 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         mount_from,
     };
     let quiet = args.quiet;
+    // Docker reports layers only.
+    let configs: std::collections::BTreeSet<strata_oci::Digest> = match store.read_manifest(&entry.descriptor)? {
+        Manifest::Image(manifest) => [manifest.config.digest].into(),
+        Manifest::Index(_) => request.blobs.iter().filter(|b| strata_oci::media_type::layer_compression(&b.media_type).is_none()).map(|b| b.digest).collect(),
+    };
     if !quiet {
         eprintln!(
             "The push refers to repository [{}]",
@@ -94,7 +99,14 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         );
     }
     let progress: strata_registry::Progress = Arc::new(move |event| {
-        if quiet {
+        let digest = match &event {
+            TransferEvent::Exists(d)
+            | TransferEvent::Done(d)
+            | TransferEvent::Mounted { digest: d, .. }
+            | TransferEvent::Started { digest: d, .. }
+            | TransferEvent::Resolved { digest: d } => *d,
+        };
+        if quiet || configs.contains(&digest) {
             return;
         }
         match event {
