@@ -4,7 +4,7 @@ use strata_oci::Digest;
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The request could not be made or the connection broke (after retries).
-    #[error("{method} {url}: {source}")]
+    #[error("{method} {url}")]
     Http {
         /// The HTTP method.
         method: String,

@@ -179,9 +179,12 @@ impl Store {
         let mut metadata: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut files: BTreeMap<String, (Digest, u64)> = BTreeMap::new();
         let mut links: BTreeMap<String, String> = BTreeMap::new();
-        let entries = archive.entries().map_err(io_error("read", &archive_path))?;
+        let not_tar = |error: std::io::Error| StoreError::Archive {
+            reason: format!("not a readable tar stream: {error}"),
+        };
+        let entries = archive.entries().map_err(not_tar)?;
         for entry in entries {
-            let mut entry = entry.map_err(io_error("read", &archive_path))?;
+            let mut entry = entry.map_err(not_tar)?;
             let path = entry
                 .path()
                 .map_err(io_error("read", &archive_path))?

@@ -27,8 +27,14 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");
+            // Errors that print their source in their own message would show it twice.
+            let mut previous = error.to_string();
             for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !previous.ends_with(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                previous = text;
             }
             ExitCode::FAILURE
         }

@@ -120,6 +120,8 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 }
             }
             Some(format) if format != "table" => {
+                let format = format.replace("\\t", "\t");
+                let format = format.as_str();
                 let (table_mode, text) = match format.strip_prefix("table ") {
                     Some(rest) => (true, rest),
                     None => (false, format),
@@ -141,7 +143,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                     lines.push(header);
                 }
                 for row in &rows {
-                    lines.push(template.render(&serde_json::to_value(row)?)?);
+                    lines.push(template.render(&crate::format::template::Value::of(row)?)?);
                 }
                 if table_mode {
                     let cells: Vec<Vec<String>> = lines

@@ -177,6 +177,8 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             }
         }
         Some(format) if format != "table" => {
+            let format = format.replace("\\t", "\t");
+            let format = format.as_str();
             let (table_mode, text) = match format.strip_prefix("table ") {
                 Some(rest) => (true, rest),
                 None => (false, format),
@@ -187,7 +189,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 lines.push(header_of(text));
             }
             for row in &rows {
-                let data = serde_json::to_value(row.fields(now, truncate))?;
+                let data = crate::format::template::Value::of(&row.fields(now, truncate))?;
                 lines.push(template.render(&data)?);
             }
             if table_mode {

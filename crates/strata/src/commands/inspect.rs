@@ -72,14 +72,22 @@ fn inspect_response(image: &Image) -> InspectResponse {
     descriptor.annotations.clear();
     InspectResponse {
         id: image.id().to_string(),
-        repo_tags: image.tagged_references().iter().map(Reference::familiar).collect(),
+        repo_tags: image
+            .tagged_references()
+            .iter()
+            .map(Reference::familiar)
+            .collect(),
         repo_digests: image
             .repo_digests
             .iter()
             .map(|d| Reference::parse(d).map_or_else(|_| d.clone(), |r| r.familiar()))
             .collect(),
         parent: String::new(),
-        comment: config.history.last().and_then(|h| h.comment.clone()).unwrap_or_default(),
+        comment: config
+            .history
+            .last()
+            .and_then(|h| h.comment.clone())
+            .unwrap_or_default(),
         created: config.created.clone(),
         docker_version: String::new(),
         author: config.author.clone().unwrap_or_default(),
@@ -91,7 +99,12 @@ fn inspect_response(image: &Image) -> InspectResponse {
         size: image.size(),
         root_fs: RootFs {
             kind: config.rootfs.kind.clone(),
-            layers: config.rootfs.diff_ids.iter().map(ToString::to_string).collect(),
+            layers: config
+                .rootfs
+                .diff_ids
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         },
         metadata: Metadata {
             last_tag_time: "0001-01-01T00:00:00Z".to_owned(),
@@ -119,7 +132,9 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             Ok(image) => {
                 let response = inspect_response(&image);
                 if let Some(template) = &template {
-                    out.push_str(&template.render(&serde_json::to_value(&response)?)?);
+                    out.push_str(
+                        &template.render(&crate::format::template::Value::of(&response)?)?,
+                    );
                     out.push('\n');
                 }
                 values.push(response);

@@ -71,7 +71,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         ))
         .with_context(|| format!("pulling {}", reference.familiar()))?;
     let mut descriptor = pulled.manifest_descriptor();
-    descriptor.platform = Some(platform_of(&pulled, &platform));
+    descriptor.platform = Some(platform_of(&pulled, &store)?);
     store.set_ref(&name, &descriptor, Some(&pulled.repo_digest.to_string()))?;
     if !quiet {
         let digest = pulled
@@ -95,20 +95,16 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The platform the image was pulled for: the config's, else what was asked.
-fn platform_of(pulled: &strata_registry::PulledImage, wanted: &Platform) -> Platform {
-    pulled
-        .index
-        .as_ref()
-        .and_then(|index| {
-            match strata_oci::Manifest::parse(&index.bytes, Some(&index.media_type)) {
-                Ok(strata_oci::Manifest::Index(index)) => index
-                    .manifests
-                    .iter()
-                    .find(|d| d.digest == pulled.manifest.digest)
-                    .and_then(|d| d.platform.clone()),
-                _ => None,
-            }
-        })
-        .unwrap_or_else(|| wanted.clone())
+/// The platform of the pulled image, from its configuration.
+fn platform_of(
+    pulled: &strata_registry::PulledImage,
+    store: &strata_store::Store,
+) -> anyhow::Result<Platform> {
+    let bytes = store.read_blob(&pulled.image_manifest.config.digest)?;
+    let config = strata_oci::ImageConfiguration::parse(&bytes)?;
+    Ok(Platform::new(
+        &config.os,
+        &config.architecture,
+        config.variant.as_deref(),
+    ))
 }

@@ -88,10 +88,16 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     };
     let quiet = args.quiet;
     // Docker reports layers only.
-    let configs: std::collections::BTreeSet<strata_oci::Digest> = match store.read_manifest(&entry.descriptor)? {
-        Manifest::Image(manifest) => [manifest.config.digest].into(),
-        Manifest::Index(_) => request.blobs.iter().filter(|b| strata_oci::media_type::layer_compression(&b.media_type).is_none()).map(|b| b.digest).collect(),
-    };
+    let configs: std::collections::BTreeSet<strata_oci::Digest> =
+        match store.read_manifest(&entry.descriptor)? {
+            Manifest::Image(manifest) => [manifest.config.digest].into(),
+            Manifest::Index(_) => request
+                .blobs
+                .iter()
+                .filter(|b| strata_oci::media_type::layer_compression(&b.media_type).is_none())
+                .map(|b| b.digest)
+                .collect(),
+        };
     if !quiet {
         eprintln!(
             "The push refers to repository [{}]",

@@ -24,7 +24,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for text in &args.images {
         if let Err(error) = remove(&store, text, args.force) {
-            eprintln!("Error response from daemon: {error}");
+            eprintln!("Error: {error}");
             failed = true;
         }
     }

@@ -3,7 +3,7 @@
 //! (`json`, `index`, `join`, `upper`, `lower`, `title`, `truncate`, `println`)
 //! and pipelines (`{{.Config.Env | json}}`), evaluated over JSON values.
 
-use serde_json::Value;
+pub(crate) use ordered::Value;
 
 /// A parsed template.
 #[derive(Debug, Clone)]
@@ -30,6 +30,136 @@ enum Word {
     String(String),
     Number(i64),
     Identifier(String),
+}
+
+/// JSON values that keep object keys in document order, so that `{{json .Config}}`
+/// prints fields in the order Docker's structs do.
+pub(crate) mod ordered {
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+    /// A JSON value; objects are key-value lists in document order.
+    #[derive(Debug, Clone, PartialEq)]
+    pub(crate) enum Value {
+        Null,
+        Bool(bool),
+        Number(serde_json::Number),
+        String(String),
+        Array(Vec<Value>),
+        Object(Vec<(String, Value)>),
+    }
+
+    impl Value {
+        /// The value of a serialisable thing, keeping its field order.
+        pub(crate) fn of<T: Serialize>(value: &T) -> Result<Self, serde_json::Error> {
+            let text = serde_json::to_vec(value)?;
+            serde_json::from_slice(&text)
+        }
+
+        /// The member `key` of an object.
+        pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+            match self {
+                Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+                _ => None,
+            }
+        }
+
+        /// A number as u64.
+        pub(crate) fn as_u64(&self) -> Option<u64> {
+            match self {
+                Value::Number(number) => number.as_u64(),
+                _ => None,
+            }
+        }
+    }
+
+    impl From<i64> for Value {
+        fn from(number: i64) -> Self {
+            Value::Number(number.into())
+        }
+    }
+
+    impl From<usize> for Value {
+        fn from(number: usize) -> Self {
+            Value::Number((number as u64).into())
+        }
+    }
+
+    impl Serialize for Value {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            match self {
+                Value::Null => serializer.serialize_unit(),
+                Value::Bool(b) => serializer.serialize_bool(*b),
+                Value::Number(n) => n.serialize(serializer),
+                Value::String(s) => serializer.serialize_str(s),
+                Value::Array(items) => {
+                    let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                    for item in items {
+                        seq.serialize_element(item)?;
+                    }
+                    seq.end()
+                }
+                Value::Object(entries) => {
+                    let mut map = serializer.serialize_map(Some(entries.len()))?;
+                    for (key, value) in entries {
+                        map.serialize_entry(key, value)?;
+                    }
+                    map.end()
+                }
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Value {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct ValueVisitor;
+            impl<'de> Visitor<'de> for ValueVisitor {
+                type Value = Value;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("any JSON value")
+                }
+                fn visit_unit<E>(self) -> Result<Value, E> {
+                    Ok(Value::Null)
+                }
+                fn visit_none<E>(self) -> Result<Value, E> {
+                    Ok(Value::Null)
+                }
+                fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+                    Ok(Value::Bool(v))
+                }
+                fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+                    Ok(Value::Number(v.into()))
+                }
+                fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+                    Ok(Value::Number(v.into()))
+                }
+                fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+                    Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+                    Ok(Value::String(v.to_owned()))
+                }
+                fn visit_string<E>(self, v: String) -> Result<Value, E> {
+                    Ok(Value::String(v))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                    let mut items = Vec::new();
+                    while let Some(item) = seq.next_element()? {
+                        items.push(item);
+                    }
+                    Ok(Value::Array(items))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+                    let mut entries = Vec::new();
+                    while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                        entries.push((key, value));
+                    }
+                    Ok(Value::Object(entries))
+                }
+            }
+            deserializer.deserialize_any(ValueVisitor)
+        }
+    }
 }
 
 /// Why a template does not parse or run.
@@ -255,7 +385,7 @@ fn run_command(
             let mut value = collection.clone();
             for key in keys {
                 value = match (&value, key) {
-                    (Value::Object(map), Value::String(key)) => map
+                    (Value::Object(_), Value::String(key)) => value
                         .get(key)
                         .cloned()
                         .unwrap_or(Value::String(String::new())),
@@ -313,7 +443,7 @@ fn run_command(
             };
             let length = match value {
                 Value::Array(items) => items.len(),
-                Value::Object(map) => map.len(),
+                Value::Object(entries) => entries.len(),
                 Value::String(text) => text.len(),
                 _ => 0,
             };
@@ -374,9 +504,9 @@ pub(crate) fn print(value: &Value) -> String {
                 items.iter().map(print).collect::<Vec<_>>().join(" ")
             )
         }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
+        Value::Object(entries) => {
+            let mut entries: Vec<&(String, Value)> = entries.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
             format!(
                 "map[{}]",
                 entries
@@ -393,8 +523,11 @@ pub(crate) fn print(value: &Value) -> String {
 mod tests {
     use super::*;
 
-    fn render(template: &str, data: &Value) -> String {
-        Template::parse(template).unwrap().render(data).unwrap()
+    fn render(template: &str, data: &serde_json::Value) -> String {
+        Template::parse(template)
+            .unwrap()
+            .render(&Value::of(data).unwrap())
+            .unwrap()
     }
 
     #[test]
