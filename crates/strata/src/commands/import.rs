@@ -168,9 +168,15 @@ fn write_directory(root: &Path, writer: &mut impl Write) -> anyhow::Result<()> {
         for child in &children {
             let path = root.join(child);
             let metadata = strata_fs::symlink_metadata(&path)?;
-            builder
-                .append_path_with_name(&path, child)
-                .with_context(|| format!("adding {}", path.display()))?;
+            let kind = metadata.file_type();
+            if kind.is_file() || kind.is_dir() || kind.is_symlink() {
+                builder
+                    .append_path_with_name(&path, child)
+                    .with_context(|| format!("adding {}", path.display()))?;
+            } else {
+                append_special(&mut builder, child, &metadata)
+                    .with_context(|| format!("adding {}", path.display()))?;
+            }
             if metadata.is_dir() {
                 directories.push(child.clone());
             }
@@ -181,6 +187,40 @@ fn write_directory(root: &Path, writer: &mut impl Write) -> anyhow::Result<()> {
     }
     builder.finish().context("finishing the layer tar")?;
     Ok(())
+}
+
+/// Devices and FIFOs (the tar crate's own path for them rejects some names);
+/// sockets are skipped, as tar does.
+fn append_special(
+    builder: &mut tar::Builder<impl Write>,
+    name: &Path,
+    metadata: &std::fs::Metadata,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let kind = metadata.file_type();
+    let entry_type = if kind.is_char_device() {
+        tar::EntryType::Char
+    } else if kind.is_block_device() {
+        tar::EntryType::Block
+    } else if kind.is_fifo() {
+        tar::EntryType::Fifo
+    } else {
+        return Ok(());
+    };
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(entry_type);
+    header.set_mode(metadata.mode() & 0o7777);
+    header.set_uid(u64::from(metadata.uid()));
+    header.set_gid(u64::from(metadata.gid()));
+    header.set_mtime(u64::try_from(metadata.mtime()).unwrap_or(0));
+    header.set_size(0);
+    let device = metadata.rdev();
+    // glibc's encoding of dev_t.
+    let major = ((device >> 8) & 0xfff) | ((device >> 32) & !0xfff);
+    let minor = (device & 0xff) | ((device >> 12) & !0xff);
+    header.set_device_major(u32::try_from(major).unwrap_or(0))?;
+    header.set_device_minor(u32::try_from(minor).unwrap_or(0))?;
+    builder.append_data(&mut header, name, std::io::empty())
 }
 
 /// Applies one `--change` instruction to `config`.
