@@ -632,3 +632,93 @@ fn resumes_a_dropped_download() {
         .unwrap();
     assert_eq!(Digest::of(&sink), layer.digest);
 }
+
+/// A front that answers its first `failures` connections with 503 (closing
+/// each), then forwards to `upstream`; counts connections.
+fn unavailable_front(
+    upstream: std::net::SocketAddr,
+    failures: usize,
+) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let count = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if count < failures {
+                let mut reader = std::io::BufReader::new(client.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let _ = client.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                continue;
+            }
+            let Ok(mut server) = std::net::TcpStream::connect(upstream) else {
+                continue;
+            };
+            let (mut client_read, mut server_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_read, &mut server_write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server, &mut client);
+            });
+        }
+    });
+    (address, connections)
+}
+
+#[test]
+fn retries_server_errors_with_backoff_then_gives_up() {
+    if !needs_registry("retries_server_errors_with_backoff_then_gives_up") {
+        return;
+    }
+    let registry = Registry::start();
+    let image = image(10, "linux/amd64");
+    image.push_with_skopeo(&format!("{}/retry/app:v1", registry.host()), None);
+    let options = ClientOptions {
+        initial_backoff: std::time::Duration::from_millis(10),
+        ..ClientOptions::default()
+    };
+    // Two 503s, then service: the pull succeeds.
+    let (front, connections) = unavailable_front(registry.address(), 2);
+    let reference = Reference::parse(&format!("{front}/retry/app:v1")).unwrap();
+    let sink = Arc::new(Memory::default());
+    runtime()
+        .block_on(pull(
+            &Client::new(options.clone()).unwrap(),
+            &reference,
+            &Platform::host(),
+            sink.clone(),
+            recorder().0,
+        ))
+        .unwrap();
+    assert_eq!(*sink.blobs.lock().unwrap(), image.blobs);
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+    // Always 503: the error after the last attempt names the status.
+    let (front, connections) = unavailable_front(registry.address(), usize::MAX);
+    let reference = Reference::parse(&format!("{front}/retry/app:v1")).unwrap();
+    let error = runtime()
+        .block_on(pull(
+            &Client::new(options).unwrap(),
+            &reference,
+            &Platform::host(),
+            Arc::new(Memory::default()),
+            recorder().0,
+        ))
+        .unwrap_err();
+    assert!(
+        matches!(error, RegistryError::Status { status: 503, .. }),
+        "{error}"
+    );
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        5,
+        "five attempts"
+    );
+}

@@ -258,3 +258,40 @@ fn save_and_load_are_read_by_skopeo_umoci_and_docker() {
         eprintln!("SKIPPED docker load check: no docker daemon answers");
     }
 }
+
+#[test]
+fn import_keeps_special_files_and_modes() {
+    let source = rootfs();
+    let root = source.path();
+    tool_ok(Command::new("mkfifo").arg(root.join("pipe")));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        root.join("bin/tool"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let env = Env::new();
+    env.ok(&["import", root.to_str().unwrap(), "special:v1"]);
+    let bundle = env.directory.path().join("bundle");
+    tool_ok(
+        Command::new("umoci")
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!(
+                "{}:docker.io/library/special:v1",
+                env.root().join("images").display()
+            ))
+            .arg(&bundle),
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(bundle.join("rootfs/pipe"))
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    let mode = std::fs::metadata(bundle.join("rootfs/bin/tool"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755);
+}
