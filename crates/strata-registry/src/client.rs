@@ -629,14 +629,29 @@ impl Client {
         descriptor: &Descriptor,
         sink: &mut (dyn Write + Send),
     ) -> Result<()> {
+        self.fetch_blob_checked(reference, descriptor, sink, true)
+            .await
+    }
+
+    /// [`Client::fetch_blob`], hashing only when `verify`: for sinks that
+    /// verify the digest themselves as the bytes arrive (the store does), so
+    /// that each byte is hashed once. Sizes are always checked.
+    pub async fn fetch_blob_checked(
+        &self,
+        reference: &Reference,
+        descriptor: &Descriptor,
+        sink: &mut (dyn Write + Send),
+        verify: bool,
+    ) -> Result<()> {
         let url = self.url(reference, &format!("blobs/{}", descriptor.digest))?;
         let scopes = Scopes::pull(reference);
-        let mut writer = Sha256Writer::new(sink);
+        let mut hasher = verify.then(|| Sha256Writer::new(std::io::sink()));
+        let mut written: u64 = 0;
         let mut attempt = 0;
         let what = format!("blob {}", descriptor.digest);
         loop {
             attempt += 1;
-            let offset = writer.size();
+            let offset = written;
             let mut headers = HeaderMap::new();
             if offset > 0 {
                 headers.insert(RANGE, header_value(&format!("bytes={offset}-")));
@@ -670,19 +685,22 @@ impl Client {
             loop {
                 match response.chunk().await {
                     Ok(Some(chunk)) => {
-                        if writer.size() + chunk.len() as u64 > descriptor.size {
+                        if written + chunk.len() as u64 > descriptor.size {
                             return Err(RegistryError::SizeMismatch {
                                 digest: descriptor.digest,
                                 expected: descriptor.size,
-                                actual: writer.size() + chunk.len() as u64,
+                                actual: written + chunk.len() as u64,
                             });
                         }
-                        writer
-                            .write_all(&chunk)
+                        sink.write_all(&chunk)
                             .map_err(|source| RegistryError::Local {
                                 what: format!("write {what}"),
                                 source,
                             })?;
+                        if let Some(hasher) = &mut hasher {
+                            let _ = hasher.write_all(&chunk);
+                        }
+                        written += chunk.len() as u64;
                     }
                     Ok(None) => break,
                     Err(error) => {
@@ -691,12 +709,9 @@ impl Client {
                     }
                 }
             }
-            if writer.size() < descriptor.size {
+            if written < descriptor.size {
                 if attempt < self.attempts() {
-                    tracing::debug!(
-                        "{what}: connection dropped at {} bytes; resuming",
-                        writer.size()
-                    );
+                    tracing::debug!("{what}: connection dropped at {} bytes; resuming", written);
                     self.backoff(attempt).await;
                     continue;
                 }
@@ -710,10 +725,13 @@ impl Client {
                 return Err(RegistryError::SizeMismatch {
                     digest: descriptor.digest,
                     expected: descriptor.size,
-                    actual: writer.size(),
+                    actual: written,
                 });
             }
-            let (actual, _, _) = writer.finish();
+            let Some(hasher) = hasher else {
+                return Ok(());
+            };
+            let (actual, _, _) = hasher.finish();
             if actual != descriptor.digest {
                 return Err(RegistryError::DigestMismatch {
                     what,

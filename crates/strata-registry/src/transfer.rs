@@ -22,6 +22,12 @@ pub trait BlobSink: Send + Sync + 'static {
     fn create(&self) -> std::io::Result<Self::Writer>;
     /// Makes the blob visible as `digest`.
     fn commit(&self, writer: Self::Writer, digest: &Digest) -> std::io::Result<()>;
+    /// Whether `commit` itself verifies the digest of what was written and
+    /// fails on a mismatch; then the client does not hash a second time.
+    /// Default: false, and the client verifies.
+    fn verifies_digests(&self) -> bool {
+        false
+    }
 }
 
 /// Where pushed blobs come from.
