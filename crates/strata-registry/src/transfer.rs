@@ -233,7 +233,12 @@ async fn fetch_blobs<S: BlobSink>(
             };
             let mut writer = sink.create().map_err(local)?;
             client
-                .fetch_blob(&reference, &descriptor, &mut writer)
+                .fetch_blob_checked(
+                    &reference,
+                    &descriptor,
+                    &mut writer,
+                    !sink.verifies_digests(),
+                )
                 .await?;
             let sink_for_commit = sink.clone();
             let digest = descriptor.digest;

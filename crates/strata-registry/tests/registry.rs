@@ -41,6 +41,31 @@ impl BlobSource for Memory {
     }
 }
 
+/// A sink that verifies digests itself (as the store does), so the client does not.
+#[derive(Default)]
+struct VerifyingMemory(Memory);
+
+impl BlobSink for VerifyingMemory {
+    type Writer = Vec<u8>;
+    fn has_blob(&self, digest: &Digest) -> bool {
+        self.0.has_blob(digest)
+    }
+    fn create(&self) -> std::io::Result<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn commit(&self, writer: Vec<u8>, digest: &Digest) -> std::io::Result<()> {
+        if Digest::of(&writer) != *digest {
+            return Err(std::io::Error::other(format!(
+                "digest mismatch for {digest}"
+            )));
+        }
+        self.0.commit(writer, digest)
+    }
+    fn verifies_digests(&self) -> bool {
+        true
+    }
+}
+
 fn memory_of(image: &TestImage) -> Arc<Memory> {
     let memory = Memory::default();
     memory.blobs.lock().unwrap().extend(image.blobs.clone());
@@ -567,6 +592,20 @@ fn rejects_a_tampered_blob() {
         !blobs.contains_key(&image.descriptor.digest),
         "no manifest without its blobs"
     );
+    drop(blobs);
+    // A sink that verifies by itself refuses the same bytes.
+    let verifying = Arc::new(VerifyingMemory::default());
+    let error = runtime()
+        .block_on(pull(
+            &client(),
+            &Reference::parse(&reference).unwrap(),
+            &Platform::host(),
+            verifying.clone(),
+            recorder().0,
+        ))
+        .unwrap_err();
+    assert!(error.to_string().contains("digest mismatch"), "{error}");
+    assert!(!verifying.0.blobs.lock().unwrap().contains_key(&layer));
 }
 
 /// A TCP proxy that cuts its first connection after `limit` response bytes.

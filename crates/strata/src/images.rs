@@ -63,6 +63,11 @@ impl BlobSink for StoreSink {
             .map(|_| ())
             .map_err(std::io::Error::other)
     }
+
+    /// The store hashes what it is given and refuses a mismatch at commit.
+    fn verifies_digests(&self) -> bool {
+        true
+    }
 }
 
 /// The store as a push's source.
