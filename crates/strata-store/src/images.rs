@@ -47,6 +47,44 @@ impl Image {
 }
 
 impl Store {
+    /// Writes `config` and an OCI manifest over `layers` (which must already
+    /// be in the store, base first); returns the manifest's descriptor with
+    /// the config's platform. Point a ref at it with [`Store::set_ref`].
+    pub fn write_image(
+        &self,
+        config: &ImageConfiguration,
+        layers: Vec<Descriptor>,
+    ) -> Result<Descriptor> {
+        if let Some(missing) = layers.iter().find(|layer| !self.has_blob(&layer.digest)) {
+            return Err(StoreError::MissingBlob {
+                digest: missing.digest,
+            });
+        }
+        let config_bytes = config.to_json();
+        let config_digest = self.write_blob(&config_bytes)?;
+        let manifest = ImageManifest::new(
+            Descriptor::new(
+                strata_oci::media_type::OCI_CONFIG,
+                config_digest,
+                config_bytes.len() as u64,
+            ),
+            layers,
+        );
+        let bytes = manifest.to_json();
+        let digest = self.write_blob(&bytes)?;
+        let mut descriptor = Descriptor::new(
+            strata_oci::media_type::OCI_MANIFEST,
+            digest,
+            bytes.len() as u64,
+        );
+        descriptor.platform = Some(Platform::new(
+            &config.os,
+            &config.architecture,
+            config.variant.as_deref(),
+        ));
+        Ok(descriptor)
+    }
+
     /// Reads and parses manifest or index `descriptor`.
     pub fn read_manifest(&self, descriptor: &Descriptor) -> Result<Manifest> {
         let bytes = self.read_blob(&descriptor.digest)?;

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use strata_oci::{Descriptor, Digest, ImageConfiguration, ImageManifest, RootFs, media_type};
+use strata_oci::{Descriptor, Digest, ImageConfiguration, RootFs, media_type};
 use strata_store::{Access, ArchiveFormat, SaveItem, Store, StoreError};
 
 /// Adds a one-layer image with `layer` bytes; returns the manifest descriptor.
@@ -18,23 +18,21 @@ fn add_image(store: &Store, layer: &[u8], created: &str) -> Descriptor {
         },
         ..Default::default()
     };
-    let config_bytes = config.to_json();
-    let config_digest = store.write_blob(&config_bytes).unwrap();
-    let manifest = ImageManifest::new(
-        Descriptor::new(
-            media_type::OCI_CONFIG,
-            config_digest,
-            config_bytes.len() as u64,
-        ),
-        vec![Descriptor::new(
-            media_type::OCI_LAYER,
-            layer_digest,
-            layer.len() as u64,
-        )],
+    let descriptor = store
+        .write_image(
+            &config,
+            vec![Descriptor::new(
+                media_type::OCI_LAYER,
+                layer_digest,
+                layer.len() as u64,
+            )],
+        )
+        .unwrap();
+    assert_eq!(
+        descriptor.digest,
+        Digest::of(&store.read_blob(&descriptor.digest).unwrap())
     );
-    let bytes = manifest.to_json();
-    store.write_blob(&bytes).unwrap();
-    Descriptor::of(media_type::OCI_MANIFEST, &bytes)
+    descriptor
 }
 
 #[test]
@@ -189,6 +187,22 @@ fn concurrent_ref_updates_lose_nothing() {
         }
     });
     assert_eq!(store.refs().unwrap().len(), 40);
+}
+
+#[test]
+fn write_image_needs_its_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let config = ImageConfiguration {
+        architecture: "arm64".into(),
+        os: "linux".into(),
+        ..Default::default()
+    };
+    let absent = Descriptor::new(media_type::OCI_LAYER, Digest::of(b"absent"), 6);
+    let error = store.write_image(&config, vec![absent]).unwrap_err();
+    assert!(matches!(error, StoreError::MissingBlob { .. }), "{error}");
+    let descriptor = store.write_image(&config, vec![]).unwrap();
+    assert_eq!(descriptor.platform.unwrap().to_string(), "linux/arm64");
 }
 
 #[test]

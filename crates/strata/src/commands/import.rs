@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use strata_oci::{
-    ContainerConfig, Descriptor, Empty, History, ImageConfiguration, ImageManifest, Platform,
-    Reference, RootFs, Sha256Writer, media_type,
+    ContainerConfig, Descriptor, Empty, History, ImageConfiguration, Platform, Reference, RootFs,
+    Sha256Writer, media_type,
 };
 use strata_store::Access;
 
@@ -104,28 +104,15 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         }],
         ..ImageConfiguration::default()
     };
-    let config_bytes = image_config.to_json();
-    let config_digest = store.write_blob(&config_bytes)?;
-    let manifest = ImageManifest::new(
-        Descriptor::new(
-            media_type::OCI_CONFIG,
-            config_digest,
-            config_bytes.len() as u64,
-        ),
+    let descriptor = store.write_image(
+        &image_config,
         vec![Descriptor::new(
             media_type::OCI_LAYER_GZIP,
             layer_digest,
             layer_size,
         )],
-    );
-    let manifest_bytes = manifest.to_json();
-    let manifest_digest = store.write_blob(&manifest_bytes)?;
-    let mut descriptor = Descriptor::new(
-        media_type::OCI_MANIFEST,
-        manifest_digest,
-        manifest_bytes.len() as u64,
-    );
-    descriptor.platform = Some(platform);
+    )?;
+    let config_digest = strata_oci::Digest::of(&image_config.to_json());
     let name = reference.map_or_else(|| config_digest.to_string(), |r| r.to_string());
     store.set_ref(&name, &descriptor, None)?;
     println!("{config_digest}");
