@@ -40,6 +40,8 @@ impl Image {
     pub fn tagged_references(&self) -> Vec<Reference> {
         self.names
             .iter()
+            // Images loaded without a name are kept under their ID.
+            .filter(|name| !name.starts_with("sha256:"))
             .filter_map(|name| Reference::parse(name).ok())
             .filter(|reference| reference.tag().is_some())
             .collect()

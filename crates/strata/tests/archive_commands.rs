@@ -187,6 +187,22 @@ fn save_and_load_are_read_by_skopeo_umoci_and_docker() {
         assert_eq!(fresh.ok(&["inspect", "-f", "{{.Id}}", name]).trim(), id);
         fresh.assert_consistent();
     }
+    // Saved by ID: no names in the archive; loaded as an unnamed image.
+    let by_id = env.directory.path().join("by-id.tar");
+    env.ok(&["save", "-o", by_id.to_str().unwrap(), &id[7..19]]);
+    let fresh = Env::new();
+    assert_eq!(
+        fresh.ok(&["load", "-i", by_id.to_str().unwrap()]),
+        format!("Loaded image ID: {id}\n")
+    );
+    assert_eq!(
+        fresh.ok(&["images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}"]),
+        format!("<none> <none> {}\n", &id[7..19])
+    );
+    assert_eq!(
+        fresh.ok(&["inspect", "-f", "{{json .RepoTags}}", &id]),
+        "[]\n"
+    );
     // A gzip-compressed archive on standard input.
     let compressed = strata_test::gzip(&std::fs::read(&docker_archive).unwrap());
     let fresh = Env::new();

@@ -106,6 +106,7 @@ fn rows(images: &[Image]) -> Vec<Row> {
             let by_digest = image
                 .names
                 .iter()
+                .filter(|n| !n.starts_with("sha256:"))
                 .filter_map(|n| Reference::parse(n).ok())
                 .find(|r| r.digest().is_some());
             match by_digest {
