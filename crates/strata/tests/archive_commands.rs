@@ -200,7 +200,7 @@ fn save_and_load_are_read_by_skopeo_umoci_and_docker() {
         format!("<none> <none> {}\n", &id[7..19])
     );
     assert_eq!(
-        fresh.ok(&["inspect", "-f", "{{json .RepoTags}}", &id]),
+        fresh.ok(&["inspect", "-f", "{{json .RepoTags}}", id]),
         "[]\n"
     );
     // A gzip-compressed archive on standard input.
