@@ -53,9 +53,15 @@ impl Registry {
     /// A registry with `auth`. Token auth accepts `user`/`password` at the
     /// issuer (see [`TokenIssuer::USERNAME`]).
     pub fn start_with(auth: RegistryAuth) -> Self {
+        Self::start_on("127.0.0.1", auth)
+    }
+
+    /// A registry listening on loopback address `ip` (e.g. `127.0.0.2`, which
+    /// clients do not treat as plain-http by default).
+    pub fn start_on(ip: &str, auth: RegistryAuth) -> Self {
         let directory = tempfile::tempdir().expect("temporary directory");
         let port = free_port();
-        let address: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        let address: SocketAddr = format!("{ip}:{port}").parse().expect("address");
         let storage = directory.path().join("storage");
         std::fs::create_dir_all(&storage).expect("storage directory");
         let mut issuer = None;

@@ -286,3 +286,41 @@ fn tampered_blob_is_rejected_and_nothing_is_named() {
     );
     env.assert_consistent();
 }
+
+#[test]
+fn insecure_registries_are_marked_by_the_user() {
+    if !needs_registry("insecure_registries_are_marked_by_the_user") {
+        return;
+    }
+    // 127.0.0.2 is loopback, but only localhost and 127.0.0.1 get plain http unasked.
+    let registry = Registry::start_on("127.0.0.2", RegistryAuth::Anonymous);
+    let host = registry.host();
+    let image = small_image(3);
+    let name = format!("{host}/plain/app:v1");
+    image.push_with_skopeo(&name, None);
+    let env = Env::new();
+    let refused = env
+        .command()
+        .args(["pull", &name])
+        .env("STRATA_INSECURE_REGISTRIES", "")
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "https to a plain-http registry must fail"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(&format!("https://{host}/v2/")));
+    env.ok(&["pull", "--insecure-registry", &host, &name]);
+    let by_env = Env::new();
+    let output = by_env
+        .command()
+        .args(["pull", &name])
+        .env("STRATA_INSECURE_REGISTRIES", format!("example.com,{host}"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
