@@ -35,7 +35,8 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let client = registry_client(global)?;
     let quiet = args.quiet;
     if !quiet {
-        if !args.image.contains(':') && !args.image.contains('@') {
+        let last_component = args.image.rsplit('/').next().unwrap_or_default();
+        if !last_component.contains(':') && !args.image.contains('@') {
             eprintln!("Using default tag: {}", strata_oci::DEFAULT_TAG);
         }
         let label = reference.tag().map_or_else(
