@@ -111,8 +111,18 @@ impl Store {
                     .append_data(&mut header, format!("blobs/sha256/{}", digest.hex()), file)
                     .map_err(io_error("write", &archive_path))?;
             }
-            let mut base = item.image.manifest_descriptor.clone();
-            base.annotations.clear();
+            let mut base = self.oci_addressable(&item.image.manifest_descriptor)?;
+            base.annotations
+                .retain(|key, _| key == crate::ANNOTATION_DOCKER_MANIFEST);
+            if base.digest != item.image.manifest_descriptor.digest && written.insert(base.digest) {
+                let bytes = self.read_blob(&base.digest)?;
+                append_bytes(
+                    &mut builder,
+                    &format!("blobs/sha256/{}", base.digest.hex()),
+                    &bytes,
+                )
+                .map_err(io_error("write", &archive_path))?;
+            }
             if item.names.is_empty() {
                 index_entries.push(base.clone());
             }

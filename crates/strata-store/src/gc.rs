@@ -77,6 +77,14 @@ impl Store {
         let mut by_refs = BTreeSet::new();
         for entry in self.refs()? {
             self.reachable(&entry.descriptor, &mut by_refs)?;
+            // The Docker manifest an OCI one was converted from.
+            if let Some(original) = entry
+                .descriptor
+                .annotation(crate::ANNOTATION_DOCKER_MANIFEST)
+                && let Ok(digest) = original.parse::<Digest>()
+            {
+                by_refs.insert(digest);
+            }
         }
         let mut by_cache = BTreeSet::new();
         for record in self.cache_records()? {

@@ -151,7 +151,12 @@ impl Store {
     pub fn images(&self) -> Result<Vec<Image>> {
         let mut images: Vec<Image> = Vec::new();
         for entry in self.refs()? {
-            let image = match self.load_image(&entry.descriptor) {
+            let target = match self.ref_target(&entry) {
+                Ok(target) => target,
+                Err(StoreError::MissingBlob { .. }) => continue,
+                Err(error) => return Err(error),
+            };
+            let image = match self.load_image(&target) {
                 Ok(image) => image,
                 // A ref whose content is gone is reported by `find_image`; listing skips it.
                 Err(StoreError::MissingBlob { .. }) => continue,

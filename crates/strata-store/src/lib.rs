@@ -37,5 +37,5 @@ pub use cache::CacheRecord;
 pub use error::{Result, StoreError};
 pub use gc::{DiskUsage, PruneReport};
 pub use images::Image;
-pub use refs::{ANNOTATION_REPO_DIGEST, RefEntry};
+pub use refs::{ANNOTATION_DOCKER_MANIFEST, ANNOTATION_REPO_DIGEST, RefEntry};
 pub use store::{Access, BlobWriter, Store};

@@ -324,3 +324,112 @@ fn insecure_registries_are_marked_by_the_user() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn docker_schema2_images_stay_byte_exact_and_oci_tools_read_the_store() {
+    if !needs_registry("docker_schema2_images_stay_byte_exact_and_oci_tools_read_the_store") {
+        return;
+    }
+    let registry = Registry::start();
+    let host = registry.host();
+    let image = TestImage::builder()
+        .docker_media_types()
+        .layer(&[("etc/docker", b"schema 2\n")])
+        .build();
+    let name = format!("{host}/docker/app:v1");
+    image.push_with_skopeo(&name, None);
+    let env = Env::new();
+    env.ok(&["pull", &name]);
+    assert_eq!(
+        env.ok(&[
+            "inspect",
+            "-f",
+            "{{.Descriptor.mediaType}} {{.Descriptor.digest}}",
+            &name
+        ])
+        .trim(),
+        format!(
+            "application/vnd.docker.distribution.manifest.v2+json {}",
+            image.descriptor.digest
+        )
+    );
+    // skopeo and umoci address it in the store's layout by its full name.
+    let layout = env.root().join("images");
+    let output = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", "--config"])
+        .arg(format!("oci:{}:{name}", layout.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        output.stdout.trim_ascii(),
+        image.blobs[&image.config_digest].as_slice()
+    );
+    let output = std::process::Command::new("umoci")
+        .args(["stat", "--image"])
+        .arg(format!("{}:{name}", layout.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Tagged and pushed elsewhere, the registry gets the same Docker manifest bytes.
+    let copy = format!("{host}/docker/copy:v2");
+    env.ok(&["tag", &name, &copy]);
+    let pushed = env.ok(&["push", &copy]);
+    assert!(
+        pushed.contains(&image.descriptor.digest.to_string()),
+        "{pushed}"
+    );
+    let raw = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{copy}"))
+        .output()
+        .unwrap();
+    assert_eq!(raw.stdout, image.manifest);
+    // Saved as an OCI archive, skopeo reads that too.
+    let archive = env.directory.path().join("oci.tar");
+    env.ok(&[
+        "save",
+        "--format",
+        "oci",
+        "-o",
+        archive.to_str().unwrap(),
+        &name,
+    ]);
+    let output = std::process::Command::new("skopeo")
+        .args(["inspect", "--config"])
+        .arg(format!("oci-archive:{}:{name}", archive.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let fresh = Env::new();
+    fresh.ok(&["load", "-i", archive.to_str().unwrap()]);
+    assert_eq!(
+        fresh
+            .ok(&["inspect", "-f", "{{.Descriptor.digest}}", &name])
+            .trim(),
+        image.descriptor.digest.to_string()
+    );
+    env.ok(&["rmi", &name, &copy]);
+    env.ok(&["prune"]);
+    assert!(env.ok(&["images", "-q"]).is_empty());
+    assert_eq!(
+        std::fs::read_dir(layout.join("blobs/sha256"))
+            .unwrap()
+            .count(),
+        0,
+        "prune leaves nothing"
+    );
+    env.assert_consistent();
+}

@@ -32,8 +32,9 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             reference.familiar_name()
         );
     };
-    let manifest_bytes = store.read_blob(&entry.descriptor.digest)?;
-    let (blobs, children) = match store.read_manifest(&entry.descriptor)? {
+    let target = store.ref_target(&entry)?;
+    let manifest_bytes = store.read_blob(&target.digest)?;
+    let (blobs, children) = match store.read_manifest(&target)? {
         Manifest::Image(manifest) => {
             let mut blobs = vec![manifest.config.clone()];
             blobs.extend(manifest.layers.iter().cloned());
@@ -81,7 +82,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     mount_from.dedup();
     let request = PushRequest {
         manifest: manifest_bytes.clone(),
-        media_type: entry.descriptor.media_type.clone(),
+        media_type: target.media_type.clone(),
         blobs,
         children,
         mount_from,
@@ -89,7 +90,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let quiet = args.quiet;
     // Docker reports layers only.
     let configs: std::collections::BTreeSet<strata_oci::Digest> =
-        match store.read_manifest(&entry.descriptor)? {
+        match store.read_manifest(&target)? {
             Manifest::Image(manifest) => [manifest.config.digest].into(),
             Manifest::Index(_) => request
                 .blobs

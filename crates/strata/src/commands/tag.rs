@@ -37,7 +37,9 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         .map(|entry| entry.descriptor)
         .unwrap_or_else(|| image.manifest_descriptor.clone());
     let mut descriptor = source_descriptor;
-    descriptor.annotations.clear();
+    descriptor
+        .annotations
+        .retain(|key, _| key == strata_store::ANNOTATION_DOCKER_MANIFEST);
     store.set_ref(&target.to_string(), &descriptor, None)?;
     Ok(ExitCode::SUCCESS)
 }
