@@ -7,7 +7,25 @@
 //! it reaches; `index.json` changes under an exclusive lock and by atomic
 //! rename; prune runs only while no other process has the store open.
 //!
-//! Typical use (a pull, a build step):
+//! How the other crates use it:
+//! - **Open** with [`Store::open`] (shared lock) for the whole operation and
+//!   drop it when done: [`Store::prune`] needs [`Access::Exclusive`] and waits
+//!   for every shared handle, which is what keeps it from deleting blobs a
+//!   build has written but not yet referenced. Long-lived processes (a
+//!   running container) should not keep a handle open.
+//! - **Content**: [`Store::begin_blob`] → write → [`BlobWriter::commit`]
+//!   (with the expected digest when known); [`Store::write_blob`] for small
+//!   JSON; [`Store::open_blob`] / [`Store::read_blob`] to read.
+//! - **Images**: [`Store::write_image`] (config + layers → manifest), then
+//!   [`Store::set_ref`] to name it; [`Store::find_image`] resolves what users
+//!   type (names, IDs, ID prefixes, repo digests) to an [`Image`].
+//! - **Build cache**: [`Store::put_cache_record`] / [`Store::cache_record`]:
+//!   a key → JSON record, plus the blobs it keeps alive through prune.
+//! - **Directories of other crates** (snapshots, context metadata):
+//!   [`Store::area`] gives `<root>/areas/<name>`; prune leaves areas alone,
+//!   `system df` reports their size.
+//!
+//! Typical use (a build step):
 //! ```no_run
 //! # fn main() -> Result<(), strata_store::StoreError> {
 //! use std::io::Write;
@@ -15,7 +33,7 @@
 //! let mut blob = store.begin_blob()?;
 //! blob.write_all(b"layer bytes").map_err(|e| strata_fs::Error::new("write", "blob", e))?;
 //! let (digest, size) = blob.commit(None)?;
-//! store.put_cache_record("step-key", &serde_json::json!({"layer": digest}), &[digest])?;
+//! store.put_cache_record("step-key", &serde_json::json!({"layer": digest, "size": size}), &[digest])?;
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
