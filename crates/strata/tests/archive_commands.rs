@@ -268,8 +268,28 @@ fn save_and_load_are_read_by_skopeo_umoci_and_docker() {
         assert!(loaded.contains(&format!("Loaded image: {tag}")), "{loaded}");
         let docker_id =
             tool_ok(Command::new("docker").args(["image", "inspect", "-f", "{{.Id}}", &tag]));
+        // And what docker saves (its own archive layout, old or new) loads back into strata.
+        let from_docker = env.directory.path().join("from-docker.tar");
+        let saved = Command::new("docker")
+            .args(["save", "-o"])
+            .arg(&from_docker)
+            .arg(&tag)
+            .output()
+            .unwrap();
         let _ = Command::new("docker").args(["rmi", &tag]).output();
+        assert!(
+            saved.status.success(),
+            "{}",
+            String::from_utf8_lossy(&saved.stderr)
+        );
         assert_eq!(docker_id.trim(), id);
+        let fresh = Env::new();
+        assert_eq!(
+            fresh.ok(&["load", "-i", from_docker.to_str().unwrap()]),
+            format!("Loaded image: {tag}\n")
+        );
+        assert_eq!(fresh.ok(&["inspect", "-f", "{{.Id}}", &tag]).trim(), id);
+        fresh.assert_consistent();
     } else {
         eprintln!("SKIPPED docker load check: no docker daemon answers");
     }
