@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
+for tool in docker-registry skopeo curl python3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "pull.sh: $tool is missing (packages: docker-registry skopeo curl python3 time)" >&2; exit 1; }
+done
 rootfs=/var/tmp/bookworm-rootfs
 if [ ! -d "$rootfs/usr" ]; then
   echo "creating $rootfs with debootstrap (minbase)..." >&2
