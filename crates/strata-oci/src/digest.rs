@@ -129,6 +129,16 @@ impl<W> Sha256Writer<W> {
         }
     }
 
+    /// The number of bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The inner writer.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
     /// The digest and byte count of everything written, and the inner writer.
     pub fn finish(self) -> (Digest, u64, W) {
         (

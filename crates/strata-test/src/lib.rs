@@ -8,11 +8,17 @@
 //! - `STRATA_REQUIRE_PRIVILEGED=1` (set by CI) turns a privileged test's skip into a
 //!   failure.
 #![forbid(unsafe_code)]
-#![allow(clippy::print_stderr, clippy::panic)]
+#![allow(clippy::print_stderr, clippy::panic, clippy::expect_used)]
 
 mod data;
 pub mod http;
+mod image;
 mod privileged;
+mod registry;
+mod token;
 
 pub use data::{conformance_dir, shared_dir, workspace_root};
+pub use image::{TestImage, TestImageBuilder, gzip, layer_tar, push_index_with_skopeo};
 pub use privileged::{is_root, should_run, should_run_as_root};
+pub use registry::{REGISTRY_PROGRAM, Registry, RegistryAuth, find_program, free_port};
+pub use token::TokenIssuer;

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod commands;
+mod format;
+mod images;
 
 /// A daemonless OCI image builder.
 #[derive(Debug, Parser)]

@@ -6,7 +6,21 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 mod context;
+mod history;
+mod images;
+mod import;
+mod inspect;
+mod load;
+mod login;
+mod logout;
 mod parse;
+mod prune;
+mod pull;
+mod push;
+mod rmi;
+mod save;
+mod system;
+mod tag;
 
 /// Options every command takes.
 #[derive(Debug, Args)]
@@ -15,6 +29,15 @@ pub(crate) struct Global {
     /// $XDG_DATA_HOME/strata otherwise]
     #[arg(long, global = true, env = "STRATA_ROOT", value_name = "DIR")]
     pub(crate) root: Option<PathBuf>,
+    /// A registry (host[:port]) to reach over plain http; localhost and 127.0.0.1 always are
+    #[arg(
+        long,
+        global = true,
+        env = "STRATA_INSECURE_REGISTRIES",
+        value_delimiter = ',',
+        value_name = "HOST[:PORT]"
+    )]
+    pub(crate) insecure_registry: Vec<String>,
 }
 
 /// The commands.
@@ -24,6 +47,34 @@ pub(crate) enum Command {
     Parse(parse::Args),
     /// Inspect a build context: what is sent, what is ignored
     Context(context::Args),
+    /// Download an image from a registry
+    Pull(pull::Args),
+    /// Upload an image to a registry
+    Push(push::Args),
+    /// Create a name TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(tag::Args),
+    /// Remove one or more images
+    Rmi(rmi::Args),
+    /// List images
+    Images(images::Args),
+    /// Display detailed information on one or more images
+    Inspect(inspect::Args),
+    /// Show the history of an image
+    History(history::Args),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(save::Args),
+    /// Load images from a tar archive or STDIN
+    Load(load::Args),
+    /// Import the contents from a tarball or directory to create a filesystem image
+    Import(import::Args),
+    /// Log in to a registry
+    Login(login::Args),
+    /// Log out from a registry
+    Logout(logout::Args),
+    /// Remove content that nothing references
+    Prune(prune::Args),
+    /// Manage the store (`system df`)
+    System(system::Args),
 }
 
 impl Command {
@@ -32,6 +83,20 @@ impl Command {
         match self {
             Command::Parse(args) => parse::run(args, global),
             Command::Context(args) => context::run(args, global),
+            Command::Pull(args) => pull::run(args, global),
+            Command::Push(args) => push::run(args, global),
+            Command::Tag(args) => tag::run(args, global),
+            Command::Rmi(args) => rmi::run(args, global),
+            Command::Images(args) => images::run(args, global),
+            Command::Inspect(args) => inspect::run(args, global),
+            Command::History(args) => history::run(args, global),
+            Command::Save(args) => save::run(args, global),
+            Command::Load(args) => load::run(args, global),
+            Command::Import(args) => import::run(args, global),
+            Command::Login(args) => login::run(args, global),
+            Command::Logout(args) => logout::run(args, global),
+            Command::Prune(args) => prune::run(args, global),
+            Command::System(args) => system::run(args, global),
         }
     }
 }

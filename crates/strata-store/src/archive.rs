@@ -1,0 +1,471 @@
+//! Image archives: `docker save` tars (which `docker load` and
+//! `skopeo … docker-archive:` read) and OCI image layout tars, written and read.
+//!
+//! A docker archive is written the way Docker 25 writes it: an OCI image
+//! layout (`oci-layout`, `index.json`, `blobs/sha256/…`) plus `manifest.json`
+//! and `repositories`, so that one file serves both readers. Older docker
+//! archives (`<id>/layer.tar`, `<id>.json`) are read too.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use strata_oci::{
+    ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, Descriptor, Digest, ImageIndex, ImageManifest,
+    Reference, media_type,
+};
+
+use crate::error::{Result, StoreError, io_error, json_error};
+use crate::{Image, Store};
+
+/// The archive shapes `save` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    /// A docker archive (`manifest.json`, `repositories`) that is also an OCI layout.
+    Docker,
+    /// An OCI image layout only.
+    Oci,
+}
+
+/// An image to save and the names to save it under.
+#[derive(Debug, Clone)]
+pub struct SaveItem {
+    /// The image.
+    pub image: Image,
+    /// Its names in the archive (may be empty: saved by ID).
+    pub names: Vec<Reference>,
+}
+
+/// One image `load` added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedImage {
+    /// The ref name it was stored under (a reference, or the image ID if unnamed).
+    pub name: String,
+    /// Whether it had a name in the archive.
+    pub named: bool,
+    /// The image ID (config digest).
+    pub id: Digest,
+}
+
+/// One entry of a docker archive's `manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DockerManifestEntry {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags", default, deserialize_with = "null_as_empty")]
+    repo_tags: Vec<String>,
+    #[serde(rename = "Layers", default, deserialize_with = "null_as_empty")]
+    layers: Vec<String>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Most a metadata file in an archive may hold in memory.
+const METADATA_LIMIT: u64 = 64 << 20;
+
+impl Store {
+    /// Writes `items` as an archive of `format` to `writer`. Entries are in a
+    /// fixed order with zero times and owners, so equal input gives equal bytes.
+    pub fn save(
+        &self,
+        items: &[SaveItem],
+        format: ArchiveFormat,
+        writer: impl Write,
+    ) -> Result<()> {
+        let mut builder = tar::Builder::new(writer);
+        let archive_path = PathBuf::from("<archive>");
+        let fail = io_error("write", &archive_path);
+        append_bytes(
+            &mut builder,
+            "oci-layout",
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .map_err(io_error("write", &archive_path))?;
+        append_directory(&mut builder, "blobs/").map_err(io_error("write", &archive_path))?;
+        append_directory(&mut builder, "blobs/sha256/")
+            .map_err(io_error("write", &archive_path))?;
+        let mut written = BTreeSet::new();
+        let mut index_entries = Vec::new();
+        let mut docker_entries = Vec::new();
+        let mut repositories: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for item in items {
+            let manifest = &item.image.manifest;
+            let mut blobs = vec![
+                item.image.manifest_descriptor.digest,
+                manifest.config.digest,
+            ];
+            blobs.extend(manifest.layers.iter().map(|layer| layer.digest));
+            for digest in blobs {
+                if !written.insert(digest) {
+                    continue;
+                }
+                let size = self.blob_size(&digest)?;
+                let file = self.open_blob(&digest)?;
+                let mut header = file_header(size);
+                builder
+                    .append_data(&mut header, format!("blobs/sha256/{}", digest.hex()), file)
+                    .map_err(io_error("write", &archive_path))?;
+            }
+            let mut base = self.oci_addressable(&item.image.manifest_descriptor)?;
+            base.annotations
+                .retain(|key, _| key == crate::ANNOTATION_DOCKER_MANIFEST);
+            if base.digest != item.image.manifest_descriptor.digest && written.insert(base.digest) {
+                let bytes = self.read_blob(&base.digest)?;
+                append_bytes(
+                    &mut builder,
+                    &format!("blobs/sha256/{}", base.digest.hex()),
+                    &bytes,
+                )
+                .map_err(io_error("write", &archive_path))?;
+            }
+            if item.names.is_empty() {
+                index_entries.push(base.clone());
+            }
+            for name in &item.names {
+                let mut descriptor = base.clone();
+                descriptor
+                    .annotations
+                    .insert(ANNOTATION_IMAGE_NAME.to_owned(), name.to_string());
+                descriptor
+                    .annotations
+                    .insert(ANNOTATION_REF_NAME.to_owned(), name.to_string());
+                index_entries.push(descriptor);
+                if let Some(tag) = name.tag()
+                    && let Some(top) = manifest.layers.last()
+                {
+                    repositories
+                        .entry(name.familiar_name())
+                        .or_default()
+                        .insert(tag.to_owned(), top.digest.hex());
+                }
+            }
+            docker_entries.push(DockerManifestEntry {
+                config: format!("blobs/sha256/{}", manifest.config.digest.hex()),
+                repo_tags: item
+                    .names
+                    .iter()
+                    .filter(|name| name.tag().is_some())
+                    .map(Reference::familiar)
+                    .collect(),
+                layers: manifest
+                    .layers
+                    .iter()
+                    .map(|layer| format!("blobs/sha256/{}", layer.digest.hex()))
+                    .collect(),
+            });
+        }
+        let index = ImageIndex::new(index_entries);
+        append_bytes(&mut builder, "index.json", &index.to_json()).map_err(fail)?;
+        if format == ArchiveFormat::Docker {
+            let manifest_json =
+                strata_oci::to_go_json(&docker_entries).map_err(json_error("manifest.json"))?;
+            append_bytes(&mut builder, "manifest.json", &manifest_json)
+                .map_err(io_error("write", &archive_path))?;
+            if !repositories.is_empty() {
+                let text =
+                    strata_oci::to_go_json(&repositories).map_err(json_error("repositories"))?;
+                append_bytes(&mut builder, "repositories", &text)
+                    .map_err(io_error("write", &archive_path))?;
+            }
+        }
+        builder
+            .into_inner()
+            .and_then(|mut writer| writer.flush())
+            .map_err(io_error("write", &archive_path))?;
+        Ok(())
+    }
+
+    /// Reads a docker or OCI archive from `reader` into the store and points
+    /// refs at its images. Every `blobs/sha256/<hex>` entry is verified
+    /// against its name while it streams in.
+    pub fn load(&self, reader: impl Read) -> Result<Vec<LoadedImage>> {
+        let archive_path = PathBuf::from("<archive>");
+        let mut archive = tar::Archive::new(reader);
+        let mut metadata: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let mut files: BTreeMap<String, (Digest, u64)> = BTreeMap::new();
+        let mut links: BTreeMap<String, String> = BTreeMap::new();
+        let not_tar = |error: std::io::Error| StoreError::Archive {
+            reason: format!("not a readable tar stream: {error}"),
+        };
+        let entries = archive.entries().map_err(not_tar)?;
+        for entry in entries {
+            let mut entry = entry.map_err(not_tar)?;
+            let path = entry
+                .path()
+                .map_err(io_error("read", &archive_path))?
+                .to_string_lossy()
+                .trim_start_matches("./")
+                .to_owned();
+            let kind = entry.header().entry_type();
+            if kind.is_symlink() || kind.is_hard_link() {
+                if let Ok(Some(target)) = entry.link_name() {
+                    let target = target.to_string_lossy().into_owned();
+                    let resolved = if kind.is_symlink() {
+                        resolve_relative(&path, &target)
+                    } else {
+                        target.trim_start_matches("./").to_owned()
+                    };
+                    links.insert(path, resolved);
+                }
+                continue;
+            }
+            if !kind.is_file() {
+                continue;
+            }
+            let size = entry.size();
+            if let Some(hex) = path.strip_prefix("blobs/sha256/") {
+                let expected: Digest =
+                    format!("sha256:{hex}")
+                        .parse()
+                        .map_err(|_| StoreError::Archive {
+                            reason: format!("{path} is not named by a sha256 digest"),
+                        })?;
+                if !self.has_blob(&expected) {
+                    self.ingest(&expected, Some(size), &mut entry)?;
+                }
+                files.insert(path, (expected, size));
+            } else if size <= METADATA_LIMIT && !path.ends_with(".tar") && !path.ends_with("/layer")
+            {
+                let mut bytes = Vec::with_capacity(size as usize);
+                entry
+                    .read_to_end(&mut bytes)
+                    .map_err(io_error("read", &archive_path))?;
+                metadata.insert(path, bytes);
+            } else {
+                let mut writer = self.begin_blob()?;
+                std::io::copy(&mut entry, &mut writer).map_err(io_error("read", &archive_path))?;
+                let (digest, size) = writer.commit(None)?;
+                files.insert(path, (digest, size));
+            }
+        }
+        let resolve = |path: &str| -> Option<String> {
+            let mut path = path.trim_start_matches("./").to_owned();
+            for _ in 0..16 {
+                match links.get(&path) {
+                    Some(target) => path = target.clone(),
+                    None => break,
+                }
+            }
+            Some(path)
+        };
+        if let Some(bytes) = metadata.get("index.json") {
+            let index: ImageIndex =
+                serde_json::from_slice(bytes).map_err(json_error("index.json"))?;
+            return self.load_oci(&index);
+        }
+        let Some(bytes) = metadata.get("manifest.json") else {
+            return Err(StoreError::Archive {
+                reason: "neither index.json nor manifest.json found: not a docker or OCI archive"
+                    .to_owned(),
+            });
+        };
+        let entries: Vec<DockerManifestEntry> =
+            serde_json::from_slice(bytes).map_err(json_error("manifest.json"))?;
+        let mut loaded = Vec::new();
+        for entry in entries {
+            let config_path = resolve(&entry.config).unwrap_or_default();
+            let config_digest = match (metadata.get(&config_path), files.get(&config_path)) {
+                (Some(bytes), _) => self.write_blob(bytes)?,
+                (None, Some((digest, _))) => *digest,
+                (None, None) => {
+                    return Err(StoreError::Archive {
+                        reason: format!(
+                            "manifest.json names config {config_path}, which is not in the archive"
+                        ),
+                    });
+                }
+            };
+            let config_size = self.blob_size(&config_digest)?;
+            let mut layers = Vec::new();
+            for layer_path in &entry.layers {
+                let layer_path = resolve(layer_path).unwrap_or_default();
+                let Some((digest, size)) = files.get(&layer_path).copied() else {
+                    return Err(StoreError::Archive {
+                        reason: format!(
+                            "manifest.json names layer {layer_path}, which is not in the archive"
+                        ),
+                    });
+                };
+                let layer_media_type = match sniff_compression(self, &digest)? {
+                    Sniffed::Gzip => media_type::DOCKER_LAYER_GZIP,
+                    Sniffed::Zstd => media_type::OCI_LAYER_ZSTD,
+                    Sniffed::Plain => media_type::DOCKER_LAYER,
+                };
+                layers.push(Descriptor::new(layer_media_type, digest, size));
+            }
+            let mut manifest = ImageManifest::new(
+                Descriptor::new(media_type::DOCKER_CONFIG, config_digest, config_size),
+                layers,
+            );
+            manifest.media_type = Some(media_type::DOCKER_MANIFEST.to_owned());
+            let bytes = manifest.to_json();
+            let manifest_digest = self.write_blob(&bytes)?;
+            let descriptor = Descriptor::new(
+                media_type::DOCKER_MANIFEST,
+                manifest_digest,
+                bytes.len() as u64,
+            );
+            let names: Vec<String> = entry
+                .repo_tags
+                .iter()
+                .map(|tag| {
+                    Reference::parse(tag)
+                        .map(|r| r.to_string())
+                        .map_err(|error| StoreError::Archive {
+                            reason: format!("manifest.json: {error}"),
+                        })
+                })
+                .collect::<Result<_>>()?;
+            loaded.extend(self.name_loaded(&descriptor, names, config_digest)?);
+        }
+        Ok(loaded)
+    }
+
+    fn load_oci(&self, index: &ImageIndex) -> Result<Vec<LoadedImage>> {
+        let mut loaded = Vec::new();
+        for descriptor in &index.manifests {
+            let mut reachable = BTreeSet::new();
+            self.reachable(descriptor, &mut reachable)?;
+            if let Some(missing) = reachable.iter().find(|digest| !self.has_blob(digest)) {
+                // Indexes may list platforms whose blobs were not saved; a
+                // single-platform manifest must be whole.
+                if media_type::is_manifest(&descriptor.media_type) {
+                    return Err(StoreError::Archive {
+                        reason: format!(
+                            "blob {missing} of manifest {} is missing",
+                            descriptor.digest
+                        ),
+                    });
+                }
+            }
+            let image = self.load_image(descriptor)?;
+            let name = descriptor
+                .annotation(ANNOTATION_IMAGE_NAME)
+                .or_else(|| descriptor.annotation(ANNOTATION_REF_NAME))
+                .and_then(|name| {
+                    if name.contains(['/', ':']) {
+                        Reference::parse(name).ok()
+                    } else {
+                        None
+                    }
+                })
+                .map(|r| r.to_string());
+            let mut clean = descriptor.clone();
+            clean
+                .annotations
+                .retain(|key, _| key != ANNOTATION_IMAGE_NAME && key != ANNOTATION_REF_NAME);
+            loaded.extend(self.name_loaded(&clean, name.into_iter().collect(), image.id())?);
+        }
+        Ok(loaded)
+    }
+
+    fn name_loaded(
+        &self,
+        descriptor: &Descriptor,
+        names: Vec<String>,
+        id: Digest,
+    ) -> Result<Vec<LoadedImage>> {
+        if names.is_empty() {
+            let name = id.to_string();
+            self.set_ref(&name, descriptor, None)?;
+            return Ok(vec![LoadedImage {
+                name,
+                named: false,
+                id,
+            }]);
+        }
+        let mut loaded = Vec::new();
+        for name in names {
+            self.set_ref(&name, descriptor, None)?;
+            loaded.push(LoadedImage {
+                name,
+                named: true,
+                id,
+            });
+        }
+        Ok(loaded)
+    }
+}
+
+enum Sniffed {
+    Plain,
+    Gzip,
+    Zstd,
+}
+
+fn sniff_compression(store: &Store, digest: &Digest) -> Result<Sniffed> {
+    let mut magic = [0u8; 4];
+    let mut file = store.open_blob(digest)?;
+    let read = file
+        .read(&mut magic)
+        .map_err(io_error("read", store.blob_path(digest)))?;
+    Ok(match &magic[..read] {
+        [0x1f, 0x8b, ..] => Sniffed::Gzip,
+        [0x28, 0xb5, 0x2f, 0xfd] => Sniffed::Zstd,
+        _ => Sniffed::Plain,
+    })
+}
+
+/// `a/b/layer.tar` with target `../c/layer.tar` is `c/layer.tar`.
+fn resolve_relative(path: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
+}
+
+fn file_header(size: u64) -> tar::Header {
+    let mut header = tar::Header::new_ustar();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_entry_type(tar::EntryType::Regular);
+    header
+}
+
+fn append_bytes<W: Write>(
+    builder: &mut tar::Builder<W>,
+    path: &str,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    let mut header = file_header(bytes.len() as u64);
+    builder.append_data(&mut header, path, bytes)
+}
+
+fn append_directory<W: Write>(builder: &mut tar::Builder<W>, path: &str) -> std::io::Result<()> {
+    let mut header = tar::Header::new_ustar();
+    header.set_size(0);
+    header.set_mode(0o755);
+    header.set_mtime(0);
+    header.set_entry_type(tar::EntryType::Directory);
+    builder.append_data(&mut header, path, std::io::empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_links() {
+        assert_eq!(
+            resolve_relative("a/layer.tar", "../b/layer.tar"),
+            "b/layer.tar"
+        );
+        assert_eq!(resolve_relative("a/layer.tar", "x.tar"), "a/x.tar");
+    }
+}

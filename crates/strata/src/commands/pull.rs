@@ -1,0 +1,111 @@
+//! `strata pull`: fetches an image from a registry into the store.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use strata_oci::{Platform, Reference};
+use strata_registry::TransferEvent;
+use strata_store::Access;
+
+use super::Global;
+use crate::images::{StoreSink, open_store, registry_client, runtime, short_id};
+
+/// Arguments of `strata pull`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The image: NAME[:TAG|@DIGEST]
+    #[arg(value_name = "NAME[:TAG|@DIGEST]")]
+    image: String,
+    /// The platform to pull from a multi-platform image [default: the host's]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<String>,
+    /// Suppress verbose output
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let reference = Reference::parse(&args.image)?;
+    let platform = match &args.platform {
+        Some(text) => text.parse::<Platform>()?,
+        None => Platform::host(),
+    };
+    let store = Arc::new(open_store(global, Access::Shared)?);
+    let client = registry_client(global)?;
+    let quiet = args.quiet;
+    if !quiet {
+        let last_component = args.image.rsplit('/').next().unwrap_or_default();
+        if !last_component.contains(':') && !args.image.contains('@') {
+            eprintln!("Using default tag: {}", strata_oci::DEFAULT_TAG);
+        }
+        let label = reference.tag().map_or_else(
+            || {
+                reference
+                    .digest()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            },
+            str::to_owned,
+        );
+        eprintln!("{label}: Pulling from {}", reference.repository());
+    }
+    let progress: strata_registry::Progress = Arc::new(move |event| {
+        if quiet {
+            return;
+        }
+        match event {
+            TransferEvent::Exists(digest) => eprintln!("{}: Already exists", short_id(&digest)),
+            TransferEvent::Done(digest) => eprintln!("{}: Pull complete", short_id(&digest)),
+            _ => {}
+        }
+    });
+    let name = reference.to_string();
+    let previous = store.resolve(&name)?;
+    let pulled = runtime()?
+        .block_on(strata_registry::pull(
+            &client,
+            &reference,
+            &platform,
+            Arc::new(StoreSink(store.clone())),
+            progress,
+        ))
+        .with_context(|| format!("pulling {}", reference.familiar()))?;
+    let mut descriptor = pulled.manifest_descriptor();
+    descriptor.platform = Some(platform_of(&pulled, &store)?);
+    store.set_ref(&name, &descriptor, Some(&pulled.repo_digest.to_string()))?;
+    if !quiet {
+        let digest = pulled
+            .repo_digest
+            .digest()
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        eprintln!("Digest: {digest}");
+        let up_to_date = previous.is_some_and(|entry| entry.descriptor.digest == descriptor.digest)
+            && pulled.layers_fetched == 0;
+        if up_to_date {
+            eprintln!("Status: Image is up to date for {}", reference.familiar());
+        } else {
+            eprintln!(
+                "Status: Downloaded newer image for {}",
+                reference.familiar()
+            );
+        }
+    }
+    println!("{name}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The platform of the pulled image, from its configuration.
+fn platform_of(
+    pulled: &strata_registry::PulledImage,
+    store: &strata_store::Store,
+) -> anyhow::Result<Platform> {
+    let bytes = store.read_blob(&pulled.image_manifest.config.digest)?;
+    let config = strata_oci::ImageConfiguration::parse(&bytes)?;
+    Ok(Platform::new(
+        &config.os,
+        &config.architecture,
+        config.variant.as_deref(),
+    ))
+}

@@ -1,0 +1,73 @@
+//! `strata system`: store-wide information (`df`).
+
+use std::process::ExitCode;
+
+use strata_store::Access;
+
+use super::Global;
+use crate::format::{human, table};
+use crate::images::open_store;
+
+/// Arguments of `strata system`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: SystemCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SystemCommand {
+    /// Show disk usage of the store
+    Df,
+}
+
+pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    match args.command {
+        SystemCommand::Df => df(global),
+    }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    format!("{}%", (part * 100).checked_div(whole).unwrap_or(0))
+}
+
+fn df(global: &Global) -> anyhow::Result<ExitCode> {
+    let store = open_store(global, Access::Shared)?;
+    let usage = store.disk_usage()?;
+    let reclaimable = usage.unreferenced_size + usage.temporary_size;
+    let total = usage.images_size + reclaimable;
+    let mut rows = vec![
+        ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    rows.push(vec![
+        "Images".into(),
+        usage.images.to_string(),
+        usage.images.to_string(),
+        human::size(total),
+        format!(
+            "{} ({})",
+            human::size(reclaimable),
+            percent(reclaimable, total)
+        ),
+    ]);
+    rows.push(vec![
+        "Build Cache".into(),
+        usage.cache_records.to_string(),
+        "0".into(),
+        human::size(usage.cache_size),
+        human::size(0),
+    ]);
+    for (area, size) in &usage.areas {
+        rows.push(vec![
+            format!("Area {area}"),
+            "-".into(),
+            "-".into(),
+            human::size(*size),
+            human::size(0),
+        ]);
+    }
+    print!("{}", table::render(&rows));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,47 @@
+//! Go's tabwriter as the docker CLI sets it up (min width 10, padding 3,
+//! spaces): every column but the last padded to its widest cell.
+
+/// Renders `rows` (the first is usually the header) as aligned text, one
+/// line per row, each ending in a newline.
+pub(crate) fn render(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; columns];
+    for row in rows {
+        for (index, cell) in row.iter().enumerate() {
+            if index + 1 < row.len() {
+                widths[index] = widths[index].max((cell.chars().count() + 3).max(10));
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (index, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if index + 1 < row.len() {
+                let pad = widths[index].saturating_sub(cell.chars().count());
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_like_tabwriter() {
+        let rows = vec![
+            vec!["REPOSITORY".into(), "TAG".into(), "SIZE".into()],
+            vec!["busybox".into(), "latest".into(), "4.26MB".into()],
+        ];
+        assert_eq!(
+            render(&rows),
+            "REPOSITORY   TAG       SIZE\nbusybox      latest    4.26MB\n"
+        );
+    }
+}
