@@ -1,0 +1,2 @@
+//! Parse + expand throughput (written below).
+fn main() {}
