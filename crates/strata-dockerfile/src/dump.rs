@@ -126,11 +126,15 @@ fn compat_command(instruction: &Instruction) -> CompatCommand {
             .iter()
             .map(|flag| flag.text.clone())
             .collect(),
-        value: node
-            .arguments
-            .iter()
-            .map(|word| word.text.clone())
-            .collect(),
+        // A nested ONBUILD's value is the node holding its trigger: one empty string.
+        value: if node.trigger.is_some() {
+            vec![String::new()]
+        } else {
+            node.arguments
+                .iter()
+                .map(|word| word.text.clone())
+                .collect()
+        },
         heredocs,
     }
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod commands;
+mod report;
 
 /// A daemonless OCI image builder.
 #[derive(Debug, Parser)]
@@ -24,6 +25,10 @@ fn main() -> ExitCode {
     match cli.command.run(&cli.global) {
         Ok(code) => code,
         Err(error) => {
+            if let Some(rendered) = error.downcast_ref::<report::Rendered>() {
+                eprintln!("{rendered}");
+                return ExitCode::FAILURE;
+            }
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
