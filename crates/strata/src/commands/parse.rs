@@ -24,7 +24,8 @@ pub(crate) struct Args {
     )]
     file: PathBuf,
     /// Print `{"commands": [...]}`: one object per instruction with cmd, sub_cmd,
-    /// json, original, start_line, end_line, flags, value and heredocs
+    /// json, original, start_line, end_line, flags, value and heredocs (the
+    /// parser's view only, like the PyPI `dockerfile` package)
     #[arg(long)]
     json: bool,
 }
@@ -61,6 +62,30 @@ pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
             colour,
         );
         let _ = stderr.write_all(text.as_bytes());
+    }
+    // The listing also types every instruction, so that flags, argument counts
+    // and unknown instructions are checked as BuildKit checks them.
+    if !args.json {
+        match strata_dockerfile::Stages::parse(&dockerfile) {
+            Ok(stages) => {
+                for warning in &stages.warnings {
+                    let text = render(
+                        &name,
+                        &dockerfile.source,
+                        warning.location.span,
+                        Severity::Warning,
+                        &format!("{} ({})", warning.message, warning.rule),
+                        colour,
+                    );
+                    let _ = stderr.write_all(text.as_bytes());
+                }
+            }
+            Err(error) => {
+                return Err(
+                    Rendered(render_error(&name, &dockerfile.source, &error, colour)).into(),
+                );
+            }
+        }
     }
     let output = if args.json {
         let output = JsonOutput {
