@@ -323,14 +323,10 @@ impl Parser {
         }
 
         if instructions.is_empty() {
-            let end = bytes.len();
-            return Err(self
-                .error(
-                    ErrorKind::Empty,
-                    "file with no instructions",
-                    Span::new(end, end),
-                )
-                .with_lines(current_line.max(1), current_line.max(1)));
+            // Point at the last line (BuildKit reports the line count).
+            let last = self.source.line_count().max(1);
+            let span = self.source.line_span(last).unwrap_or_default();
+            return Err(self.error(ErrorKind::Empty, "file with no instructions", span));
         }
         if let Some(start) = lines.too_long {
             let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);

@@ -71,7 +71,8 @@ pub(crate) fn render(
         return out;
     };
     let end_offset = span.end.max(span.start);
-    let end = source.position(end_offset);
+    // The line of the span's last byte (an end at a line start belongs before it).
+    let end = source.position(if span.end > span.start { span.end - 1 } else { span.start });
     // Show at most three lines of a long span.
     let last_line = end.line.max(start.line);
     let shown_last = last_line.min(start.line + 2);

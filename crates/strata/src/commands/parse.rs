@@ -175,7 +175,11 @@ fn describe(out: &mut String, instruction: &Instruction) {
     if instruction.kind.is_none() {
         return;
     }
-    let arguments = instruction.argument_texts();
+    let mut arguments = instruction.argument_texts();
+    if instruction.kind == Some(strata_dockerfile::Kind::Healthcheck) && !arguments.is_empty() {
+        // The type (CMD, NONE), then the command.
+        let _ = write!(out, " {}", arguments.remove(0));
+    }
     if instruction.json {
         let _ = write!(
             out,
