@@ -72,7 +72,11 @@ pub(crate) fn render(
     };
     let end_offset = span.end.max(span.start);
     // The line of the span's last byte (an end at a line start belongs before it).
-    let end = source.position(if span.end > span.start { span.end - 1 } else { span.start });
+    let end = source.position(if span.end > span.start {
+        span.end - 1
+    } else {
+        span.start
+    });
     // Show at most three lines of a long span.
     let last_line = end.line.max(start.line);
     let shown_last = last_line.min(start.line + 2);
@@ -121,11 +125,12 @@ pub(crate) fn render(
         }
     }
     if last_line > shown_last {
+        let more = last_line - shown_last;
+        let plural = if more == 1 { "" } else { "s" };
         let _ = writeln!(
             out,
-            "{blue}{:width$} |{reset} ... ({} more lines)",
-            "",
-            last_line - shown_last
+            "{blue}{:width$} |{reset} ... ({more} more line{plural})",
+            ""
         );
     }
     out
