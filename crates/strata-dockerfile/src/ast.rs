@@ -73,6 +73,17 @@ impl Kind {
         Kind::ALL.into_iter().find(|kind| kind.lowercase() == name)
     }
 
+    /// The instruction for a name as written, compared the way BuildKit
+    /// compares (`strings.ToLower`, so `ENTRYPO\u{130}NT` is ENTRYPOINT).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        if name.is_ascii() {
+            return Kind::ALL
+                .into_iter()
+                .find(|kind| kind.lowercase().eq_ignore_ascii_case(name));
+        }
+        Kind::from_lowercase(&crate::text::go_to_lower(name))
+    }
+
     /// The name in lower case, as BuildKit's `command` package spells it.
     pub fn lowercase(self) -> &'static str {
         match self {

@@ -7,7 +7,7 @@ use crate::heredoc::heredocs_from_line;
 use crate::json::{JsonArray, parse_array};
 use crate::source::{Source, Span};
 use crate::text::{
-    decode_rune, go_to_lower, is_regex_whitespace, is_space, is_space_byte, lossy, trim_left_space,
+    decode_rune, is_regex_whitespace, is_space, is_space_byte, lossy, trim_left_space,
     trim_space_range,
 };
 
@@ -134,6 +134,7 @@ struct Parsed {
 /// An instruction's parts before spans are mapped to the source.
 struct Node {
     keyword: (usize, usize),
+    kind: Option<Kind>,
     flags: Vec<(String, usize, usize)>,
     parsed: Parsed,
     original: (usize, usize),
@@ -169,6 +170,11 @@ impl Parser {
         let mut comments = Vec::new();
         let mut directives = Vec::new();
         let mut warnings = Vec::new();
+        let mut logical = Logical {
+            text: Vec::new(),
+            pieces: Vec::new(),
+            base: 0,
+        };
 
         while let Some(line) = lines.next() {
             let mut start = line.start;
@@ -218,11 +224,10 @@ impl Parser {
             if end_of_line && piece_end == token_start {
                 continue;
             }
-            let mut logical = Logical {
-                text: Vec::new(),
-                pieces: Vec::new(),
-                base: token_start,
-            };
+            // One buffer for every logical line.
+            logical.text.clear();
+            logical.pieces.clear();
+            logical.base = token_start;
             logical.push(bytes, token_start, piece_end);
             let instruction_start = token_start;
             let mut instruction_end = line.content_end;
@@ -244,12 +249,12 @@ impl Parser {
                 end_of_line = end;
                 logical.push(bytes, next.start, piece_end);
             }
-            let line_text = lossy(&logical.text).into_owned();
+            let line_text = || lossy(&logical.text);
             let instruction_span =
                 Span::new(instruction_start, instruction_end.max(instruction_start));
             if !empty_lines.is_empty() {
                 warnings.push(Warning {
-                    message: format!("Empty continuation line found in: {line_text}"),
+                    message: format!("Empty continuation line found in: {}", line_text()),
                     detail: "Empty continuation lines will become errors in a future release"
                         .to_string(),
                     url: EMPTY_CONTINUATION_URL.to_string(),
@@ -275,8 +280,10 @@ impl Parser {
                 })?;
             instruction.start_line = start_line;
 
-            if can_contain_heredoc(&instruction) && line_text.contains("<<") {
-                let markers = heredocs_from_line(&line_text).map_err(|error| {
+            if can_contain_heredoc(&instruction)
+                && memchr::memmem::find(&logical.text, b"<<").is_some()
+            {
+                let markers = heredocs_from_line(&line_text()).map_err(|error| {
                     self.error(ErrorKind::Syntax, error.to_string(), instruction_span)
                 })?;
                 for marker in markers {
@@ -402,7 +409,7 @@ impl Parser {
         while let Some(node) = nodes.pop() {
             let text = &logical.text;
             let keyword_text = lossy(&text[node.keyword.0..node.keyword.1]).into_owned();
-            let kind = Kind::from_lowercase(&go_to_lower(&keyword_text));
+            let kind = node.kind;
             let mut instruction = Instruction {
                 keyword: Word {
                     text: keyword_text,
@@ -471,7 +478,7 @@ impl Parser {
             arguments = trim_space_range(text, remaining, trimmed_end);
         }
         let keyword = lossy(&text[trimmed_start..keyword_end]);
-        let kind = Kind::from_lowercase(&go_to_lower(&keyword));
+        let kind = Kind::from_name(&keyword);
         let (a, b) = arguments;
         let parsed = match kind {
             Some(Kind::Add | Kind::Copy | Kind::Volume) => maybe_json_to_list(text, a, b)?,
@@ -505,6 +512,7 @@ impl Parser {
         };
         Ok(Node {
             keyword: (trimmed_start, keyword_end),
+            kind,
             flags,
             parsed,
             original: (start, end),
