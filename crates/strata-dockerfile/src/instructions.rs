@@ -1454,7 +1454,19 @@ fn type_healthcheck(context: &Context<'_>) -> Result<Healthcheck, Error> {
 
 /// Types an ONBUILD trigger when it fires (BuildKit parses the expression
 /// as a one-instruction Dockerfile, located at the FROM that inherited it).
+///
+/// Errors point at `location` (the FROM), as BuildKit's do.
 pub fn parse_trigger(expression: &str, location: Location) -> Result<Command, Error> {
+    type_trigger(expression, location).map_err(|mut error| {
+        error.span = location.span;
+        error.line = location.start_line;
+        error.column = 1;
+        error.end_line = location.end_line;
+        error
+    })
+}
+
+fn type_trigger(expression: &str, location: Location) -> Result<Command, Error> {
     let dockerfile = crate::parse(expression.as_bytes().to_vec())?;
     if dockerfile.instructions.len() != 1 {
         return Err(Error::new(

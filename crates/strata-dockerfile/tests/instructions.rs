@@ -613,7 +613,18 @@ fn onbuild_and_its_forbidden_forms() {
     let trigger =
         strata_dockerfile::parse_trigger("RUN --network=none echo", Default::default()).unwrap();
     assert!(matches!(trigger, Command::Run(run) if run.network == Network::None));
-    assert!(strata_dockerfile::parse_trigger("RUNN x", Default::default()).is_err());
+    let at = strata_dockerfile::Location {
+        index: 3,
+        span: strata_dockerfile::Span::new(40, 50),
+        start_line: 7,
+        end_line: 7,
+    };
+    let failure = strata_dockerfile::parse_trigger("RUNN x", at).unwrap_err();
+    assert_eq!((failure.line, failure.span), (7, at.span));
+    assert_eq!(
+        failure.message,
+        "unknown instruction: RUNN (did you mean RUN?)"
+    );
 }
 
 #[test]
