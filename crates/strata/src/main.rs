@@ -10,6 +10,7 @@ use clap::Parser;
 mod commands;
 mod format;
 mod images;
+mod report;
 
 /// A daemonless OCI image builder.
 #[derive(Debug, Parser)]
@@ -26,6 +27,10 @@ fn main() -> ExitCode {
     match cli.command.run(&cli.global) {
         Ok(code) => code,
         Err(error) => {
+            if let Some(rendered) = error.downcast_ref::<report::Rendered>() {
+                eprintln!("{rendered}");
+                return ExitCode::FAILURE;
+            }
             eprint!("{}", render_error(&error));
             ExitCode::FAILURE
         }

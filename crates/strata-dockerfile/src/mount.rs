@@ -1,0 +1,570 @@
+//! `RUN --mount=...` and `RUN --device=...` values, parsed as BuildKit's
+//! `parseMount` and `ParseDevice` do (CSV fields, keys case-insensitive).
+
+use crate::go::{parse_bool, parse_uint, with_suggestion};
+use crate::lexer::ExpandError;
+use crate::text::go_to_lower;
+
+/// The five mount types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MountType {
+    /// `type=bind` (the default): a directory of the context or another stage.
+    Bind,
+    /// `type=cache`: a persistent cache directory.
+    Cache,
+    /// `type=tmpfs`: an empty tmpfs.
+    Tmpfs,
+    /// `type=secret`: a secret file (or environment variable).
+    Secret,
+    /// `type=ssh`: an SSH agent socket.
+    Ssh,
+}
+
+impl MountType {
+    /// The name as written in a Dockerfile.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MountType::Bind => "bind",
+            MountType::Cache => "cache",
+            MountType::Tmpfs => "tmpfs",
+            MountType::Secret => "secret",
+            MountType::Ssh => "ssh",
+        }
+    }
+}
+
+/// How concurrent builds share a cache mount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sharing {
+    /// `shared` (the default): concurrent writers allowed.
+    Shared,
+    /// `private`: a new directory when the cache is in use.
+    Private,
+    /// `locked`: wait until the other user releases it.
+    Locked,
+}
+
+/// A parsed `--mount`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    /// The type (default bind).
+    pub kind: MountType,
+    /// `from=`: a stage, image or context to take the source from.
+    pub from: Option<String>,
+    /// `source=`/`src=`: the path in `from`.
+    pub source: Option<String>,
+    /// `target=`/`dst=`/`destination=`: where it is mounted.
+    pub target: Option<String>,
+    /// Read-only: explicit `ro`/`rw`, else false for cache and tmpfs, true otherwise.
+    pub read_only: bool,
+    /// tmpfs `size=`, in bytes (0 when unset).
+    pub size_limit: i64,
+    /// `id=`: the cache or secret id.
+    pub id: Option<String>,
+    /// `sharing=` (cache only).
+    pub sharing: Option<Sharing>,
+    /// `required` (secret and ssh only).
+    pub required: bool,
+    /// `env=`: the environment variable a secret is exposed as.
+    pub env: Option<String>,
+    /// `mode=` (octal; secret, ssh and cache only).
+    pub mode: Option<u32>,
+    /// `uid=` (secret, ssh and cache only).
+    pub uid: Option<u32>,
+    /// `gid=` (secret, ssh and cache only).
+    pub gid: Option<u32>,
+}
+
+/// A parsed `--device`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// The CDI device name.
+    pub name: String,
+    /// Whether the build fails when the device is missing.
+    pub required: bool,
+}
+
+/// Go's CSV reader for one line (`go-csvvalue`): fields separated by commas,
+/// double-quoted fields with `""` for a quote.
+pub(crate) fn csv_fields(line: &str) -> Result<Vec<String>, String> {
+    let mut line = line;
+    if let Some(stripped) = line.strip_suffix('\n') {
+        line = stripped.strip_suffix('\r').unwrap_or(stripped);
+    }
+    if line.is_empty() {
+        return Err("EOF".to_string());
+    }
+    let mut fields = Vec::new();
+    let mut rest = line;
+    let mut position = 0usize;
+    loop {
+        if !rest.starts_with('"') {
+            let (field, next) = match rest.find(',') {
+                Some(index) => (&rest[..index], Some(&rest[index + 1..])),
+                None => (rest, None),
+            };
+            if let Some(quote) = field.find('"') {
+                return Err(format!(
+                    "parse error on line 1, column {}: bare \" in non-quoted-field",
+                    position + quote + 1
+                ));
+            }
+            fields.push(field.to_string());
+            match next {
+                Some(next) => {
+                    position += field.len() + 1;
+                    rest = next;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        // Quoted field.
+        rest = &rest[1..];
+        position += 1;
+        let mut field = String::new();
+        loop {
+            let Some(index) = rest.find('"') else {
+                return Err(format!(
+                    "parse error on line 1, column {}: extraneous or missing \" in quoted-field",
+                    position + 1
+                ));
+            };
+            field.push_str(&rest[..index]);
+            rest = &rest[index + 1..];
+            position += index + 1;
+            if let Some(after) = rest.strip_prefix('"') {
+                field.push('"');
+                rest = after;
+                position += 1;
+                continue;
+            }
+            if let Some(after) = rest.strip_prefix(',') {
+                fields.push(std::mem::take(&mut field));
+                rest = after;
+                position += 1;
+                break;
+            }
+            if rest.is_empty() {
+                fields.push(std::mem::take(&mut field));
+                return Ok(fields);
+            }
+            return Err(format!(
+                "parse error on line 1, column {}: extraneous or missing \" in quoted-field",
+                position
+            ));
+        }
+    }
+    Ok(fields)
+}
+
+/// `units.RAMInBytes` as vendored by BuildKit.
+fn ram_in_bytes(text: &str) -> Option<i64> {
+    let separator = text.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')?;
+    let (number, suffix) = if text.as_bytes()[separator] != b' ' {
+        (&text[..=separator], &text[separator + 1..])
+    } else {
+        (&text[..separator], &text[separator + 1..])
+    };
+    let size: f64 = number.parse().ok()?;
+    if size < 0.0 || size.is_nan() {
+        return None;
+    }
+    if suffix.is_empty() {
+        return Some(size as i64);
+    }
+    if suffix.len() > 3 {
+        return None;
+    }
+    let suffix = suffix.to_ascii_lowercase();
+    let bytes = suffix.as_bytes();
+    if bytes[0] == b'b' {
+        return if bytes.len() > 1 {
+            None
+        } else {
+            Some(size as i64)
+        };
+    }
+    let multiplier: f64 = match bytes[0] {
+        b'k' => 1024.0,
+        b'm' => 1024.0 * 1024.0,
+        b'g' => 1024.0 * 1024.0 * 1024.0,
+        b't' => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        b'p' => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    if (bytes.len() == 2 && bytes[1] != b'b') || (bytes.len() == 3 && &suffix[1..] != "ib") {
+        return None;
+    }
+    Some((size * multiplier) as i64)
+}
+
+/// A problem with a mount or device value: BuildKit's message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MountError {
+    Invalid(String),
+    Expand(ExpandError),
+}
+
+const MOUNT_KEYS: [&str; 19] = [
+    "type",
+    "from",
+    "source",
+    "target",
+    "readonly",
+    "id",
+    "sharing",
+    "required",
+    "size",
+    "mode",
+    "uid",
+    "gid",
+    "src",
+    "dst",
+    "destination",
+    "ro",
+    "rw",
+    "readwrite",
+    "env",
+];
+
+/// Expands one word of a mount value.
+pub(crate) type WordExpander<'a> = dyn FnMut(&str) -> Result<String, ExpandError> + 'a;
+
+/// BuildKit's `parseMount(value, expander)`. Without an expander (parse time)
+/// only the CSV syntax and `from=` are checked; with one, every value is
+/// expanded and every key validated.
+pub(crate) fn parse_mount(
+    value: &str,
+    mut expander: Option<&mut WordExpander<'_>>,
+) -> Result<Mount, MountError> {
+    let invalid = MountError::Invalid;
+    let fields = csv_fields(value)
+        .map_err(|error| invalid(format!("failed to parse csv mounts: {error}")))?;
+    let mut mount = Mount {
+        kind: MountType::Bind,
+        from: None,
+        source: None,
+        target: None,
+        read_only: false,
+        size_limit: 0,
+        id: None,
+        sharing: None,
+        required: false,
+        env: None,
+        mode: None,
+        uid: None,
+        gid: None,
+    };
+    let mut read_only_auto = true;
+    for field in &fields {
+        let (key, value) = match field.split_once('=') {
+            Some((key, value)) => (go_to_lower(key), Some(value.to_string())),
+            None => (go_to_lower(field), None),
+        };
+        let Some(mut value) = value else {
+            if expander.is_none() {
+                continue;
+            }
+            match key.as_str() {
+                "readonly" | "ro" => {
+                    mount.read_only = true;
+                    read_only_auto = false;
+                }
+                "readwrite" | "rw" => {
+                    mount.read_only = false;
+                    read_only_auto = false;
+                }
+                "required" => {
+                    if matches!(mount.kind, MountType::Secret | MountType::Ssh) {
+                        mount.required = true;
+                    } else {
+                        return Err(invalid(format!(
+                            "unexpected key '{key}' for mount type '{}'",
+                            mount.kind.as_str()
+                        )));
+                    }
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "invalid field '{field}' must be a key=value pair"
+                    )));
+                }
+            }
+            continue;
+        };
+        match expander.as_mut() {
+            Some(expand) => value = expand(&value).map_err(MountError::Expand)?,
+            None if key == "from" => {
+                if value
+                    .find('$')
+                    .is_some_and(|index| index != value.len() - 1)
+                {
+                    return Err(invalid(format!(
+                        "'{key}' doesn't support variable expansion, define alias stage instead"
+                    )));
+                }
+            }
+            None => continue,
+        }
+        let bad_value = || invalid(format!("invalid value for {key}: {value}"));
+        let file_info_type = || matches!(mount.kind, MountType::Secret | MountType::Ssh);
+        match key.as_str() {
+            "type" => {
+                mount.kind = match go_to_lower(&value).as_str() {
+                    "bind" => MountType::Bind,
+                    "cache" => MountType::Cache,
+                    "tmpfs" => MountType::Tmpfs,
+                    "secret" => MountType::Secret,
+                    "ssh" => MountType::Ssh,
+                    _ => {
+                        return Err(invalid(with_suggestion(
+                            format!("unsupported mount type {}", crate::text::go_quote(&value)),
+                            &value,
+                            &["bind", "cache", "tmpfs", "secret", "ssh"],
+                            true,
+                        )));
+                    }
+                }
+            }
+            "from" => mount.from = Some(value.clone()),
+            "source" | "src" => mount.source = Some(value.clone()),
+            "target" | "dst" | "destination" => mount.target = Some(value.clone()),
+            "readonly" | "ro" => {
+                mount.read_only = parse_bool(&value).ok_or_else(bad_value)?;
+                read_only_auto = false;
+            }
+            "readwrite" | "rw" => {
+                mount.read_only = !parse_bool(&value).ok_or_else(bad_value)?;
+                read_only_auto = false;
+            }
+            "required" => {
+                if file_info_type() {
+                    mount.required = parse_bool(&value).ok_or_else(bad_value)?;
+                } else {
+                    return Err(invalid(format!(
+                        "unexpected key '{key}' for mount type '{}'",
+                        mount.kind.as_str()
+                    )));
+                }
+            }
+            "size" => {
+                if mount.kind == MountType::Tmpfs {
+                    mount.size_limit = ram_in_bytes(&value).ok_or_else(bad_value)?;
+                } else {
+                    return Err(invalid(format!(
+                        "unexpected key '{key}' for mount type '{}'",
+                        mount.kind.as_str()
+                    )));
+                }
+            }
+            "id" => mount.id = Some(value.clone()),
+            "sharing" => {
+                mount.sharing = Some(match go_to_lower(&value).as_str() {
+                    "shared" => Sharing::Shared,
+                    "private" => Sharing::Private,
+                    "locked" => Sharing::Locked,
+                    _ => {
+                        return Err(invalid(with_suggestion(
+                            format!(
+                                "unsupported sharing value {}",
+                                crate::text::go_quote(&value)
+                            ),
+                            &value,
+                            &["shared", "private", "locked"],
+                            true,
+                        )));
+                    }
+                })
+            }
+            "mode" => {
+                let mode = parse_uint(&value, 8, 32)
+                    .map_err(|_| invalid(format!("invalid value {value} for mode")))?;
+                mount.mode = u32::try_from(mode).ok();
+            }
+            "uid" => {
+                let uid = parse_uint(&value, 10, 32)
+                    .map_err(|_| invalid(format!("invalid value {value} for uid")))?;
+                mount.uid = u32::try_from(uid).ok();
+            }
+            "gid" => {
+                let gid = parse_uint(&value, 10, 32)
+                    .map_err(|_| invalid(format!("invalid value {value} for gid")))?;
+                mount.gid = u32::try_from(gid).ok();
+            }
+            "env" => mount.env = Some(value.clone()),
+            _ => {
+                return Err(invalid(with_suggestion(
+                    format!("unexpected key '{key}' in '{field}'"),
+                    &key,
+                    &MOUNT_KEYS,
+                    true,
+                )));
+            }
+        }
+    }
+    let file_info_allowed = matches!(
+        mount.kind,
+        MountType::Secret | MountType::Ssh | MountType::Cache
+    );
+    if !file_info_allowed {
+        let kind = crate::text::go_quote(mount.kind.as_str());
+        if mount.mode.is_some() {
+            return Err(invalid(format!("mode not allowed for {kind} type mounts")));
+        }
+        if mount.uid.is_some() {
+            return Err(invalid(format!("uid not allowed for {kind} type mounts")));
+        }
+        if mount.gid.is_some() {
+            return Err(invalid(format!("gid not allowed for {kind} type mounts")));
+        }
+    }
+    if read_only_auto {
+        mount.read_only = !matches!(mount.kind, MountType::Cache | MountType::Tmpfs);
+    }
+    if mount.kind == MountType::Secret {
+        if mount.from.as_deref().is_some_and(|from| !from.is_empty()) {
+            return Err(invalid("secret mount should not have a from".to_string()));
+        }
+        if mount.sharing.is_some() {
+            return Err(invalid(
+                "secret mount should not define sharing".to_string(),
+            ));
+        }
+        let empty = |value: &Option<String>| value.as_deref().is_none_or(str::is_empty);
+        if empty(&mount.source) && empty(&mount.target) && empty(&mount.id) {
+            return Err(invalid(
+                "invalid secret mount. one of source, target required".to_string(),
+            ));
+        }
+        if !empty(&mount.source) && !empty(&mount.id) {
+            return Err(invalid("both source and id can't be set".to_string()));
+        }
+    }
+    if mount.sharing.is_some() && mount.kind != MountType::Cache {
+        return Err(invalid(format!(
+            "invalid cache sharing set for {} mount",
+            mount.kind.as_str()
+        )));
+    }
+    Ok(mount)
+}
+
+/// BuildKit's `ParseDevice`.
+pub(crate) fn parse_device(value: &str) -> Result<Device, String> {
+    let fields =
+        csv_fields(value).map_err(|error| format!("failed to parse csv devices: {error}"))?;
+    let mut device = Device {
+        name: String::new(),
+        required: false,
+    };
+    for field in &fields {
+        let Some((key, value)) = field.split_once('=') else {
+            if go_to_lower(field) == "required" {
+                device.required = true;
+                continue;
+            }
+            if device.name.is_empty() {
+                device.name = field.clone();
+                continue;
+            }
+            return Err(format!("invalid field '{field}' must be a key=value pair"));
+        };
+        let key = go_to_lower(key);
+        match key.as_str() {
+            "name" => {
+                if !device.name.is_empty() {
+                    return Err(format!("device name already set to {}", device.name));
+                }
+                device.name = value.to_string();
+            }
+            "required" => {
+                device.required =
+                    parse_bool(value).ok_or_else(|| format!("invalid value for {key}: {value}"))?;
+            }
+            _ => {
+                if device.name.is_empty() {
+                    device.name = field.clone();
+                    continue;
+                }
+                return Err(with_suggestion(
+                    format!("unexpected key '{key}' in '{field}'"),
+                    &key,
+                    &["name", "required"],
+                    true,
+                ));
+            }
+        }
+    }
+    Ok(device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_identity(text: &str) -> Result<String, ExpandError> {
+        Ok(text.to_string())
+    }
+
+    fn full(value: &str) -> Result<Mount, MountError> {
+        let mut expand = expand_identity;
+        parse_mount(value, Some(&mut expand))
+    }
+
+    #[test]
+    fn csv() {
+        assert_eq!(csv_fields("a,b=c,\"d,e\"").unwrap(), ["a", "b=c", "d,e"]);
+        assert_eq!(csv_fields("\"a\"\"b\"").unwrap(), ["a\"b"]);
+        assert_eq!(csv_fields("").unwrap_err(), "EOF");
+        assert!(csv_fields("a\"b").is_err());
+        assert!(csv_fields("\"ab").is_err());
+    }
+
+    #[test]
+    fn mounts() {
+        let cache =
+            full("type=cache,target=/root/.cache,sharing=locked,id=pip,mode=0755,uid=1").unwrap();
+        assert_eq!(cache.kind, MountType::Cache);
+        assert_eq!(cache.sharing, Some(Sharing::Locked));
+        assert_eq!(cache.mode, Some(0o755));
+        assert!(!cache.read_only);
+        let bind = full("target=/x,from=build,source=/out").unwrap();
+        assert!(bind.read_only);
+        let secret = full("type=secret,id=npm,required,env=TOKEN").unwrap();
+        assert!(secret.required);
+        assert_eq!(
+            full("type=tmpfs,target=/t,size=64m").unwrap().size_limit,
+            64 << 20
+        );
+        assert_eq!(
+            full("type=cahce").unwrap_err(),
+            MountError::Invalid("unsupported mount type \"cahce\" (did you mean cache?)".into())
+        );
+        assert_eq!(
+            full("type=bind,targt=/x").unwrap_err(),
+            MountError::Invalid(
+                "unexpected key 'targt' in 'targt=/x' (did you mean target?)".into()
+            )
+        );
+        assert!(full("type=bind,required").is_err());
+        assert!(full("type=secret").is_err());
+        assert!(full("type=bind,mode=0700").is_err());
+        assert!(full("type=bind,sharing=shared").is_err());
+        assert!(parse_mount("from=$stage,target=/x", None).is_err());
+        assert!(parse_mount("type=nonsense,target=/x", None).is_ok());
+    }
+
+    #[test]
+    fn devices() {
+        assert_eq!(
+            parse_device("vendor.com/gpu=all,required").unwrap(),
+            Device {
+                name: "vendor.com/gpu=all".into(),
+                required: true
+            }
+        );
+        assert_eq!(parse_device("name=x,required=false").unwrap().name, "x");
+        assert!(parse_device("name=x,name=y").is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! Compiler-style reports of Dockerfile errors and warnings:
+//!
+//! ```text
+//! Dockerfile:3:1: unknown instruction: RUNN (did you mean RUN?)
+//!    |
+//!  3 | RUNN echo hi
+//!    | ^^^^^^^^^^^^
+//! ```
+//!
+//! Every command that reads a Dockerfile reports through here. Colour only
+//! when stderr is a terminal and `NO_COLOR` is unset.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use strata_dockerfile::{Source, Span};
+
+/// A diagnostic already rendered for the terminal; `main` prints it as is.
+#[derive(Debug)]
+pub(crate) struct Rendered(pub(crate) String);
+
+impl std::fmt::Display for Rendered {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.0.trim_end())
+    }
+}
+
+impl std::error::Error for Rendered {}
+
+/// Whether stderr should get ANSI colours.
+pub(crate) fn colour_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::io::stderr().is_terminal()
+}
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Severity {
+    Error,
+    Warning,
+}
+
+/// Renders `message` about `span` of `source` (in `file`) with the source
+/// lines and a caret under the span.
+pub(crate) fn render(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    message: &str,
+    colour: bool,
+) -> String {
+    let (bold, red, yellow, blue, reset) = if colour {
+        ("\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[0m")
+    } else {
+        ("", "", "", "", "")
+    };
+    let start = source.position(span.start);
+    let label = match severity {
+        Severity::Error => format!("{red}error{reset}"),
+        Severity::Warning => format!("{yellow}warning{reset}"),
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{bold}{file}:{}:{}:{reset} {label}: {bold}{message}{reset}",
+        start.line, start.column
+    );
+
+    let Some(first_line) = source.line_span(start.line) else {
+        return out;
+    };
+    let end_offset = span.end.max(span.start);
+    // The line of the span's last byte (an end at a line start belongs before it).
+    let end = source.position(if span.end > span.start {
+        span.end - 1
+    } else {
+        span.start
+    });
+    // Show at most three lines of a long span.
+    let last_line = end.line.max(start.line);
+    let shown_last = last_line.min(start.line + 2);
+    let width = shown_last.to_string().len();
+    let _ = writeln!(out, "{blue}{:width$} |{reset}", "");
+    for line in start.line..=shown_last {
+        let Some(line_span) = source.line_span(line) else {
+            break;
+        };
+        let text = expand_tabs(&source.slice(line_span));
+        let _ = writeln!(out, "{blue}{line:>width$} |{reset} {text}");
+        // The caret covers the span's part of this line (at least one column).
+        let line_start_column = if line == start.line { start.column } else { 1 };
+        let line_end_column = if line == last_line && end_offset <= line_span.end {
+            source.position(end_offset).column
+        } else {
+            source.slice(line_span).chars().count() + 1
+        };
+        let prefix: String = source
+            .slice(Span::new(line_span.start, line_span.end))
+            .chars()
+            .take(line_start_column - 1)
+            .collect();
+        let indent = expand_tabs(&prefix).chars().count();
+        let marked: String = source
+            .slice(line_span)
+            .chars()
+            .skip(line_start_column - 1)
+            .take(line_end_column.saturating_sub(line_start_column))
+            .collect();
+        let carets = expand_tabs(&marked).chars().count().max(1);
+        let colour_on = if severity == Severity::Error {
+            red
+        } else {
+            yellow
+        };
+        let _ = writeln!(
+            out,
+            "{blue}{:width$} |{reset} {}{colour_on}{}{reset}",
+            "",
+            " ".repeat(indent),
+            "^".repeat(carets)
+        );
+        if line == start.line && first_line.is_empty() {
+            break;
+        }
+    }
+    if last_line > shown_last {
+        let more = last_line - shown_last;
+        let plural = if more == 1 { "" } else { "s" };
+        let _ = writeln!(
+            out,
+            "{blue}{:width$} |{reset} ... ({more} more line{plural})",
+            ""
+        );
+    }
+    out
+}
+
+/// Tabs as four spaces, so carets line up.
+fn expand_tabs(text: &str) -> String {
+    text.replace('\t', "    ")
+}
+
+/// Renders a Dockerfile error.
+pub(crate) fn render_error(
+    file: &str,
+    source: &Source,
+    error: &strata_dockerfile::Error,
+    colour: bool,
+) -> String {
+    render(
+        file,
+        source,
+        error.span,
+        Severity::Error,
+        &error.message,
+        colour,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caret_under_the_span() {
+        let source = Source::new("FROM a\n\tRUNN x\n");
+        let text = render(
+            "Dockerfile",
+            &source,
+            Span::new(8, 12),
+            Severity::Error,
+            "unknown",
+            false,
+        );
+        assert_eq!(
+            text,
+            "Dockerfile:2:2: error: unknown\n  |\n2 |     RUNN x\n  |     ^^^^\n"
+        );
+    }
+
+    #[test]
+    fn long_spans_are_cut() {
+        let source = Source::new("RUN a \\\n b \\\n c \\\n d \\\n e\n");
+        let text = render(
+            "D",
+            &source,
+            Span::new(0, 26),
+            Severity::Warning,
+            "w",
+            false,
+        );
+        assert!(text.contains("... (2 more lines)"), "{text}");
+    }
+}
