@@ -12,6 +12,12 @@
 
 mod data;
 mod privileged;
+mod rootfs;
+pub mod tree;
 
 pub use data::{conformance_dir, shared_dir, workspace_root};
 pub use privileged::{is_root, should_run, should_run_as_root};
+pub use rootfs::{
+    BUSYBOX, BUSYBOX_GROUP, BUSYBOX_PASSWD, busybox_rootfs, copy_tree, debian_rootfs,
+    debian_rootfs_dir,
+};
