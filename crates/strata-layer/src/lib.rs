@@ -30,4 +30,4 @@ pub use apply::{ApplyOptions, ApplyReport, WhiteoutMode, apply_layer};
 pub use change::{Change, ChangeKind, OPAQUE_MARKER, WHITEOUT_PREFIX};
 pub use compress::{Compression, detect_compression};
 pub use error::{Error, Result};
-pub use write::{LayerDigests, LayerOptions, write_layer};
+pub use write::{LayerDigests, LayerOptions, layer_xattrs, write_layer};

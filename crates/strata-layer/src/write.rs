@@ -246,7 +246,7 @@ impl<W: Write> TarWriter<'_, W> {
             uid: u64::from(metadata.uid()),
             gid: u64::from(metadata.gid()),
             mtime: self.mtime(&metadata),
-            xattrs: read_xattrs(&source)?,
+            xattrs: layer_xattrs(&source)?,
             ..EntryHeader::default()
         };
         let mut data_size = 0;
@@ -341,9 +341,10 @@ impl<W: Write> TarWriter<'_, W> {
     }
 }
 
-/// The extended attributes a layer keeps, sorted: all but overlayfs's own
-/// bookkeeping and SELinux labels (which belong to the host, not the image).
-fn read_xattrs(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+/// The extended attributes of `path` (not following a symlink) that a layer
+/// keeps, sorted by name: all but overlayfs's own bookkeeping and SELinux
+/// labels (which belong to the host, not the image).
+pub fn layer_xattrs(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let fail = |e: rustix::io::Errno| strata_fs::Error::new("list xattrs", path, e.into());
     let mut names = vec![0u8; 1024];
     let length = loop {
