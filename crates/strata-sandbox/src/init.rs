@@ -125,12 +125,14 @@ fn run_helper(control: &mut UnixStream, request: Request) -> Result<ExitStatus, 
     // us: we then kill the sandbox and still remove the mount points we made.
     // SAFETY: the handler does nothing, so it is async-signal-safe; the
     // sigaction struct is fully initialised.
+    // SIGTERM from the parent is a cancel, handled the same way.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_parent_death as *const () as libc::sighandler_t;
+        action.sa_sigaction = on_stop_signal as *const () as libc::sighandler_t;
         libc::sigemptyset(&mut action.sa_mask);
         action.sa_flags = 0;
         libc::sigaction(libc::SIGHUP, &action, std::ptr::null_mut());
+        libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
     }
     rustix::process::set_parent_process_death_signal(Some(Signal::HUP))
         .map_err(setup("set parent death signal"))?;
@@ -222,7 +224,16 @@ fn run_helper(control: &mut UnixStream, request: Request) -> Result<ExitStatus, 
     status
 }
 
-extern "C" fn on_parent_death(_: libc::c_int) {}
+/// Set by SIGTERM (a cancel) or SIGHUP (the parent died).
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn stop_requested(parent_pid: i32) -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst) || !parent_alive(parent_pid)
+}
 
 fn parent_alive(parent_pid: i32) -> bool {
     rustix::process::getppid().map(|p| p.as_raw_nonzero().get()) == Some(parent_pid)
@@ -278,6 +289,9 @@ fn run_child(
         ));
     }
     let _ = send_report(control, &Report::Started { pid });
+    if stop_requested(request.parent_pid) {
+        let _ = rustix::process::kill_process(child, Signal::KILL);
+    }
     loop {
         match rustix::process::waitpid(Some(child), WaitOptions::empty()) {
             Ok(Some((_, status))) => {
@@ -289,7 +303,7 @@ fn run_child(
                 }
             }
             Ok(None) | Err(Errno::INTR) => {
-                if !parent_alive(request.parent_pid) {
+                if stop_requested(request.parent_pid) {
                     let _ = rustix::process::kill_process(child, Signal::KILL);
                 }
             }

@@ -192,20 +192,17 @@ impl Canceller {
     }
 }
 
+/// Kills PID 1 when it runs; tells the helper in any case (SIGTERM), which
+/// kills it as soon as it exists, then still removes its mount points.
 fn kill(shared: &Shared) {
     if shared.finished {
         return;
     }
-    match &shared.sandbox {
-        Some(pidfd) => {
-            let _ = rustix::process::pidfd_send_signal(pidfd, Signal::KILL);
-        }
-        // Not started yet: the helper's death takes the rest (parent-death signal).
-        None => {
-            if let Some(pid) = Pid::from_raw(shared.helper_pid) {
-                let _ = rustix::process::kill_process(pid, Signal::KILL);
-            }
-        }
+    if let Some(pidfd) = &shared.sandbox {
+        let _ = rustix::process::pidfd_send_signal(pidfd, Signal::KILL);
+    }
+    if let Some(pid) = Pid::from_raw(shared.helper_pid) {
+        let _ = rustix::process::kill_process(pid, Signal::TERM);
     }
 }
 
