@@ -160,6 +160,22 @@ impl ActiveSnapshot {
         }
     }
 
+    /// Writes the diff as a layer to `output` without committing (an export
+    /// in another compression, say); returns its digests and `output`.
+    pub fn write_layer<W: Write>(
+        &self,
+        options: &LayerOptions,
+        output: W,
+    ) -> Result<(LayerDigests, W)> {
+        let changes = self.changes()?;
+        Ok(strata_layer::write_layer(
+            &self.upper(),
+            &changes,
+            options,
+            output,
+        )?)
+    }
+
     /// Writes the diff as a layer to `output` and commits the snapshot under
     /// the resulting chain id (one rename; when that chain id is already
     /// committed, the existing one is kept). Returns the chain id, the
