@@ -127,6 +127,7 @@ pub fn apply_layer<R: Read + Send>(
             written: HashSet::new(),
             symlinks: HashSet::new(),
             directory_times: Vec::new(),
+            buffer: vec![0; 256 * 1024],
         };
         let entries = applier.apply_archive(&mut stream)?;
         applier.finish_directory_times()?;
@@ -241,6 +242,8 @@ struct Applier<'a> {
     symlinks: HashSet<PathBuf>,
     /// Directories whose times are set last (their children change them).
     directory_times: Vec<(Vec<OsString>, Timestamps)>,
+    /// Reused for file contents.
+    buffer: Vec<u8>,
 }
 
 impl Applier<'_> {
@@ -352,16 +355,7 @@ impl Applier<'_> {
                 )
                 .map_err(|e| Error::entry(&path.display, "create file", e))?;
                 let mut file = std::fs::File::from(file);
-                io::copy(entry, &mut file).map_err(|source| {
-                    if source.kind() == io::ErrorKind::UnexpectedEof {
-                        Error::Archive {
-                            entry: Some(path.display.clone()),
-                            source,
-                        }
-                    } else {
-                        Error::entry(&path.display, "write file", source)
-                    }
-                })?;
+                self.copy_contents(path, entry, &mut file)?;
                 let fd = OwnedFd::from(file);
                 self.set_metadata_fd(path, &fd, entry, false)?;
             }
@@ -481,6 +475,43 @@ impl Applier<'_> {
             }
         }
         self.written.insert(relative);
+        Ok(())
+    }
+
+    /// Copies an entry's data into `file` through a large reused buffer.
+    fn copy_contents<R: Read>(
+        &mut self,
+        path: &EntryPath,
+        entry: &mut tar::Entry<'_, R>,
+        file: &mut std::fs::File,
+    ) -> Result<()> {
+        let expected = entry.size();
+        let mut written = 0u64;
+        loop {
+            let read = match entry.read(&mut self.buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(Error::Archive {
+                        entry: Some(path.display.clone()),
+                        source,
+                    });
+                }
+            };
+            file.write_all(&self.buffer[..read])
+                .map_err(|e| Error::entry(&path.display, "write file", e))?;
+            written += read as u64;
+        }
+        if written != expected {
+            return Err(Error::Archive {
+                entry: Some(path.display.clone()),
+                source: io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("truncated: {written} of {expected} bytes"),
+                ),
+            });
+        }
         Ok(())
     }
 
