@@ -111,6 +111,19 @@ fn processes_with(marker: &str) -> usize {
         .count()
 }
 
+/// Sandbox helpers alive (this binary re-executed as one).
+fn helpers() -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(strata_sandbox::INIT_ARGUMENT))
+                .unwrap_or(false)
+        })
+        .count()
+}
+
 fn cancel_leaves_no_process_mount_or_snapshot() {
     let work = tempfile::tempdir().unwrap();
     let snapshotter = Snapshotter::with_kind(work.path(), Kind::Overlay).unwrap();
@@ -153,9 +166,89 @@ fn cancel_leaves_no_process_mount_or_snapshot() {
     );
 }
 
+/// The child of `killing_the_builder_leaves_nothing_behind`: a build step in
+/// progress (an active overlay snapshot, a sandbox running in it), until killed.
+fn child_runs_a_step(root: &Path) {
+    let snapshotter = Snapshotter::with_kind(root, Kind::Overlay).unwrap();
+    let base = base(&snapshotter);
+    let active = snapshotter.prepare(Some(&base)).unwrap();
+    let spec = Spec::new([
+        "/bin/sh",
+        "-c",
+        "echo partial > /partial; sleep 1005 & echo started; sleep 1005",
+    ]);
+    let running = Sandbox::new()
+        .unwrap()
+        .spawn(rootfs(&active), &spec)
+        .unwrap();
+    let ready = root.join("ready");
+    let _ = running.wait(|_, line| {
+        if line == b"started" {
+            std::fs::write(&ready, b"").unwrap();
+        }
+    });
+}
+
+fn killing_the_builder_leaves_nothing_behind() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("snapshots");
+    std::fs::create_dir(&root).unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("STRATA_RUN_STEP_CHILD", &root)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !root.join("ready").exists() {
+        assert!(Instant::now() < deadline, "the step never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(processes_with("sleep 1005"), 2);
+    assert_eq!(
+        std::fs::read_dir(root.join("overlay/active"))
+            .unwrap()
+            .count(),
+        1
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while processes_with("sleep 1005") > 0 || helpers() > 0 {
+        assert!(Instant::now() < deadline, "processes left behind");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mountinfo.contains(root.to_str().unwrap()),
+        "a mount was left: {mountinfo}"
+    );
+    // The next snapshotter to open the directory removes the dead step's snapshot.
+    Snapshotter::with_kind(&root, Kind::Overlay).unwrap();
+    assert_eq!(
+        std::fs::read_dir(root.join("overlay/active"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(
+        std::fs::read_dir(root.join("overlay/staging"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
 fn main() {
     strata_sandbox::run_if_requested();
-    let tests: [(&str, fn()); 2] = [
+    if let Some(root) = std::env::var_os("STRATA_RUN_STEP_CHILD") {
+        child_runs_a_step(Path::new(&root));
+        return;
+    }
+    let tests: [(&str, fn()); 3] = [
+        (
+            "killing_the_builder_leaves_nothing_behind",
+            killing_the_builder_leaves_nothing_behind,
+        ),
         (
             "run_commits_only_what_the_step_changed",
             run_commits_only_what_the_step_changed,
