@@ -61,6 +61,10 @@ pub struct ApplyReport {
     pub diff_id: Digest,
     /// Size of the uncompressed tar in bytes.
     pub uncompressed_size: u64,
+    /// sha256 of the blob as read (compressed): compare it with the manifest's digest.
+    pub digest: Digest,
+    /// Size of the blob as read, in bytes.
+    pub size: u64,
     /// The number of archive entries applied (whiteouts included).
     pub entries: u64,
 }
@@ -88,10 +92,14 @@ pub fn apply_layer<R: Read + Send>(
 
     std::thread::scope(|scope| {
         let (sender, receiver) = sync_channel::<io::Result<Vec<u8>>>(8);
-        let decoder = scope.spawn(move || -> io::Result<(Digest, u64)> {
+        let decoder = scope.spawn(move || -> io::Result<(Digest, u64, Digest, u64)> {
             let mut hasher = Sha256Writer::new(io::sink());
+            let mut blob = HashingReader {
+                inner: blob,
+                hasher: Sha256Writer::new(io::sink()),
+            };
             let result = (|| {
-                let mut reader = decompressor(blob)?;
+                let mut reader = decompressor(&mut blob)?;
                 loop {
                     let mut chunk = vec![0u8; 256 * 1024];
                     let read = match reader.read(&mut chunk) {
@@ -112,8 +120,11 @@ pub fn apply_layer<R: Read + Send>(
                 let _ = sender.send(Err(e));
                 return Err(io::Error::other(message));
             }
+            // What follows the compressed stream still belongs to the blob.
+            io::copy(&mut blob, &mut io::sink())?;
             let (digest, size, _) = hasher.finish();
-            Ok((digest, size))
+            let (blob_digest, blob_size, _) = blob.hasher.finish();
+            Ok((digest, size, blob_digest, blob_size))
         });
         let mut stream = ChannelReader {
             receiver,
@@ -137,7 +148,7 @@ pub fn apply_layer<R: Read + Send>(
             source,
         })?;
         drop(stream);
-        let (diff_id, uncompressed_size) = decoder
+        let (diff_id, uncompressed_size, digest, size) = decoder
             .join()
             .map_err(|_| Error::Archive {
                 entry: None,
@@ -150,9 +161,25 @@ pub fn apply_layer<R: Read + Send>(
         Ok(ApplyReport {
             diff_id,
             uncompressed_size,
+            digest,
+            size,
             entries,
         })
     })
+}
+
+/// Hashes what is read through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256Writer<io::Sink>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.hasher.write_all(&buf[..read])?;
+        Ok(read)
+    }
 }
 
 struct ChannelReader {

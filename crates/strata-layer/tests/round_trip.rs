@@ -102,6 +102,7 @@ fn every_entry_kind_round_trips_with_each_compression() {
         let report = apply_layer(&blob[..], &target, &ApplyOptions::default()).unwrap();
         assert_eq!(report.diff_id, digests.diff_id, "{compression:?}");
         assert_eq!(report.uncompressed_size, digests.uncompressed_size);
+        assert_eq!((report.digest, report.size), (digests.digest, digests.size));
         let (want, got) = (describe(&source, true), describe(&target, true));
         let diff = difference(&want, &got);
         // The roots differ only in the temp dirs' own metadata.
