@@ -123,9 +123,9 @@ fn helper_main() -> i32 {
 fn run_helper(control: &mut UnixStream, request: Request) -> Result<ExitStatus, Failure> {
     // The parent's death interrupts us (SIGHUP, caught) rather than killing
     // us: we then kill the sandbox and still remove the mount points we made.
-    // SAFETY: the handler does nothing, so it is async-signal-safe; the
-    // sigaction struct is fully initialised.
     // SIGTERM from the parent is a cancel, handled the same way.
+    // SAFETY: the handler only stores to an atomic, which is
+    // async-signal-safe; the sigaction struct is fully initialised.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = on_stop_signal as *const () as libc::sighandler_t;

@@ -16,6 +16,10 @@
 //! parent-death signal does the same.
 //!
 //! Root is required for now ([`Error::NotRoot`]).
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod error;
 mod files;
