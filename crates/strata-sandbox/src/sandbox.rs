@@ -216,6 +216,7 @@ impl Running {
 
     /// Waits for the end, giving each output line (without its newline) to
     /// `on_line` as it comes; a last line without a newline is given too.
+    /// Blocking: from async code, call it on a blocking thread.
     pub fn wait(mut self, mut on_line: impl FnMut(Stream, &[u8])) -> Result<ExitStatus> {
         let mut out_buffer = Vec::new();
         let mut err_buffer = Vec::new();
