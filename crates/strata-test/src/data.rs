@@ -35,6 +35,6 @@ pub fn conformance_dir() -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!("SKIPPED: conformance data not found at {}", dir.display());
+    crate::privileged::say_skipped(&format!("conformance data not found at {}", dir.display()));
     None
 }

@@ -15,10 +15,16 @@ pub mod http;
 mod image;
 mod privileged;
 mod registry;
+mod rootfs;
 mod token;
+pub mod tree;
 
 pub use data::{conformance_dir, shared_dir, workspace_root};
 pub use image::{TestImage, TestImageBuilder, gzip, layer_tar, push_index_with_skopeo};
 pub use privileged::{is_root, should_run, should_run_as_root};
 pub use registry::{REGISTRY_PROGRAM, Registry, RegistryAuth, find_program, free_port};
+pub use rootfs::{
+    BUSYBOX, BUSYBOX_GROUP, BUSYBOX_PASSWD, busybox_rootfs, copy_tree, debian_rootfs,
+    debian_rootfs_dir,
+};
 pub use token::TokenIssuer;

@@ -23,11 +23,18 @@ pub fn should_run(test: &str, available: bool, why: &str) -> bool {
     if std::env::var_os("STRATA_REQUIRE_PRIVILEGED").is_some_and(|v| v == "1") {
         panic!("{test}: needs {why}, and STRATA_REQUIRE_PRIVILEGED=1 forbids skipping");
     }
-    eprintln!("SKIPPED {test}: needs {why}");
+    say_skipped(&format!("{test}: needs {why}"));
     false
 }
 
 /// [`should_run`] for tests that need root.
 pub fn should_run_as_root(test: &str) -> bool {
     should_run(test, is_root(), "root")
+}
+
+/// Prints `SKIPPED <what>` on the process's real stderr: libtest captures
+/// `eprintln!`, which would hide a skip inside a passing test.
+pub(crate) fn say_skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
 }

@@ -23,6 +23,9 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // The sandbox helper is this binary re-executed: it must become the
+    // helper before anything else runs (no thread, no argument parsing).
+    strata_sandbox::run_if_requested();
     let cli = Cli::parse();
     match cli.command.run(&cli.global) {
         Ok(code) => code,

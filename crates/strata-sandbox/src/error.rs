@@ -1,0 +1,54 @@
+use std::io;
+use std::path::PathBuf;
+
+/// Why a sandboxed process could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The sandbox needs root (rootless comes later).
+    #[error(
+        "running a step needs root for now (rootless sandboxes are not supported yet): run strata as root"
+    )]
+    NotRoot,
+    /// The spec is not runnable.
+    #[error("invalid sandbox spec: {reason}")]
+    InvalidSpec {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The helper process could not be started.
+    #[error("start sandbox helper {}: {source}", helper.display())]
+    Spawn {
+        /// The helper executable.
+        helper: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The user could not be resolved in the root file system.
+    #[error("{message}")]
+    User {
+        /// Docker's message ("unable to find user ...").
+        message: String,
+    },
+    /// The command could not be executed.
+    #[error("{message}")]
+    Exec {
+        /// runc's message (`exec: "x": executable file not found in $PATH`).
+        message: String,
+    },
+    /// Setting up the namespaces or mounts failed.
+    #[error("sandbox setup: {message}")]
+    Setup {
+        /// What failed, with the kernel's error.
+        message: String,
+    },
+    /// Talking to the helper failed, or it died without a word.
+    #[error("sandbox helper: {message}")]
+    Helper {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The result of a sandbox operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,170 @@
+//! overlayfs: mounts built with the new mount API, and the diff read from the
+//! upper directory.
+
+use std::fs;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags, UnmountFlags};
+use strata_layer::{Change, ChangeKind};
+
+use crate::{Error, Result};
+
+/// The xattr overlayfs puts on a directory that hides the lower ones.
+const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+
+/// A detached overlayfs mount (not attached anywhere until `move_mount`):
+/// `lowers` topmost first, each added with its own `lowerdir+` so that no
+/// option string limits the depth. Data and metadata are copied up whole and
+/// directory renames are copies (`redirect_dir=off`, `metacopy=off`,
+/// `index=off`), so that the upper directory alone is the layer.
+pub(crate) fn mount_fd(lowers: &[PathBuf], upper: &Path, work: &Path) -> Result<OwnedFd> {
+    let context = rustix::mount::fsopen("overlay", FsOpenFlags::FSOPEN_CLOEXEC)
+        .map_err(|e| Error::mount("open overlay context", upper, e))?;
+    let set = |key: &str, value: &Path| {
+        rustix::mount::fsconfig_set_string(&context, key, value)
+            .map_err(|e| Error::mount("configure overlay", value, with_log(&context, e)))
+    };
+    set("source", Path::new("strata"))?;
+    for lower in lowers {
+        set("lowerdir+", lower)?;
+    }
+    set("upperdir", upper)?;
+    set("workdir", work)?;
+    for (key, value) in [
+        ("redirect_dir", "off"),
+        ("metacopy", "off"),
+        ("index", "off"),
+    ] {
+        rustix::mount::fsconfig_set_string(&context, key, value)
+            .map_err(|e| Error::mount("configure overlay", upper, with_log(&context, e)))?;
+    }
+    rustix::mount::fsconfig_create(&context)
+        .map_err(|e| Error::mount("create overlay", upper, with_log(&context, e)))?;
+    rustix::mount::fsmount(
+        &context,
+        FsMountFlags::FSMOUNT_CLOEXEC,
+        MountAttrFlags::empty(),
+    )
+    .map_err(|e| Error::mount("mount overlay", upper, with_log(&context, e)))
+}
+
+/// The kernel's own message for a failed `fsconfig`, read from the context.
+fn with_log(context: &OwnedFd, errno: rustix::io::Errno) -> std::io::Error {
+    let mut messages = Vec::new();
+    let mut buffer = [0u8; 512];
+    while let Ok(read) = rustix::io::read(context, &mut buffer) {
+        if read == 0 {
+            break;
+        }
+        messages.push(String::from_utf8_lossy(&buffer[..read]).trim().to_owned());
+    }
+    let errno = std::io::Error::from(errno);
+    if messages.is_empty() {
+        errno
+    } else {
+        std::io::Error::new(errno.kind(), format!("{errno} ({})", messages.join("; ")))
+    }
+}
+
+/// Whether an overlayfs with its upper directory in `directory` can be mounted.
+pub(crate) fn works_in(directory: &Path) -> bool {
+    let probe = directory.join(format!(".overlay-probe-{}", std::process::id()));
+    let works = (|| -> Result<()> {
+        for part in ["lower", "upper", "work"] {
+            strata_fs::create_dir_all(probe.join(part))?;
+        }
+        rustix::fs::lsetxattr(
+            probe.join("upper"),
+            "trusted.strata.probe",
+            b"1",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .map_err(|e| Error::mount("set trusted xattr", probe.join("upper"), e))?;
+        mount_fd(
+            &[probe.join("lower")],
+            &probe.join("upper"),
+            &probe.join("work"),
+        )
+        .map(drop)
+    })()
+    .is_ok();
+    let _ = fs::remove_dir_all(&probe);
+    works
+}
+
+/// Detaches whatever is mounted at `path`; quiet when nothing is.
+pub(crate) fn unmount_if_mounted(path: &Path) {
+    let _ = rustix::mount::unmount(path, UnmountFlags::DETACH);
+}
+
+/// The changes recorded in an overlay upper directory: a 0/0 character device
+/// is a deletion, a directory with the opaque xattr replaced the lower one,
+/// anything else was added or modified. A directory that was only copied up
+/// (same metadata as below, e.g. around a mount point that was removed again)
+/// is not a change by itself.
+pub(crate) fn upper_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
+    let mut changes = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(directory) = pending.pop() {
+        let full = upper.join(&directory);
+        for entry in strata_fs::read_dir(&full)? {
+            let entry = entry.map_err(|e| strata_fs::Error::new("list directory", &full, e))?;
+            let relative = directory.join(entry.file_name());
+            let path = upper.join(&relative);
+            let metadata = strata_fs::symlink_metadata(&path)?;
+            let file_type = metadata.file_type();
+            if file_type.is_char_device() && metadata.rdev() == 0 {
+                changes.push(Change::new(relative, ChangeKind::Deleted));
+            } else if file_type.is_dir() {
+                if is_opaque(&path)? {
+                    changes.push(Change::new(&relative, ChangeKind::OpaqueDirectory));
+                } else if !same_directory_below(&relative, &metadata, &path, lowers)? {
+                    changes.push(Change::new(&relative, ChangeKind::Modified));
+                }
+                pending.push(relative);
+            } else {
+                changes.push(Change::new(relative, ChangeKind::Modified));
+            }
+        }
+    }
+    Ok(changes)
+}
+
+fn is_opaque(path: &Path) -> Result<bool> {
+    let mut value = [0u8; 8];
+    match rustix::fs::lgetxattr(path, OPAQUE_XATTR, &mut value[..]) {
+        Ok(length) => Ok(&value[..length] == b"y"),
+        Err(rustix::io::Errno::NODATA | rustix::io::Errno::NOTSUP | rustix::io::Errno::RANGE) => {
+            Ok(false)
+        }
+        Err(e) => Err(strata_fs::Error::new("read xattr", path, e.into()).into()),
+    }
+}
+
+/// Whether the topmost lower layer holding `relative` has it as a directory
+/// with the same mode, owner, mtime and xattrs.
+fn same_directory_below(
+    relative: &Path,
+    metadata: &fs::Metadata,
+    upper_path: &Path,
+    lowers: &[PathBuf],
+) -> Result<bool> {
+    for lower in lowers {
+        let candidate = lower.join(relative);
+        let Ok(below) = fs::symlink_metadata(&candidate) else {
+            continue;
+        };
+        if !below.is_dir() {
+            return Ok(false);
+        }
+        return Ok(below.mode() == metadata.mode()
+            && below.uid() == metadata.uid()
+            && below.gid() == metadata.gid()
+            && below.mtime() == metadata.mtime()
+            && below.mtime_nsec() == metadata.mtime_nsec()
+            && strata_layer::layer_xattrs(&candidate)? == strata_layer::layer_xattrs(upper_path)?);
+    }
+    Ok(false)
+}

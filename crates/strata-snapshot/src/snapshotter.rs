@@ -1,0 +1,323 @@
+//! The snapshot directory: committed snapshots by chain id, active ones, and
+//! the staging area for unpacks.
+
+use std::fs::{self, File, TryLockError};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use strata_layer::{ApplyOptions, WhiteoutMode};
+use strata_oci::Digest;
+
+use crate::active::ActiveSnapshot;
+use crate::{Error, Result, copy, overlay};
+
+/// How snapshots are stored and mounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// overlayfs: committed snapshots hold one layer each, active ones are mounts.
+    Overlay,
+    /// Whole-tree copies: for file systems where overlayfs cannot work.
+    Copy,
+}
+
+impl Kind {
+    fn directory_name(self) -> &'static str {
+        match self {
+            Kind::Overlay => "overlay",
+            Kind::Copy => "copy",
+        }
+    }
+}
+
+/// The OCI chain id of a layer over `parent` (the chain id of the layers
+/// below it): the diff id itself for the first layer, otherwise
+/// `sha256(parent + " " + diff_id)`.
+pub fn chain_id(parent: Option<&Digest>, diff_id: &Digest) -> Digest {
+    match parent {
+        None => *diff_id,
+        Some(parent) => Digest::of(format!("{parent} {diff_id}").as_bytes()),
+    }
+}
+
+/// Committed snapshots under one directory, keyed by chain id.
+#[derive(Debug, Clone)]
+pub struct Snapshotter {
+    root: PathBuf,
+    kind: Kind,
+}
+
+/// A directory of a live operation, locked for as long as it lives; a
+/// directory whose lock is free belongs to a process that died.
+#[derive(Debug)]
+pub(crate) struct WorkDirectory {
+    pub(crate) path: PathBuf,
+    _lock: File,
+}
+
+impl Drop for WorkDirectory {
+    fn drop(&mut self) {
+        // Removed while still locked, so that no cleanup races with us.
+        if self.path.exists() {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Snapshotter {
+    /// Opens (creating it if needed) the snapshots under `directory`, of the
+    /// kind `STRATA_SNAPSHOTTER` (`overlay` or `copy`) names, or else overlay
+    /// when an overlayfs mount works there and copy when it does not (overlay
+    /// on overlay, file systems without trusted xattrs, no privileges).
+    /// Leftovers of killed processes are removed.
+    pub fn open(directory: &Path) -> Result<Self> {
+        let kind = match std::env::var("STRATA_SNAPSHOTTER").as_deref() {
+            Ok("overlay") => Kind::Overlay,
+            Ok("copy") => Kind::Copy,
+            Ok(other) if !other.is_empty() => {
+                return Err(Error::Unusable {
+                    path: directory.to_path_buf(),
+                    reason: format!("STRATA_SNAPSHOTTER={other:?}: expected overlay or copy"),
+                });
+            }
+            _ => {
+                strata_fs::create_dir_all(directory)?;
+                if overlay::works_in(directory) {
+                    Kind::Overlay
+                } else {
+                    Kind::Copy
+                }
+            }
+        };
+        Self::with_kind(directory, kind)
+    }
+
+    /// Opens the snapshots of `kind` under `directory` (each kind has its own
+    /// subdirectory), removing leftovers of killed processes.
+    pub fn with_kind(directory: &Path, kind: Kind) -> Result<Self> {
+        let root = directory.join(kind.directory_name());
+        for area in ["layers", "active", "staging"] {
+            strata_fs::create_dir_all(root.join(area))?;
+        }
+        if kind == Kind::Overlay {
+            strata_fs::create_dir_all(root.join("empty"))?;
+        }
+        let snapshotter = Self { root, kind };
+        snapshotter.remove_leftovers()?;
+        Ok(snapshotter)
+    }
+
+    /// The kind of these snapshots.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The directory holding this kind's snapshots.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether a snapshot with this chain id is committed.
+    pub fn contains(&self, chain_id: &Digest) -> bool {
+        self.layer_directory(chain_id).join("diff").is_dir()
+    }
+
+    pub(crate) fn layer_directory(&self, chain_id: &Digest) -> PathBuf {
+        self.root.join("layers").join(chain_id.hex())
+    }
+
+    /// The directories to stack for `chain_id`, topmost first: one per layer
+    /// for overlay, the one whole tree for copy.
+    pub(crate) fn lower_directories(&self, chain_id: &Digest) -> Result<Vec<PathBuf>> {
+        let mut directories = Vec::new();
+        let mut next = Some(*chain_id);
+        while let Some(current) = next {
+            let layer = self.layer_directory(&current);
+            if !layer.join("diff").is_dir() {
+                return Err(Error::NotFound { chain_id: current });
+            }
+            directories.push(layer.join("diff"));
+            if self.kind == Kind::Copy {
+                break;
+            }
+            next = match fs::read_to_string(layer.join("parent")) {
+                Ok(text) => Some(text.trim().parse().map_err(|_| Error::Unusable {
+                    path: layer.join("parent"),
+                    reason: format!("not a chain id: {text:?}"),
+                })?),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(strata_fs::Error::new("read", layer.join("parent"), e).into()),
+            };
+        }
+        Ok(directories)
+    }
+
+    /// Makes sure the layer `diff_id` over `parent` is unpacked, and returns
+    /// its chain id. `open` is called only when it is not there yet; the
+    /// uncompressed content must hash to `diff_id`. Unpacking happens in a
+    /// staging directory renamed into place, so a concurrent or killed unpack
+    /// never shows half a layer.
+    pub fn unpack<R: Read + Send>(
+        &self,
+        parent: Option<&Digest>,
+        diff_id: &Digest,
+        open: impl FnOnce() -> io::Result<R>,
+    ) -> Result<Digest> {
+        let chain = chain_id(parent, diff_id);
+        if self.contains(&chain) {
+            return Ok(chain);
+        }
+        if let Some(parent) = parent
+            && !self.contains(parent)
+        {
+            return Err(Error::NotFound { chain_id: *parent });
+        }
+        let work = self.work_directory("staging")?;
+        let tree = work.path.join("diff");
+        let whiteouts = match self.kind {
+            Kind::Overlay => {
+                strata_fs::create_dir_all(&tree)?;
+                WhiteoutMode::Overlay
+            }
+            Kind::Copy => {
+                match parent {
+                    Some(parent) => {
+                        copy::copy_tree(&self.layer_directory(parent).join("diff"), &tree)?
+                    }
+                    None => strata_fs::create_dir_all(&tree)?,
+                }
+                WhiteoutMode::Delete
+            }
+        };
+        let blob = open().map_err(|e| {
+            Error::Layer(strata_layer::Error::Archive {
+                entry: None,
+                source: e,
+            })
+        })?;
+        let options = ApplyOptions {
+            whiteouts,
+            ..ApplyOptions::default()
+        };
+        let report = strata_layer::apply_layer(blob, &tree, &options)?;
+        if report.diff_id != *diff_id {
+            return Err(Error::DiffIdMismatch {
+                expected: *diff_id,
+                actual: report.diff_id,
+            });
+        }
+        self.publish(&work, parent, &chain)?;
+        Ok(chain)
+    }
+
+    /// Moves a finished `work` directory (holding `diff`) to the chain id's
+    /// place. When another process committed the same chain first, its copy
+    /// is kept and ours dropped with the work directory.
+    pub(crate) fn publish(
+        &self,
+        work: &WorkDirectory,
+        parent: Option<&Digest>,
+        chain: &Digest,
+    ) -> Result<()> {
+        let staged = work.path.join("snapshot");
+        strata_fs::create_dir_all(&staged)?;
+        strata_fs::rename(work.path.join("diff"), staged.join("diff"))?;
+        if let Some(parent) = parent {
+            strata_fs::write_atomic(staged.join("parent"), format!("{parent}\n").as_bytes())?;
+        }
+        let destination = self.layer_directory(chain);
+        match fs::rename(&staged, &destination) {
+            Ok(()) => {}
+            Err(_) if self.contains(chain) => {}
+            Err(e) => return Err(strata_fs::Error::new("rename", &staged, e).into()),
+        }
+        // The rename is durable once the directory holding it is.
+        if let Ok(layers) = File::open(self.root.join("layers")) {
+            let _ = layers.sync_all();
+        }
+        Ok(())
+    }
+
+    /// A writable snapshot over `parent` (or over nothing).
+    pub fn prepare(&self, parent: Option<&Digest>) -> Result<ActiveSnapshot> {
+        let lowers = match parent {
+            Some(parent) => self.lower_directories(parent)?,
+            None => Vec::new(),
+        };
+        let work = self.work_directory("active")?;
+        ActiveSnapshot::new(self.clone(), work, parent.copied(), lowers)
+    }
+
+    /// Removes a committed snapshot. Snapshots over it stop working: the
+    /// caller (the store's garbage collector) removes children first.
+    pub fn remove(&self, chain_id: &Digest) -> Result<()> {
+        let directory = self.layer_directory(chain_id);
+        if !directory.exists() {
+            return Ok(());
+        }
+        let work = self.work_directory("staging")?;
+        let doomed = work.path.join("removed");
+        strata_fs::rename(&directory, &doomed)?;
+        Ok(strata_fs::remove_dir_all(&doomed)?)
+    }
+
+    /// A new locked directory under `area` ("active" or "staging"): made
+    /// under a hidden name, locked (flock on the directory itself), then
+    /// renamed, so that a cleanup never sees it unlocked.
+    pub(crate) fn work_directory(&self, area: &str) -> Result<WorkDirectory> {
+        let name = format!(
+            "{}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        );
+        let hidden = self.root.join(area).join(format!(".new-{name}"));
+        let path = self.root.join(area).join(name);
+        fs::create_dir(&hidden)
+            .map_err(|e| strata_fs::Error::new("create directory", &hidden, e))?;
+        let lock = File::open(&hidden).map_err(|e| strata_fs::Error::new("open", &hidden, e))?;
+        lock.lock()
+            .map_err(|e| strata_fs::Error::new("lock", &hidden, e))?;
+        strata_fs::rename(&hidden, &path)?;
+        Ok(WorkDirectory { path, _lock: lock })
+    }
+
+    /// Removes the work directories of processes that died (their lock is
+    /// free), unmounting what they left mounted.
+    fn remove_leftovers(&self) -> Result<()> {
+        for area in ["active", "staging"] {
+            let directory = self.root.join(area);
+            for entry in strata_fs::read_dir(&directory)? {
+                let entry =
+                    entry.map_err(|e| strata_fs::Error::new("list directory", &directory, e))?;
+                let path = entry.path();
+                if entry.file_name().as_encoded_bytes().starts_with(b".new-") {
+                    // Being created right now, or left by a crash mid-creation.
+                    let old = entry
+                        .metadata()
+                        .ok()
+                        .and_then(|m| m.modified().ok())
+                        .and_then(|m| m.elapsed().ok())
+                        .is_some_and(|age| age.as_secs() > 600);
+                    if !old {
+                        continue;
+                    }
+                }
+                let in_use = match File::open(&path) {
+                    Ok(lock) => matches!(lock.try_lock(), Err(TryLockError::WouldBlock)),
+                    Err(_) => false,
+                };
+                if in_use {
+                    continue;
+                }
+                overlay::unmount_if_mounted(&path.join("merged"));
+                strata_fs::remove_dir_all(&path)?;
+            }
+        }
+        Ok(())
+    }
+}
