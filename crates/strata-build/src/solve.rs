@@ -635,6 +635,9 @@ impl<'a> Solver<'a> {
         if self.cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
+        if status.success() {
+            keep_mount_points(active, self.options.source_date_epoch)?;
+        }
         if !status.success() {
             let (status_text, exit_code) = match status {
                 strata_sandbox::ExitStatus::Code(code) => {
@@ -655,6 +658,21 @@ impl<'a> Solver<'a> {
         }
         Ok(())
     }
+}
+
+/// docker's BuildKit (runc) leaves the mount points it made for a RUN in the
+/// layer: `/dev`, `/etc`, `/proc` and `/sys` exist after any RUN. Images are
+/// compared file by file with docker's, so a RUN over a root without them
+/// gets them too (empty, 0755, root's).
+fn keep_mount_points(active: &ActiveSnapshot, epoch: Option<i64>) -> Result<()> {
+    let mounted = active.mount()?;
+    let root = Root::open(mounted.path())?;
+    for name in ["/dev", "/etc", "/proc", "/sys"] {
+        if root.kind(name, false)?.is_none() {
+            root.make_directories(name, crate::rootfs::Owner::ROOT, epoch)?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes a directory when dropped.
