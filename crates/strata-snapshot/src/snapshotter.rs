@@ -71,6 +71,8 @@ impl Snapshotter {
     /// kind `STRATA_SNAPSHOTTER` (`overlay` or `copy`) names, or else overlay
     /// when an overlayfs mount works there and copy when it does not (overlay
     /// on overlay, file systems without trusted xattrs, no privileges).
+    /// The probe's answer is remembered in `directory/kind` for the file
+    /// system it was made on, so that only the first open pays for a mount.
     /// Leftovers of killed processes are removed.
     pub fn open(directory: &Path) -> Result<Self> {
         let kind = match std::env::var("STRATA_SNAPSHOTTER").as_deref() {
@@ -84,18 +86,21 @@ impl Snapshotter {
             }
             _ => {
                 strata_fs::create_dir_all(directory)?;
-                if overlay::works_in(directory) {
-                    Kind::Overlay
-                } else {
-                    Kind::Copy
-                }
+                probed_kind(directory)?
             }
         };
         Self::with_kind(directory, kind)
     }
 
     /// Opens the snapshots of `kind` under `directory` (each kind has its own
-    /// subdirectory), removing leftovers of killed processes.
+    /// subdirectory), removing leftovers of killed processes, and every
+    /// committed snapshot when the machine booted since they were made.
+    ///
+    /// Snapshots are never synced to disk (overlays are mounted `volatile`,
+    /// unpacks write through the page cache): they are a cache of layer
+    /// blobs, which are. A crash can leave a snapshot with lost writes, so
+    /// the first open after a boot drops them all, and they are unpacked
+    /// again from their blobs when next needed.
     pub fn with_kind(directory: &Path, kind: Kind) -> Result<Self> {
         let root = directory.join(kind.directory_name());
         for area in ["layers", "active", "staging"] {
@@ -106,6 +111,7 @@ impl Snapshotter {
         }
         let snapshotter = Self { root, kind };
         snapshotter.remove_leftovers()?;
+        snapshotter.forget_previous_boots()?;
         Ok(snapshotter)
     }
 
@@ -250,6 +256,26 @@ impl Snapshotter {
         ActiveSnapshot::new(self.clone(), work, parent.copied(), lowers)
     }
 
+    /// The chain ids of every committed snapshot, sorted.
+    pub fn chain_ids(&self) -> Result<Vec<Digest>> {
+        let directory = self.root.join("layers");
+        let mut chains = Vec::new();
+        for entry in strata_fs::read_dir(&directory)? {
+            let entry =
+                entry.map_err(|e| strata_fs::Error::new("list directory", &directory, e))?;
+            let Some(hex) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if let Ok(chain) = format!("sha256:{hex}").parse::<Digest>()
+                && self.contains(&chain)
+            {
+                chains.push(chain);
+            }
+        }
+        chains.sort();
+        Ok(chains)
+    }
+
     /// Removes a committed snapshot. Snapshots over it stop working: the
     /// caller (the store's garbage collector) removes children first.
     pub fn remove(&self, chain_id: &Digest) -> Result<()> {
@@ -286,6 +312,35 @@ impl Snapshotter {
         Ok(WorkDirectory { path, _lock: lock })
     }
 
+    /// Drops every committed snapshot when they were made in an earlier
+    /// boot of the machine (see [`Snapshotter::with_kind`]); records this
+    /// boot. Serialised by a lock, so that two processes opening at once
+    /// after a reboot do not drop what the other has just made.
+    fn forget_previous_boots(&self) -> Result<()> {
+        let Some(boot) = boot_id() else {
+            return Ok(());
+        };
+        let marker = self.root.join("boot-id");
+        if fs::read_to_string(&marker).is_ok_and(|text| text.trim() == boot) {
+            return Ok(());
+        }
+        let lock_path = self.root.join("boot-id.lock");
+        let lock =
+            File::create(&lock_path).map_err(|e| strata_fs::Error::new("create", &lock_path, e))?;
+        lock.lock()
+            .map_err(|e| strata_fs::Error::new("lock", &lock_path, e))?;
+        if fs::read_to_string(&marker).is_ok_and(|text| text.trim() == boot) {
+            return Ok(());
+        }
+        let layers = self.root.join("layers");
+        let work = self.work_directory("staging")?;
+        strata_fs::rename(&layers, work.path.join("layers"))?;
+        strata_fs::create_dir_all(&layers)?;
+        strata_fs::write_atomic(&marker, format!("{boot}\n").as_bytes())?;
+        drop(work);
+        Ok(())
+    }
+
     /// Removes the work directories of processes that died (their lock is
     /// free), unmounting what they left mounted.
     fn remove_leftovers(&self) -> Result<()> {
@@ -320,4 +375,44 @@ impl Snapshotter {
         }
         Ok(())
     }
+}
+
+/// This boot of the machine's id (`/proc/sys/kernel/random/boot_id`), if the kernel tells.
+fn boot_id() -> Option<String> {
+    let text = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The kind for `directory`: the one recorded in `directory/kind` when it
+/// was probed on the same file system (device), else probed and recorded.
+fn probed_kind(directory: &Path) -> Result<Kind> {
+    use std::os::unix::fs::MetadataExt;
+    let device = strata_fs::metadata(directory)?.dev();
+    let record = directory.join("kind");
+    if let Ok(text) = fs::read_to_string(&record) {
+        let mut words = text.split_whitespace();
+        let kind = match words.next() {
+            Some("overlay") => Some(Kind::Overlay),
+            Some("copy") => Some(Kind::Copy),
+            _ => None,
+        };
+        let same_device = words.next().and_then(|d| d.parse::<u64>().ok()) == Some(device);
+        if let Some(kind) = kind
+            && same_device
+        {
+            return Ok(kind);
+        }
+    }
+    let kind = if overlay::works_in(directory) {
+        Kind::Overlay
+    } else {
+        Kind::Copy
+    };
+    // Only a cache of the probe: a failed write means probing again next time.
+    let _ = strata_fs::write_atomic(
+        &record,
+        format!("{} {device}\n", kind.directory_name()).as_bytes(),
+    );
+    Ok(kind)
 }

@@ -339,3 +339,84 @@ fn a_killed_process_leaves_nothing_behind() {
         "and so is its mount"
     );
 }
+
+#[test]
+fn the_probed_kind_is_remembered_for_its_file_system() {
+    if !privileged("snapshotter kind record") {
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let work = tempfile::tempdir().unwrap();
+    let directory = work.path().join("snapshots");
+    let snapshotter = Snapshotter::open(&directory).unwrap();
+    assert_eq!(snapshotter.kind(), Kind::Overlay);
+    let device = fs::metadata(&directory).unwrap().dev();
+    assert_eq!(
+        fs::read_to_string(directory.join("kind")).unwrap(),
+        format!("overlay {device}\n")
+    );
+    // The record is believed without probing again...
+    fs::write(directory.join("kind"), format!("copy {device}\n")).unwrap();
+    assert_eq!(Snapshotter::open(&directory).unwrap().kind(), Kind::Copy);
+    // ...but only on the file system it was made on.
+    fs::write(directory.join("kind"), format!("copy {}\n", device + 1)).unwrap();
+    assert_eq!(Snapshotter::open(&directory).unwrap().kind(), Kind::Overlay);
+    fs::write(directory.join("kind"), "nonsense").unwrap();
+    assert_eq!(Snapshotter::open(&directory).unwrap().kind(), Kind::Overlay);
+}
+
+#[test]
+fn snapshots_of_an_earlier_boot_are_dropped() {
+    if !privileged("snapshots after a reboot") {
+        return;
+    }
+    let (diff_id, blob) = busybox_layer();
+    let work = tempfile::tempdir().unwrap();
+    for kind in [Kind::Overlay, Kind::Copy] {
+        let snapshotter = Snapshotter::with_kind(work.path(), kind).unwrap();
+        let chain = snapshotter
+            .unpack(None, &diff_id, || Ok(&blob[..]))
+            .unwrap();
+        assert_eq!(snapshotter.chain_ids().unwrap(), vec![chain]);
+        // Opened again in the same boot: kept.
+        let again = Snapshotter::with_kind(work.path(), kind).unwrap();
+        assert!(again.contains(&chain));
+        // A marker from another boot: their writes may have been lost in a
+        // crash (nothing syncs them), so they go, and unpack makes them again.
+        let marker = snapshotter.root().join("boot-id");
+        assert!(marker.is_file());
+        fs::write(&marker, "00000000-0000-0000-0000-000000000000\n").unwrap();
+        let after_reboot = Snapshotter::with_kind(work.path(), kind).unwrap();
+        assert!(!after_reboot.contains(&chain), "{kind:?}");
+        assert!(after_reboot.chain_ids().unwrap().is_empty());
+        assert_eq!(
+            fs::read_dir(after_reboot.root().join("staging"))
+                .unwrap()
+                .count(),
+            0,
+            "nothing left over"
+        );
+        after_reboot
+            .unpack(None, &diff_id, || Ok(&blob[..]))
+            .unwrap();
+        assert!(after_reboot.contains(&chain));
+    }
+}
+
+#[test]
+fn overlays_are_volatile() {
+    if !privileged("volatile overlay") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let snapshotter = Snapshotter::with_kind(work.path(), Kind::Overlay).unwrap();
+    let active = snapshotter.prepare(None).unwrap();
+    let mounted = active.mount().unwrap();
+    let lines = mounts_containing(mounted.path());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("volatile"),
+        "no sync of the whole upper file system on unmount: {}",
+        lines[0]
+    );
+}
