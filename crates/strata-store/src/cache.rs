@@ -63,6 +63,32 @@ impl Store {
         Ok(Some(record))
     }
 
+    /// The record stored under `key` read as `T` (fields `T` does not name
+    /// are skipped, not built: a build's cache lookup reads only the layer
+    /// out of records that also list thousands of inputs); `None` when there
+    /// is none, when it is not a `T`, or when one of its blobs is gone.
+    pub fn cache_record_as<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        #[derive(Deserialize)]
+        struct Typed<T> {
+            key: String,
+            blobs: Vec<Digest>,
+            record: T,
+        }
+        let path = self.cache_path(key);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io_error("read", path)(error)),
+        };
+        let Ok(typed) = serde_json::from_slice::<Typed<T>>(&bytes) else {
+            return Ok(None);
+        };
+        if typed.key != key || !typed.blobs.iter().all(|blob| self.has_blob(blob)) {
+            return Ok(None);
+        }
+        Ok(Some(typed.record))
+    }
+
     /// Removes the record under `key`; whether it existed.
     pub fn remove_cache_record(&self, key: &str) -> Result<bool> {
         let path = self.cache_path(key);

@@ -211,7 +211,11 @@ impl Store {
         index.manifests = unnamed;
         index.manifests.extend(named.into_values());
         index.media_type = Some(media_type::OCI_INDEX.to_owned());
-        strata_fs::write_atomic(&path, &index.to_json())?;
+        let updated = index.to_json();
+        // A rebuild names the same image again: nothing to write (nor fsync).
+        if updated != bytes {
+            strata_fs::write_atomic(&path, &updated)?;
+        }
         Ok(())
     }
 }

@@ -133,6 +133,30 @@ fn prune_keeps_referenced_and_cached_blobs() {
     assert!(!store.has_blob(&orphan.digest));
     let record = store.cache_record("step:abc").unwrap().unwrap();
     assert_eq!(record.blobs, vec![cached]);
+    #[derive(serde::Deserialize)]
+    struct Layer {
+        layer: String,
+    }
+    let typed: Layer = store.cache_record_as("step:abc").unwrap().unwrap();
+    assert_eq!(typed.layer, cached.to_string());
+    #[derive(Debug, serde::Deserialize)]
+    struct Other {
+        #[allow(dead_code)]
+        missing: String,
+    }
+    assert!(
+        store
+            .cache_record_as::<Other>("step:abc")
+            .unwrap()
+            .is_none(),
+        "a record of another shape reads as none"
+    );
+    assert!(
+        store
+            .cache_record_as::<Layer>("step:xyz")
+            .unwrap()
+            .is_none()
+    );
     assert!(store.remove_cache_record("step:abc").unwrap());
     let report = store.prune().unwrap();
     assert_eq!(report.blobs_removed, vec![cached]);
