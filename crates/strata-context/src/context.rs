@@ -676,6 +676,11 @@ fn xattrs_of(path: &Path) -> Result<Xattrs, strata_fs::Error> {
     Ok(out)
 }
 
+/// Below both, files are hashed on the calling thread.
+const PARALLEL_MIN_FILES: usize = 64;
+/// See [`PARALLEL_MIN_FILES`].
+const PARALLEL_MIN_BYTES: u64 = 4 << 20;
+
 fn compute_digests(
     root: &Path,
     entries: &mut [Entry],
@@ -685,61 +690,76 @@ fn compute_digests(
 ) -> Result<(), Error> {
     let files_hashed = AtomicU64::new(0);
     let bytes_hashed = AtomicU64::new(0);
-    let cache_hits = AtomicU64::new(0);
-    entries
-        .par_iter_mut()
-        .map_init(
-            || vec![0u8; 256 * 1024],
-            |buffer, entry| -> Result<(), Error> {
-                if let Some(digest) = cache.and_then(|c| c.lookup(entry.path_bytes(), &entry.stamp))
-                {
-                    entry.digest = Some(digest);
-                    cache_hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(());
-                }
-                let absolute = root.join(&entry.path);
-                let xattrs = xattrs_of(&absolute)?;
-                let link = entry
-                    .link_target
-                    .as_ref()
-                    .map(|target| target.as_os_str().as_bytes().to_vec())
-                    .unwrap_or_default();
-                let header = Header {
-                    mode: tar_mode(entry.kind, entry.mode),
-                    uid: if reset_owner { 0 } else { entry.uid },
-                    gid: if reset_owner { 0 } else { entry.gid },
-                    size: entry.size,
-                    typeflag: typeflag(entry.kind),
-                    linkname: &link,
-                    xattrs: &xattrs,
-                };
-                if entry.kind != EntryKind::File {
-                    entry.digest = Some(header.digest());
-                    return Ok(());
-                }
-                let mut file = open_no_follow(&absolute)?;
-                let opened = file
-                    .metadata()
-                    .map_err(|e| strata_fs::Error::new("stat", &absolute, e))?;
-                if opened.dev() != entry.stamp.device || opened.ino() != entry.stamp.inode {
-                    return Err(Error::ChangedDuringScan { path: absolute });
-                }
-                let (digest, read) = header
-                    .digest_content(&mut file, buffer)
-                    .map_err(|e| strata_fs::Error::new("read", &absolute, e))?;
-                if read != entry.size {
-                    return Err(Error::ChangedDuringScan { path: absolute });
-                }
+    // Cache hits first, on this thread: a rescan of an unchanged context
+    // starts no thread at all (waking the pool cost more than the lookups).
+    let mut cache_hits = 0;
+    let mut misses: Vec<&mut Entry> = Vec::new();
+    for entry in entries.iter_mut() {
+        match cache.and_then(|c| c.lookup(entry.path_bytes(), &entry.stamp)) {
+            Some(digest) => {
                 entry.digest = Some(digest);
-                files_hashed.fetch_add(1, Ordering::Relaxed);
-                bytes_hashed.fetch_add(read, Ordering::Relaxed);
-                Ok(())
-            },
-        )
-        .collect::<Result<(), Error>>()?;
+                cache_hits += 1;
+            }
+            None => misses.push(entry),
+        }
+    }
+    let hash = |buffer: &mut Vec<u8>, entry: &mut Entry| -> Result<(), Error> {
+        let absolute = root.join(&entry.path);
+        let xattrs = xattrs_of(&absolute)?;
+        let link = entry
+            .link_target
+            .as_ref()
+            .map(|target| target.as_os_str().as_bytes().to_vec())
+            .unwrap_or_default();
+        let header = Header {
+            mode: tar_mode(entry.kind, entry.mode),
+            uid: if reset_owner { 0 } else { entry.uid },
+            gid: if reset_owner { 0 } else { entry.gid },
+            size: entry.size,
+            typeflag: typeflag(entry.kind),
+            linkname: &link,
+            xattrs: &xattrs,
+        };
+        if entry.kind != EntryKind::File {
+            entry.digest = Some(header.digest());
+            return Ok(());
+        }
+        let mut file = open_no_follow(&absolute)?;
+        let opened = file
+            .metadata()
+            .map_err(|e| strata_fs::Error::new("stat", &absolute, e))?;
+        if opened.dev() != entry.stamp.device || opened.ino() != entry.stamp.inode {
+            return Err(Error::ChangedDuringScan { path: absolute });
+        }
+        let (digest, read) = header
+            .digest_content(&mut file, buffer)
+            .map_err(|e| strata_fs::Error::new("read", &absolute, e))?;
+        if read != entry.size {
+            return Err(Error::ChangedDuringScan { path: absolute });
+        }
+        entry.digest = Some(digest);
+        files_hashed.fetch_add(1, Ordering::Relaxed);
+        bytes_hashed.fetch_add(read, Ordering::Relaxed);
+        Ok(())
+    };
+    let bytes: u64 = misses.iter().map(|entry| entry.size).sum();
+    if misses.len() < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES {
+        let mut buffer = vec![0u8; 64 * 1024];
+        for entry in misses {
+            hash(&mut buffer, entry)?;
+        }
+    } else {
+        misses
+            .par_iter_mut()
+            .map_init(
+                || vec![0u8; 256 * 1024],
+                |buffer, entry| hash(buffer, entry),
+            )
+            .collect::<Result<(), Error>>()?;
+    }
     stats.files_hashed = files_hashed.into_inner();
     stats.bytes_hashed = bytes_hashed.into_inner();
-    stats.cache_hits = cache_hits.into_inner();
+    stats.cache_hits = cache_hits;
     Ok(())
 }
 

@@ -485,6 +485,41 @@ fn metadata_cache_hashes_nothing_when_unchanged_and_notices_edits() {
 }
 
 #[test]
+fn many_and_few_files_hash_alike() {
+    // Enough files to hash on the thread pool cold, and one edited file,
+    // hashed on the scanning thread, when warm: the same digests either way.
+    let context_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let root = context_dir.path();
+    for index in 0..200 {
+        write(
+            root,
+            &format!("d{}/f{index}", index % 7),
+            index.to_string().as_bytes(),
+            0o644,
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let cold = cached_scan(root, cache_dir.path());
+    assert_eq!(cold.stats().files_hashed, 200);
+    write(root, "d3/f10", b"edited", 0o644);
+    let warm = cached_scan(root, cache_dir.path());
+    assert_eq!(warm.stats().files_hashed, 1);
+    let uncached = Context::scan(root, &ScanOptions::new()).unwrap();
+    assert_eq!(uncached.stats().files_hashed, 200);
+    assert_eq!(warm.root_digest(), uncached.root_digest());
+    assert_ne!(warm.root_digest(), cold.root_digest());
+    for entry in uncached.entries() {
+        assert_eq!(
+            warm.get(entry.path_bytes()).unwrap().digest(),
+            entry.digest(),
+            "{}",
+            entry.path().display()
+        );
+    }
+}
+
+#[test]
 fn unreadable_file_is_an_error_naming_it() {
     // Root reads every file, so the scan runs in a child without privileges.
     let child = std::env::var_os("STRATA_CONTEXT_UNREADABLE_ROOT");
