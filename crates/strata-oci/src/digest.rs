@@ -53,7 +53,19 @@ impl Digest {
 
     /// The 64 lower-case hex digits, without the algorithm.
     pub fn hex(&self) -> String {
-        hex::encode(self.bytes)
+        let mut text = [0u8; 64];
+        String::from_utf8_lossy(self.hex_bytes(&mut text)).into_owned()
+    }
+
+    /// The 64 lowercase hex digits, written into `text` (no allocation:
+    /// digests are formatted by the thousand for cache keys).
+    fn hex_bytes<'a>(&self, text: &'a mut [u8; 64]) -> &'a [u8] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for (index, byte) in self.bytes.iter().enumerate() {
+            text[2 * index] = DIGITS[usize::from(byte >> 4)];
+            text[2 * index + 1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        text
     }
 
     /// The algorithm name, always `sha256`.
@@ -87,7 +99,10 @@ impl FromStr for Digest {
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.hex())
+        let mut text = [0u8; 64];
+        let hex = std::str::from_utf8(self.hex_bytes(&mut text)).map_err(|_| fmt::Error)?;
+        f.write_str("sha256:")?;
+        f.write_str(hex)
     }
 }
 
