@@ -285,9 +285,9 @@ impl<'a> Solver<'a> {
                 None
             } else {
                 self.store
-                    .cache_record(&step.key.to_string())?
+                    .cache_record_as::<CachedLayer>(&step.key.to_string())?
                     .and_then(|record| {
-                        let layer = layer_from_record(&record.record)?;
+                        let layer = record.layer()?;
                         self.store
                             .has_blob(&layer.descriptor.digest)
                             .then_some(layer)
@@ -721,19 +721,26 @@ fn dependencies(stage: &crate::plan::StagePlan) -> Vec<usize> {
     all
 }
 
-/// The layer a cache record describes.
-fn layer_from_record(value: &serde_json::Value) -> Option<Layer> {
-    let digest: Digest = value.get("digest")?.as_str()?.parse().ok()?;
-    let diff_id: Digest = value.get("diff_id")?.as_str()?.parse().ok()?;
-    let size = value.get("size")?.as_u64()?;
-    let media_type = value.get("media_type")?.as_str()?;
-    let created = value
-        .get("created")
-        .and_then(|c| c.as_str())
-        .map(str::to_owned);
-    Some(Layer {
-        descriptor: Descriptor::new(media_type, digest, size),
-        diff_id,
-        created,
-    })
+/// The layer fields of a step's cache record (its inputs, which can list
+/// thousands of files, are left unread).
+#[derive(serde::Deserialize)]
+struct CachedLayer {
+    digest: String,
+    diff_id: String,
+    size: u64,
+    media_type: String,
+    created: Option<String>,
+}
+
+impl CachedLayer {
+    /// The layer it describes; `None` when a digest does not parse.
+    fn layer(self) -> Option<Layer> {
+        let digest: Digest = self.digest.parse().ok()?;
+        let diff_id: Digest = self.diff_id.parse().ok()?;
+        Some(Layer {
+            descriptor: Descriptor::new(self.media_type, digest, self.size),
+            diff_id,
+            created: self.created,
+        })
+    }
 }
