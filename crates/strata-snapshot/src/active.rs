@@ -111,6 +111,14 @@ impl ActiveSnapshot {
     pub fn detached_mount(&self) -> Result<OwnedFd> {
         match self.snapshotter.kind() {
             Kind::Overlay => {
+                // A volatile overlay leaves `work/incompat/volatile` behind so
+                // that an upper directory a crash may have damaged is never
+                // mounted again. An earlier mount of this snapshot, by this
+                // process, left it: nothing crashed in between.
+                let incompat = self.work.path.join("work/work/incompat");
+                if incompat.exists() {
+                    strata_fs::remove_dir_all(&incompat)?;
+                }
                 let empty = [self.snapshotter.root().join("empty")];
                 let lowers = if self.lowers.is_empty() {
                     &empty[..]

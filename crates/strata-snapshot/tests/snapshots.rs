@@ -419,4 +419,13 @@ fn overlays_are_volatile() {
         "no sync of the whole upper file system on unmount: {}",
         lines[0]
     );
+    fs::write(mounted.path().join("file"), b"kept").unwrap();
+    drop(mounted);
+    // Mounted again (a RUN's snapshot is, after the step) despite the mark
+    // a volatile overlay leaves.
+    let again = active.mount().unwrap();
+    assert_eq!(fs::read(again.path().join("file")).unwrap(), b"kept");
+    let detached = active.detached_mount();
+    drop(again);
+    assert!(detached.is_ok());
 }
