@@ -9,6 +9,8 @@
 //!   its parent (RUN in the sandbox, COPY/ADD/WORKDIR into a mounted
 //!   overlay), and its diff becomes a layer; a miss says why ([`explain`]).
 //! - [`export`]: the target's image in the store, with its names.
+//! - [`prune`]: the build cache emptied, named images kept
+//!   ([`prune_cache`], `strata builder prune`).
 //!
 //! Entry point: [`build`] with [`BuildOptions`], reporting through
 //! [`Progress`] and stoppable with [`Cancel`].
@@ -28,6 +30,7 @@ mod images;
 mod options;
 mod plan;
 mod progress;
+mod prune;
 mod rootfs;
 mod solve;
 
@@ -41,6 +44,7 @@ pub use error::{Error, Result};
 pub use images::StoreSink;
 pub use options::{BuildOptions, NetworkMode};
 pub use progress::{Event, Progress, Silent, Stream, VertexId};
+pub use prune::{CachePruneReport, prune_cache};
 pub use solve::{Cancel, StepReport};
 
 use strata_context::{Context, IgnoreFile, ScanOptions};

@@ -99,11 +99,12 @@ fn scan(target: &Target, global: &Global, account_ignored: bool) -> anyhow::Resu
         None => Some(root.join("Dockerfile")),
     };
     let ignore = IgnoreFile::for_build(root, dockerfile.as_deref())?;
-    // The metadata cache lives in the store when one is named explicitly.
+    // The metadata cache lives in the store when one is named explicitly:
+    // the area `strata build` uses (and `strata builder prune` empties).
     let cache_directory = global
         .root
         .as_ref()
-        .map(|r| r.join("cache").join("context"));
+        .map(|r| r.join("areas").join("context-cache"));
     let options = ScanOptions::new()
         .exclude(ignore.matcher().clone())
         .cache_directory(cache_directory)

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 mod build;
+mod builder;
 mod context;
 mod history;
 mod images;
@@ -46,6 +47,8 @@ pub(crate) struct Global {
 pub(crate) enum Command {
     /// Build an image from a Dockerfile
     Build(build::Args),
+    /// Manage the build cache (`builder prune`)
+    Builder(builder::Args),
     /// Parse a Dockerfile and print its instructions
     Parse(parse::Args),
     /// Inspect a build context: what is sent, what is ignored
@@ -85,6 +88,7 @@ impl Command {
     pub(crate) fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         match self {
             Command::Build(args) => build::run(args, global),
+            Command::Builder(args) => builder::run(args, global),
             Command::Parse(args) => parse::run(args, global),
             Command::Context(args) => context::run(args, global),
             Command::Pull(args) => pull::run(args, global),
