@@ -1,4 +1,5 @@
-//! Writes that are either whole or absent: temporary file, fsync, rename.
+//! Writes that are either whole or absent: temporary file, fsync, rename;
+//! and the same without the fsyncs, for files a crash may lose.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -21,7 +22,22 @@ pub fn write_atomic_with(
     path: impl AsRef<Path>,
     fill: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> Result<()> {
-    let path = path.as_ref();
+    write_whole(path.as_ref(), fill, true)
+}
+
+/// Writes `contents` to `path` so that a reader (or a killed writer) sees the
+/// old file or the whole new one, like [`write_atomic`], but syncs nothing:
+/// for caches and hints that may be lost, or be found empty, after a crash of
+/// the machine (each fsync costs milliseconds on a busy disk).
+pub fn write_replace(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
+    write_whole(path.as_ref(), |file| file.write_all(contents), false)
+}
+
+fn write_whole(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
+    durable: bool,
+) -> Result<()> {
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -49,9 +65,14 @@ pub fn write_atomic_with(
             .open(&temporary)
             .map_err(|e| Error::new("create", &temporary, e))?;
         fill(&mut file).map_err(|e| Error::new("write", &temporary, e))?;
-        file.sync_all()
-            .map_err(|e| Error::new("fsync", &temporary, e))?;
+        if durable {
+            file.sync_all()
+                .map_err(|e| Error::new("fsync", &temporary, e))?;
+        }
         std::fs::rename(&temporary, path).map_err(|e| Error::new("rename", &temporary, e))?;
+        if !durable {
+            return Ok(());
+        }
         // The rename is durable only once the directory entry is.
         File::open(directory)
             .and_then(|d| d.sync_all())
@@ -79,6 +100,19 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("config.json")]);
+    }
+
+    #[test]
+    fn replace_without_sync_is_whole_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("cache");
+        write_replace(&target, b"old").unwrap();
+        write_replace(&target, b"newer").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"newer");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let missing = dir.path().join("no/such/directory/file");
+        let error = write_replace(&missing, b"x").unwrap_err();
+        assert!(error.to_string().contains("no/such/directory"), "{error}");
     }
 
     #[test]
