@@ -61,7 +61,8 @@ impl Explainer {
             return;
         }
         if let Ok(bytes) = serde_json::to_vec(&*current) {
-            let _ = strata_fs::write_atomic(file, &bytes);
+            // A hint: a crash may lose it (the next miss then says less).
+            let _ = strata_fs::write_replace(file, &bytes);
         }
     }
 

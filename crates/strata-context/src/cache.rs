@@ -10,7 +10,7 @@
 //! again next time, and stored then.
 //!
 //! The file is one per context root and options, written with
-//! `strata_fs::write_atomic` and ending in a sha256 of its body, so a killed
+//! `strata_fs::write_replace` and ending in a sha256 of its body, so a killed
 //! or torn write reads as "no cache", never as wrong digests.
 
 use std::collections::HashMap;
@@ -111,7 +111,8 @@ impl MetadataCache {
         if let Some(directory) = self.file.parent() {
             strata_fs::create_dir_all(directory)?;
         }
-        strata_fs::write_atomic(&self.file, &encode(&current))?;
+        // Not synced: a file a crash truncates fails its checksum (no cache).
+        strata_fs::write_replace(&self.file, &encode(&current))?;
         Ok(true)
     }
 }

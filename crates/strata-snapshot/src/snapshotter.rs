@@ -230,18 +230,18 @@ impl Snapshotter {
         let staged = work.path.join("snapshot");
         strata_fs::create_dir_all(&staged)?;
         strata_fs::rename(work.path.join("diff"), staged.join("diff"))?;
+        // Nothing here is synced: a crash drops every snapshot (see
+        // `with_kind`), and a killed process leaves only its work directory.
         if let Some(parent) = parent {
-            strata_fs::write_atomic(staged.join("parent"), format!("{parent}\n").as_bytes())?;
+            let path = staged.join("parent");
+            fs::write(&path, format!("{parent}\n"))
+                .map_err(|e| strata_fs::Error::new("write", &path, e))?;
         }
         let destination = self.layer_directory(chain);
         match fs::rename(&staged, &destination) {
             Ok(()) => {}
             Err(_) if self.contains(chain) => {}
             Err(e) => return Err(strata_fs::Error::new("rename", &staged, e).into()),
-        }
-        // The rename is durable once the directory holding it is.
-        if let Ok(layers) = File::open(self.root.join("layers")) {
-            let _ = layers.sync_all();
         }
         Ok(())
     }
@@ -336,7 +336,7 @@ impl Snapshotter {
         let work = self.work_directory("staging")?;
         strata_fs::rename(&layers, work.path.join("layers"))?;
         strata_fs::create_dir_all(&layers)?;
-        strata_fs::write_atomic(&marker, format!("{boot}\n").as_bytes())?;
+        strata_fs::write_replace(&marker, format!("{boot}\n").as_bytes())?;
         drop(work);
         Ok(())
     }
@@ -410,7 +410,7 @@ fn probed_kind(directory: &Path) -> Result<Kind> {
         Kind::Copy
     };
     // Only a cache of the probe: a failed write means probing again next time.
-    let _ = strata_fs::write_atomic(
+    let _ = strata_fs::write_replace(
         &record,
         format!("{} {device}\n", kind.directory_name()).as_bytes(),
     );

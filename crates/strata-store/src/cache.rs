@@ -28,6 +28,8 @@ impl Store {
 
     /// Stores `record` under `key` (atomically replacing any previous one);
     /// `blobs` (which must be in the store) are kept by prune while it exists.
+    /// Not synced to disk: after a crash a record may be gone or empty, which
+    /// reads as no record.
     pub fn put_cache_record(
         &self,
         key: &str,
@@ -44,11 +46,15 @@ impl Store {
         };
         let path = self.cache_path(key);
         let bytes = serde_json::to_vec(&stored).map_err(json_error(&path))?;
-        strata_fs::write_atomic(&path, &bytes)?;
+        // Not synced: a record a crash loses costs a rebuild of its step, and
+        // one that survives is served only while all its blobs are present
+        // (blobs are synced before they appear).
+        strata_fs::write_replace(&path, &bytes)?;
         Ok(())
     }
 
-    /// The record stored under `key`, if any and if all its blobs are still present.
+    /// The record stored under `key`, if any, readable (a crash may leave an
+    /// empty file) and with all its blobs still present.
     pub fn cache_record(&self, key: &str) -> Result<Option<CacheRecord>> {
         let path = self.cache_path(key);
         let bytes = match std::fs::read(&path) {
@@ -56,7 +62,9 @@ impl Store {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io_error("read", path)(error)),
         };
-        let record: CacheRecord = serde_json::from_slice(&bytes).map_err(json_error(&path))?;
+        let Ok(record) = serde_json::from_slice::<CacheRecord>(&bytes) else {
+            return Ok(None);
+        };
         if record.key != key || !record.blobs.iter().all(|blob| self.has_blob(blob)) {
             return Ok(None);
         }

@@ -157,6 +157,20 @@ fn prune_keeps_referenced_and_cached_blobs() {
             .unwrap()
             .is_none()
     );
+    // Records are not synced: one a crash left empty reads as no record.
+    for entry in std::fs::read_dir(dir.path().join("cache")).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"").unwrap();
+    }
+    assert!(store.cache_record("step:abc").unwrap().is_none());
+    assert!(
+        store
+            .cache_record_as::<Layer>("step:abc")
+            .unwrap()
+            .is_none()
+    );
+    store
+        .put_cache_record("step:abc", &serde_json::json!({"layer": cached}), &[cached])
+        .unwrap();
     assert!(store.remove_cache_record("step:abc").unwrap());
     let report = store.prune().unwrap();
     assert_eq!(report.blobs_removed, vec![cached]);
