@@ -321,11 +321,11 @@ impl Walker<'_> {
         let mut children = Vec::new();
         for child in reader {
             let child = child.map_err(|e| strata_fs::Error::new("list directory", &absolute, e))?;
-            children.push(child);
+            // The name once: `DirEntry::file_name` allocates on every call.
+            children.push((child.file_name(), child));
         }
-        children.sort_by(|a, b| a.file_name().as_bytes().cmp(b.file_name().as_bytes()));
-        for child in children {
-            let name = child.file_name();
+        children.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        for (name, child) in children {
             let mut path = Vec::with_capacity(relative.len() + 1 + name.len());
             if !relative.is_empty() {
                 path.extend_from_slice(relative);
