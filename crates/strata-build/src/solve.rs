@@ -457,7 +457,7 @@ impl<'a> Solver<'a> {
             source_date_epoch: self.options.source_date_epoch,
             threads: 2,
         };
-        let writer = self.store.begin_blob()?;
+        let writer = self.store.begin_blob_hashed_by_writer()?;
         let (committed, writer) =
             active.commit(&options, std::io::BufWriter::with_capacity(1 << 20, writer))?;
         let writer = writer

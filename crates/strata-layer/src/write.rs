@@ -113,7 +113,12 @@ pub fn write_layer<W: Write>(
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
     };
-    let blob = Sha256Writer::new(output);
+    // An uncompressed blob is the tar itself: one sha256 gives both digests.
+    let blob = if options.compression == Compression::None {
+        BlobOutput::Same { inner: output }
+    } else {
+        BlobOutput::Hashed(Sha256Writer::new(output))
+    };
     let compressor = Compressor::new(blob, options.compression, threads)
         .map_err(|source| Error::Output { source })?;
     let mut writer = TarWriter {
@@ -146,7 +151,7 @@ pub fn write_layer<W: Write>(
     let blob = compressor
         .finish()
         .map_err(|source| Error::Output { source })?;
-    let (digest, size, output) = blob.finish();
+    let (digest, size, output) = blob.finish(diff_id, uncompressed_size);
     Ok((
         LayerDigests {
             diff_id,
@@ -167,7 +172,7 @@ fn whiteout_name(path: &Path) -> Vec<u8> {
 
 struct TarWriter<'a, W: Write> {
     root: &'a Path,
-    sink: Sha256Writer<Compressor<Sha256Writer<W>>>,
+    sink: Sha256Writer<Compressor<BlobOutput<W>>>,
     scratch: Vec<u8>,
     buffer: Vec<u8>,
     emitted_directories: HashSet<PathBuf>,
@@ -391,4 +396,37 @@ pub(crate) fn keep_xattr(name: &[u8]) -> bool {
     !(name.starts_with(b"trusted.overlay.")
         || name.starts_with(b"user.overlay.")
         || name == b"security.selinux")
+}
+
+/// The blob as written: hashed on its way out, or (uncompressed) the very
+/// bytes the diff id was computed over.
+enum BlobOutput<W> {
+    Hashed(Sha256Writer<W>),
+    Same { inner: W },
+}
+
+impl<W> BlobOutput<W> {
+    /// The blob's digest and size, given the tar's, and the output.
+    fn finish(self, diff_id: Digest, uncompressed_size: u64) -> (Digest, u64, W) {
+        match self {
+            BlobOutput::Hashed(writer) => writer.finish(),
+            BlobOutput::Same { inner } => (diff_id, uncompressed_size, inner),
+        }
+    }
+}
+
+impl<W: Write> Write for BlobOutput<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            BlobOutput::Hashed(writer) => writer.write(buf),
+            BlobOutput::Same { inner } => inner.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            BlobOutput::Hashed(writer) => writer.flush(),
+            BlobOutput::Same { inner } => inner.flush(),
+        }
+    }
 }

@@ -49,13 +49,23 @@ pub struct Store {
 }
 
 /// A blob being written: bytes go to a temporary file and are hashed on the
-/// way. [`BlobWriter::commit`] verifies, fsyncs and renames it into place;
+/// way (unless the writer hashes them itself, [`Store::begin_blob_hashed_by_writer`]).
+/// [`BlobWriter::commit`] verifies, fsyncs and renames it into place;
 /// dropping it without commit removes the temporary file.
 #[derive(Debug)]
 pub struct BlobWriter {
-    writer: Option<Sha256Writer<File>>,
+    writer: Option<Sink>,
     temporary: PathBuf,
     blobs: PathBuf,
+}
+
+/// Where a blob's bytes go.
+#[derive(Debug)]
+enum Sink {
+    /// Hashed by the store.
+    Hashing(Sha256Writer<File>),
+    /// Hashed by the writer, which gives the digest to `commit`.
+    Counting { file: File, size: u64 },
 }
 
 impl Store {
@@ -300,10 +310,24 @@ impl Store {
             .open(&temporary)
             .map_err(io_error("create", &temporary))?;
         Ok(BlobWriter {
-            writer: Some(Sha256Writer::new(file)),
+            writer: Some(Sink::Hashing(Sha256Writer::new(file))),
             temporary,
             blobs: self.layout.join("blobs/sha256"),
         })
+    }
+
+    /// Starts writing a blob whose writer computes the sha256 of exactly the
+    /// bytes it writes (a layer writer does, for the manifest): the store
+    /// does not hash them again, and [`BlobWriter::commit`] takes the
+    /// writer's digest as the blob's name (it must be given). For an
+    /// uncompressed layer this saves a pass of sha256 over every byte.
+    pub fn begin_blob_hashed_by_writer(&self) -> Result<BlobWriter> {
+        let mut writer = self.begin_blob()?;
+        if let Some(Sink::Hashing(hashing)) = writer.writer.take() {
+            let (_, _, file) = hashing.finish();
+            writer.writer = Some(Sink::Counting { file, size: 0 });
+        }
+        Ok(writer)
     }
 
     /// A path for a scratch file under `<root>/tmp` (removed by prune if left).
@@ -323,18 +347,34 @@ impl Store {
 impl BlobWriter {
     /// Bytes written so far.
     pub fn written(&self) -> u64 {
-        self.writer.as_ref().map_or(0, |w| w.size())
+        match &self.writer {
+            Some(Sink::Hashing(writer)) => writer.size(),
+            Some(Sink::Counting { size, .. }) => *size,
+            None => 0,
+        }
     }
 
     /// Verifies against `expected` (if given), fsyncs and renames the blob
     /// into place; returns its digest and size. On mismatch nothing appears.
     pub fn commit(mut self, expected: Option<&Digest>) -> Result<(Digest, u64)> {
-        let Some(writer) = self.writer.take() else {
-            return Err(StoreError::Archive {
-                reason: "blob writer already committed".to_owned(),
-            });
+        let (digest, size, file) = match self.writer.take() {
+            Some(Sink::Hashing(writer)) => writer.finish(),
+            Some(Sink::Counting { file, size }) => {
+                let Some(digest) = expected else {
+                    drop(file);
+                    let _ = std::fs::remove_file(&self.temporary);
+                    return Err(StoreError::Archive {
+                        reason: "a blob hashed by its writer needs its digest at commit".to_owned(),
+                    });
+                };
+                (*digest, size, file)
+            }
+            None => {
+                return Err(StoreError::Archive {
+                    reason: "blob writer already committed".to_owned(),
+                });
+            }
         };
-        let (digest, size, file) = writer.finish();
         if let Some(expected) = expected
             && *expected != digest
         {
@@ -361,7 +401,12 @@ impl BlobWriter {
 impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.writer {
-            Some(writer) => writer.write(buf),
+            Some(Sink::Hashing(writer)) => writer.write(buf),
+            Some(Sink::Counting { file, size }) => {
+                let written = file.write(buf)?;
+                *size += written as u64;
+                Ok(written)
+            }
             None => Err(io::Error::other("blob writer already committed")),
         }
     }

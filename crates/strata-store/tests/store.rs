@@ -69,6 +69,28 @@ fn blob_writer_verifies_and_leaves_nothing_on_mismatch() {
 }
 
 #[test]
+fn a_blob_hashed_by_its_writer_takes_the_writers_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut writer = store.begin_blob_hashed_by_writer().unwrap();
+    writer.write_all(b"layer bytes").unwrap();
+    assert_eq!(writer.written(), 11);
+    let digest = Digest::of(b"layer bytes");
+    assert_eq!(writer.commit(Some(&digest)).unwrap(), (digest, 11));
+    assert_eq!(store.read_blob(&digest).unwrap(), b"layer bytes");
+
+    // Without the writer's digest there is no name to give it: nothing stays.
+    let mut writer = store.begin_blob_hashed_by_writer().unwrap();
+    writer.write_all(b"unnamed").unwrap();
+    assert!(writer.commit(None).is_err());
+    assert!(!store.has_blob(&Digest::of(b"unnamed")));
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0
+    );
+}
+
+#[test]
 fn refs_images_and_lookup() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
