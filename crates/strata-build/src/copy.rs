@@ -94,6 +94,45 @@ pub(crate) fn copy(
     copier.finish()
 }
 
+/// Below this many files, a directory's files are copied on one thread.
+const PARALLEL_MIN_FILES: usize = 64;
+
+/// Files up to this size are copied through a buffer: `std::io::copy` first
+/// tries `copy_file_range` (which fails across file systems, as from the
+/// context into an overlay) and stats both files, five calls where a small
+/// file needs a read and a write. Larger ones go through the kernel's copy.
+const BUFFERED_COPY_MAX: u64 = 1 << 20;
+
+/// Copies `source` (of `size` bytes when the copy began) to `destination`,
+/// to the end of `source` whatever its size.
+fn copy_contents(
+    source: &mut std::fs::File,
+    destination: &mut std::fs::File,
+    size: u64,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    if size > BUFFERED_COPY_MAX {
+        std::io::copy(source, destination)?;
+        return Ok(());
+    }
+    // Room for the whole file: a read, a write, and the read that ends it.
+    let wanted = usize::try_from(size)
+        .unwrap_or(0)
+        .saturating_add(1)
+        .max(8192);
+    if buffer.len() < wanted {
+        buffer.resize(wanted, 0);
+    }
+    loop {
+        match source.read(buffer) {
+            Ok(0) => return Ok(()),
+            Ok(read) => destination.write_all(&buffer[..read])?,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 fn copy_error(message: &str) -> Error {
     Error::io(
         "copy",
@@ -228,8 +267,10 @@ impl Copier<'_> {
             };
             return self.context_entry(context, entry, &parent, &file_name);
         }
-        // A directory: its contents, in order (parents before children).
+        // A directory: its contents, in order (parents before children);
+        // regular files after the directories, on several threads.
         self.directory(target)?;
+        let mut files: Vec<(String, OsString, &strata_context::Entry)> = Vec::new();
         for selected_entry in &selected.entries {
             if selected_entry.relative.as_os_str().is_empty() {
                 continue;
@@ -239,9 +280,85 @@ impl Copier<'_> {
             let inner = join(target, &relative);
             let (parent, name) = split(&inner);
             let (parent, name) = (parent.to_owned(), OsString::from(name));
+            if entry.kind() == EntryKind::File {
+                self.directory(&parent)?;
+                files.push((parent, name, entry));
+                continue;
+            }
             self.context_entry(context, entry, &parent, &name)?;
         }
-        Ok(())
+        self.context_files(context, &files)
+    }
+
+    /// Copies context files into directories already open, on up to two
+    /// threads when there are many (a COPY of a source tree is thousands of
+    /// small files, each a dozen system calls through overlayfs).
+    fn context_files(
+        &self,
+        context: &Context,
+        files: &[(String, OsString, &strata_context::Entry)],
+    ) -> Result<()> {
+        let copy_one = |buffer: &mut Vec<u8>,
+                        (parent, name, entry): &(String, OsString, &strata_context::Entry)|
+         -> Result<()> {
+            let fd = self
+                .directories
+                .get(parent)
+                .ok_or_else(|| copy_error("directory vanished"))?;
+            let directory = Directory {
+                fd,
+                path: self.root.path().join(parent.trim_start_matches('/')),
+            };
+            let owner = self.chown.unwrap_or(Owner::ROOT);
+            let mode = self.mode(entry.mode() & 0o7777, false);
+            let (seconds, nanoseconds) = entry.mtime();
+            let mut source = context.open(entry)?;
+            let source_path = context.path_on_disk(entry);
+            let mut file = directory.create_file(name, mode, owner)?;
+            copy_contents(&mut source, &mut file, entry.size(), buffer)
+                .map_err(|e| Error::io("copy", &source_path, e))?;
+            set_times(&file, seconds, nanoseconds)
+                .map_err(|e| Error::io("set times", &directory.path.join(name), e))
+        };
+        let threads = if files.len() < PARALLEL_MIN_FILES {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+        };
+        if threads == 1 {
+            let mut buffer = Vec::new();
+            return files
+                .iter()
+                .try_for_each(|file| copy_one(&mut buffer, file));
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| -> Result<()> {
+                        let mut buffer = Vec::new();
+                        loop {
+                            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if index >= files.len()
+                                || failed.load(std::sync::atomic::Ordering::Relaxed)
+                            {
+                                return Ok(());
+                            }
+                            if let Err(error) = copy_one(&mut buffer, &files[index]) {
+                                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                                return Err(error);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            workers.into_iter().try_for_each(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| Err(copy_error("a copy thread failed")))
+            })
+        })
     }
 
     fn context_entry(
@@ -269,7 +386,7 @@ impl Copier<'_> {
                 let source_path = context.path_on_disk(entry);
                 self.in_directory(parent, |directory| {
                     let mut file = directory.create_file(name, mode, owner)?;
-                    std::io::copy(&mut source, &mut file)
+                    copy_contents(&mut source, &mut file, entry.size(), &mut Vec::new())
                         .map_err(|e| Error::io("copy", &source_path, e))?;
                     set_times(&file, seconds, nanoseconds)
                         .map_err(|e| Error::io("set times", &directory.path.join(name), e))
@@ -344,9 +461,10 @@ impl Copier<'_> {
         let mode = self.mode(stat.st_mode & 0o7777, false);
         let mut source = file;
         let (seconds, nanoseconds) = (stat.st_mtime, stat.st_mtime_nsec as u32);
+        let size = u64::try_from(stat.st_size).unwrap_or(0);
         self.in_directory(parent, |directory| {
             let mut file = directory.create_file(name, mode, owner)?;
-            std::io::copy(&mut source, &mut file)
+            copy_contents(&mut source, &mut file, size, &mut Vec::new())
                 .map_err(|e| Error::io("copy", &directory.path.join(name), e))?;
             set_times(&file, seconds, nanoseconds)
                 .map_err(|e| Error::io("set times", &directory.path.join(name), e))
