@@ -136,7 +136,10 @@ pub(crate) fn upper_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Chan
             let entry = entry.map_err(|e| strata_fs::Error::new("list directory", &full, e))?;
             let relative = directory.join(entry.file_name());
             let path = upper.join(&relative);
-            let metadata = strata_fs::symlink_metadata(&path)?;
+            // Relative to the directory being read: no walk of the whole path.
+            let metadata = entry
+                .metadata()
+                .map_err(|e| strata_fs::Error::new("stat", &path, e))?;
             let file_type = metadata.file_type();
             if file_type.is_char_device() && metadata.rdev() == 0 {
                 changes.push(Change::new(relative, ChangeKind::Deleted));
