@@ -214,6 +214,11 @@ impl Store {
         let updated = index.to_json();
         // A rebuild names the same image again: nothing to write (nor fsync).
         if updated != bytes {
+            // The renames of the blobs the new refs name, durable first.
+            let blobs = self.layout_path().join("blobs/sha256");
+            std::fs::File::open(&blobs)
+                .and_then(|directory| directory.sync_all())
+                .map_err(crate::error::io_error("fsync", &blobs))?;
             strata_fs::write_atomic(&path, &updated)?;
         }
         Ok(())

@@ -356,6 +356,10 @@ impl BlobWriter {
 
     /// Verifies against `expected` (if given), fsyncs and renames the blob
     /// into place; returns its digest and size. On mismatch nothing appears.
+    /// The rename itself becomes durable when the next ref update syncs the
+    /// blob directory (one sync for all the blobs of a pull or a build, not
+    /// one each); until then a crash can only lose the blob, never leave part
+    /// of it under its name.
     pub fn commit(mut self, expected: Option<&Digest>) -> Result<(Digest, u64)> {
         let (digest, size, file) = match self.writer.take() {
             Some(Sink::Hashing(writer)) => writer.finish(),
@@ -391,9 +395,6 @@ impl BlobWriter {
         drop(file);
         let target = self.blobs.join(digest.hex());
         std::fs::rename(&self.temporary, &target).map_err(io_error("rename", &self.temporary))?;
-        File::open(&self.blobs)
-            .and_then(|d| d.sync_all())
-            .map_err(io_error("fsync", &self.blobs))?;
         Ok((digest, size))
     }
 }
