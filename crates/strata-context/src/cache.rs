@@ -13,7 +13,6 @@
 //! `strata_fs::write_replace` and ending in a sha256 of its body, so a killed
 //! or torn write reads as "no cache", never as wrong digests.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -46,9 +45,41 @@ pub(crate) struct CacheEntry {
 #[derive(Debug)]
 pub(crate) struct MetadataCache {
     file: PathBuf,
-    previous: HashMap<Vec<u8>, CacheEntry>,
+    /// The previous scan's entries, sorted by path (as the file stores them):
+    /// looked up by binary search, without an allocation or a hash per path.
+    previous: Previous,
     /// Seconds since the epoch from which a timestamp is racy.
     racy_from: i64,
+}
+
+/// The entries of a cache file: paths as ranges of the file's bytes.
+#[derive(Debug, Default)]
+struct Previous {
+    bytes: Vec<u8>,
+    entries: Vec<(std::ops::Range<usize>, CacheEntry)>,
+}
+
+impl Previous {
+    /// The entry for `path`. `cursor` is where the last lookup ended: a scan
+    /// asks in (nearly) the stored order, so the next entry is tried first.
+    fn get(&self, path: &[u8], cursor: &mut usize) -> Option<&CacheEntry> {
+        if let Some((range, entry)) = self.entries.get(*cursor)
+            && &self.bytes[range.clone()] == path
+        {
+            *cursor += 1;
+            return Some(entry);
+        }
+        let index = self
+            .entries
+            .binary_search_by(|(range, _)| self.bytes[range.clone()].cmp(path))
+            .ok()?;
+        *cursor = index + 1;
+        Some(&self.entries[index].1)
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
 }
 
 impl MetadataCache {
@@ -63,7 +94,7 @@ impl MetadataCache {
         let file = directory.join(format!("{}.cache", hex::encode(key.finalize())));
         let previous = std::fs::read(&file)
             .ok()
-            .and_then(|bytes| decode(&bytes))
+            .and_then(decode)
             .unwrap_or_default();
         let now = SystemTime::now()
             .checked_sub(Duration::from_millis(50))
@@ -76,10 +107,11 @@ impl MetadataCache {
         }
     }
 
-    /// The cached digest for `path` if its stamp is unchanged.
-    pub(crate) fn lookup(&self, path: &[u8], stamp: &Stamp) -> Option<Digest> {
+    /// The cached digest for `path` if its stamp is unchanged; `cursor`
+    /// (start at 0) makes lookups in path order cheap.
+    pub(crate) fn lookup(&self, path: &[u8], stamp: &Stamp, cursor: &mut usize) -> Option<Digest> {
         self.previous
-            .get(path)
+            .get(path, cursor)
             .filter(|entry| entry.stamp == *stamp)
             .map(|entry| entry.digest)
     }
@@ -89,24 +121,42 @@ impl MetadataCache {
         stamp.mtime.0 < self.racy_from && stamp.ctime.0 < self.racy_from
     }
 
-    /// Writes the entries of this scan if they differ from what was loaded.
-    /// Returns whether the file was written.
-    pub(crate) fn store(
+    /// Writes the entries of this scan (path, stamp, digest) if they differ
+    /// from what was loaded; an unchanged scan copies nothing. Returns
+    /// whether the file was written.
+    pub(crate) fn store<'a>(
         &self,
-        entries: impl Iterator<Item = (Vec<u8>, CacheEntry)>,
+        entries: impl Iterator<Item = (&'a [u8], &'a Stamp, &'a Digest)> + Clone,
     ) -> Result<bool, strata_fs::Error> {
-        let mut current: Vec<(Vec<u8>, CacheEntry)> = entries
-            .filter(|(_, entry)| self.trustworthy(&entry.stamp))
-            .collect();
-        let unchanged = current.len() == self.previous.len()
-            && current.iter().all(|(path, entry)| {
-                self.previous
-                    .get(path)
-                    .is_some_and(|old| old.stamp == entry.stamp && old.digest == entry.digest)
-            });
-        if unchanged {
+        let trusted = entries.filter(|(_, stamp, _)| self.trustworthy(stamp));
+        let mut count = 0;
+        let mut unchanged = true;
+        let mut cursor = 0;
+        for (path, stamp, digest) in trusted.clone() {
+            count += 1;
+            if !self
+                .previous
+                .get(path, &mut cursor)
+                .is_some_and(|old| old.stamp == *stamp && old.digest == *digest)
+            {
+                unchanged = false;
+                break;
+            }
+        }
+        if unchanged && count == self.previous.len() {
             return Ok(false);
         }
+        let mut current: Vec<(Vec<u8>, CacheEntry)> = trusted
+            .map(|(path, stamp, digest)| {
+                (
+                    path.to_vec(),
+                    CacheEntry {
+                        stamp: *stamp,
+                        digest: *digest,
+                    },
+                )
+            })
+            .collect();
         current.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(directory) = self.file.parent() {
             strata_fs::create_dir_all(directory)?;
@@ -169,7 +219,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn decode(bytes: &[u8]) -> Option<HashMap<Vec<u8>, CacheEntry>> {
+fn decode(bytes: Vec<u8>) -> Option<Previous> {
     let body_length = bytes.len().checked_sub(32)?;
     let (body, checksum) = bytes.split_at(body_length);
     if Sha256::digest(body).as_slice() != checksum {
@@ -179,10 +229,12 @@ fn decode(bytes: &[u8]) -> Option<HashMap<Vec<u8>, CacheEntry>> {
         bytes: body.strip_prefix(MAGIC)?,
     };
     let count = reader.u64()?;
-    let mut map = HashMap::with_capacity(usize::try_from(count).ok()?.min(1 << 20));
+    let mut entries = Vec::with_capacity(usize::try_from(count).ok()?.min(1 << 20));
     for _ in 0..count {
         let length = reader.u32()? as usize;
-        let path = reader.take(length)?.to_vec();
+        let start = body_length - reader.bytes.len();
+        reader.take(length)?;
+        let path = start..start + length;
         let stamp = Stamp {
             device: reader.u64()?,
             inode: reader.u64()?,
@@ -194,12 +246,16 @@ fn decode(bytes: &[u8]) -> Option<HashMap<Vec<u8>, CacheEntry>> {
             gid: reader.u32()?,
         };
         let digest = Digest::from_bytes(reader.take(32)?.try_into().ok()?);
-        map.insert(path, CacheEntry { stamp, digest });
+        entries.push((path, CacheEntry { stamp, digest }));
     }
     if !reader.bytes.is_empty() {
         return None;
     }
-    Some(map)
+    // Written sorted; a file that is not (another writer's) is sorted here.
+    if !entries.is_sorted_by(|a, b| bytes[a.0.clone()] <= bytes[b.0.clone()]) {
+        entries.sort_by(|a, b| bytes[a.0.clone()].cmp(&bytes[b.0.clone()]));
+    }
+    Some(Previous { bytes, entries })
 }
 
 #[cfg(test)]
@@ -229,12 +285,23 @@ mod tests {
             },
         )];
         let bytes = encode(&entries);
-        let map = decode(&bytes).unwrap();
-        assert_eq!(map[&b"a/b".to_vec()].digest, Digest::of(b"x"));
+        let previous = decode(bytes.clone()).unwrap();
+        let mut cursor = 0;
+        assert_eq!(
+            previous.get(b"a/b", &mut cursor).unwrap().digest,
+            Digest::of(b"x")
+        );
+        assert_eq!(cursor, 1);
+        assert!(previous.get(b"a", &mut cursor).is_none());
+        assert!(previous.get(b"a/c", &mut 0).is_none());
+        assert!(
+            previous.get(b"a/b", &mut 7).is_some(),
+            "a cursor past the end"
+        );
         let mut damaged = bytes.clone();
         damaged[MAGIC.len() + 10] ^= 1;
-        assert!(decode(&damaged).is_none());
-        assert!(decode(&bytes[..bytes.len() - 1]).is_none());
+        assert!(decode(damaged).is_none());
+        assert!(decode(bytes[..bytes.len() - 1].to_vec()).is_none());
     }
 
     #[test]

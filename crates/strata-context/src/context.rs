@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use strata_oci::Digest;
 
 use crate::Error;
-use crate::cache::{CacheEntry, MetadataCache, Stamp};
+use crate::cache::{MetadataCache, Stamp};
 use crate::filter::{Decision, Filter, FilterState};
 use crate::pattern::PatternMatcher;
 use crate::tarsum::{self, Header};
@@ -205,8 +205,8 @@ impl ScanOptions {
         self
     }
 
-    /// Where the metadata cache lives (the store passes
-    /// `<root>/cache/context`); `None` (default) hashes every file.
+    /// Where the metadata cache lives (`strata build` and `strata context`
+    /// use the store's `areas/context-cache`); `None` (default) hashes every file.
     pub fn cache_directory(mut self, directory: Option<PathBuf>) -> Self {
         self.cache_directory = directory;
         self
@@ -220,8 +220,9 @@ impl ScanOptions {
         self
     }
 
-    /// Also walk ignored directories to count what is left out (for
-    /// `context du`); default false: ignored subtrees are never entered.
+    /// Also walk ignored directories to count what is left out, and total
+    /// each directory (for `context du`); default false: ignored subtrees are
+    /// never entered and only the overall totals are kept.
     pub fn account_ignored(mut self, account: bool) -> Self {
         self.account_ignored = account;
         self
@@ -419,12 +420,15 @@ impl Walker<'_> {
                 self.entries.push(entry);
             }
         }
-        let entry = self.entry(path.clone(), kind, &metadata)?;
         if kind == EntryKind::File {
-            self.usage.sent_file(&path, entry.size);
+            self.usage.sent_file(&path, metadata.size());
         }
-        self.entries.push(entry);
-        if is_directory {
+        if !is_directory {
+            let entry = self.entry(path, kind, &metadata)?;
+            self.entries.push(entry);
+        } else {
+            let entry = self.entry(path.clone(), kind, &metadata)?;
+            self.entries.push(entry);
             pending.push(Pending { entry: None });
             let result = self.walk_directory(&path, &state, pending);
             pending.pop();
@@ -504,7 +508,7 @@ impl Context {
             account_ignored: options.account_ignored,
             entries: Vec::new(),
             warnings: Vec::new(),
-            usage: UsageBuilder::default(),
+            usage: UsageBuilder::new(options.account_ignored),
         };
         let mut pending = Vec::new();
         walker.walk_directory(b"", &FilterState::default(), &mut pending)?;
@@ -539,15 +543,10 @@ impl Context {
             root_digest = Some(fill_directory_digests(&mut entries));
             if let Some(cache) = &cache {
                 stats.cache_written = cache.store(entries.iter().filter_map(|entry| {
-                    entry.digest.map(|digest| {
-                        (
-                            entry.path_bytes().to_vec(),
-                            CacheEntry {
-                                stamp: entry.stamp,
-                                digest,
-                            },
-                        )
-                    })
+                    entry
+                        .digest
+                        .as_ref()
+                        .map(|digest| (entry.path_bytes(), &entry.stamp, digest))
                 }))?;
             }
         }
@@ -694,8 +693,9 @@ fn compute_digests(
     // starts no thread at all (waking the pool cost more than the lookups).
     let mut cache_hits = 0;
     let mut misses: Vec<&mut Entry> = Vec::new();
+    let mut cursor = 0;
     for entry in entries.iter_mut() {
-        match cache.and_then(|c| c.lookup(entry.path_bytes(), &entry.stamp)) {
+        match cache.and_then(|c| c.lookup(entry.path_bytes(), &entry.stamp, &mut cursor)) {
             Some(digest) => {
                 entry.digest = Some(digest);
                 cache_hits += 1;
@@ -765,89 +765,82 @@ fn compute_digests(
 
 /// Fills every directory's digest bottom-up; returns the root's.
 fn fill_directory_digests(entries: &mut [Entry]) -> Digest {
-    // Entries are in key order, so a directory's children follow it. Walk
-    // backwards keeping, per open directory depth, the children seen so far.
-    struct Frame {
-        children: Vec<(Vec<u8>, Digest)>,
+    // Entries are in key order, so a directory's descendants follow it: keep
+    // a stack of the open directories and the (name, digest) of each one's
+    // children seen so far; a directory closes when an entry outside it comes.
+    struct Frame<'a> {
+        directory: &'a [u8],
+        index: Option<usize>,
+        children: Vec<(&'a [u8], Digest)>,
     }
-    let mut stack: Vec<(Vec<u8>, Frame)> = vec![(
-        Vec::new(),
-        Frame {
-            children: Vec::new(),
-        },
-    )];
-    let parent_of = |path: &[u8]| -> Vec<u8> {
+    fn split(path: &[u8]) -> (&[u8], &[u8]) {
         match path.iter().rposition(|&b| b == b'/') {
-            Some(index) => path[..index].to_vec(),
-            None => Vec::new(),
+            Some(index) => (&path[..index], &path[index + 1..]),
+            None => (&[], path),
         }
-    };
-    let name_of = |path: &[u8]| -> Vec<u8> {
-        match path.iter().rposition(|&b| b == b'/') {
-            Some(index) => path[index + 1..].to_vec(),
-            None => path.to_vec(),
-        }
-    };
-    // Process in forward order with an explicit stack of open directories.
-    let mut open: Vec<usize> = Vec::new();
-    let close = |index: Option<usize>, frame: Frame, entries: &mut [Entry]| -> Digest {
-        let header = match index {
-            Some(index) => entries[index].digest.unwrap_or_else(root_header_digest),
-            None => root_header_digest(),
-        };
-        let digest = tarsum::directory_digest(
-            &header,
-            frame
-                .children
-                .iter()
-                .map(|(name, digest)| (name.as_slice(), digest)),
-        );
-        if let Some(index) = index {
-            entries[index].directory_digest = Some(digest);
-        }
-        digest
-    };
-    for index in 0..entries.len() {
-        let path = entries[index].path_bytes().to_vec();
-        let parent = parent_of(&path);
-        // Close directories that are not ancestors of this entry.
-        while stack.len() > 1 && stack.last().is_some_and(|(dir, _)| *dir != parent) {
-            let Some((dir, frame)) = stack.pop() else {
-                break;
+    }
+    let mut directory_digests: Vec<(usize, Digest)> = Vec::new();
+    let root = {
+        let entries: &[Entry] = entries;
+        let mut close = |frame: Frame<'_>| -> Digest {
+            let header = match frame.index {
+                Some(index) => entries[index].digest.unwrap_or_else(root_header_digest),
+                None => root_header_digest(),
             };
-            let Some(dir_index) = open.pop() else { break };
-            let digest = close(Some(dir_index), frame, entries);
-            if let Some((_, parent_frame)) = stack.last_mut() {
-                parent_frame.children.push((name_of(&dir), digest));
+            let digest = tarsum::directory_digest(
+                &header,
+                frame.children.iter().map(|(name, digest)| (*name, digest)),
+            );
+            if let Some(index) = frame.index {
+                directory_digests.push((index, digest));
+            }
+            digest
+        };
+        let mut stack = vec![Frame {
+            directory: &[],
+            index: None,
+            children: Vec::new(),
+        }];
+        let close_top = |stack: &mut Vec<Frame<'_>>, close: &mut dyn FnMut(Frame<'_>) -> Digest| {
+            if let Some(frame) = stack.pop() {
+                let name = split(frame.directory).1;
+                let digest = close(frame);
+                if let Some(parent) = stack.last_mut() {
+                    parent.children.push((name, digest));
+                }
+            }
+        };
+        for (index, entry) in entries.iter().enumerate() {
+            let path = entry.path_bytes();
+            let (parent, name) = split(path);
+            // Close directories that are not ancestors of this entry.
+            while stack.len() > 1 && stack.last().is_some_and(|frame| frame.directory != parent) {
+                close_top(&mut stack, &mut close);
+            }
+            if entry.kind == EntryKind::Directory {
+                stack.push(Frame {
+                    directory: path,
+                    index: Some(index),
+                    children: Vec::new(),
+                });
+            } else if let (Some(digest), Some(frame)) = (entry.digest, stack.last_mut()) {
+                frame.children.push((name, digest));
             }
         }
-        if entries[index].kind == EntryKind::Directory {
-            open.push(index);
-            stack.push((
-                path,
-                Frame {
-                    children: Vec::new(),
-                },
-            ));
-        } else if let (Some(digest), Some((_, frame))) = (entries[index].digest, stack.last_mut()) {
-            frame.children.push((name_of(&path), digest));
+        while stack.len() > 1 {
+            close_top(&mut stack, &mut close);
         }
-    }
-    while stack.len() > 1 {
-        let Some((dir, frame)) = stack.pop() else {
-            break;
-        };
-        let Some(dir_index) = open.pop() else { break };
-        let digest = close(Some(dir_index), frame, entries);
-        if let Some((_, parent_frame)) = stack.last_mut() {
-            parent_frame.children.push((name_of(&dir), digest));
+        match stack.pop() {
+            Some(root) => close(root),
+            None => close(Frame {
+                directory: &[],
+                index: None,
+                children: Vec::new(),
+            }),
         }
+    };
+    for (index, digest) in directory_digests {
+        entries[index].directory_digest = Some(digest);
     }
-    let (_, root_frame) = stack.pop().unwrap_or((
-        Vec::new(),
-        Frame {
-            children: Vec::new(),
-        },
-    ));
-    close(None, root_frame, entries)
+    root
 }

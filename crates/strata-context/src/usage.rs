@@ -39,14 +39,19 @@ pub struct Usage {
     /// Regular files (and their bytes) that the rules leave out. Files inside
     /// ignored directories count only when the scan had `account_ignored`.
     pub ignored: Totals,
-    /// The topmost ignored directories, largest first (at most 10).
+    /// The topmost ignored directories, largest first (at most 10; only
+    /// from a scan with `account_ignored`).
     pub largest_ignored: Vec<DirectoryUsage>,
-    /// The directories with the most bytes sent, largest first (at most 10).
+    /// The directories with the most bytes sent, largest first (at most 10;
+    /// only from a scan with `account_ignored`).
     pub largest_included: Vec<DirectoryUsage>,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct UsageBuilder {
+    /// Whether directories are totalled too (a build needs only the totals,
+    /// and a map entry per file's ancestor is most of a rescan's work).
+    detailed: bool,
     sent: Totals,
     ignored: Totals,
     sent_by_directory: HashMap<Vec<u8>, Totals>,
@@ -62,8 +67,18 @@ fn ancestors(path: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 impl UsageBuilder {
+    pub(crate) fn new(detailed: bool) -> Self {
+        Self {
+            detailed,
+            ..Self::default()
+        }
+    }
+
     pub(crate) fn sent_file(&mut self, path: &[u8], bytes: u64) {
         self.sent.add(bytes);
+        if !self.detailed {
+            return;
+        }
         for directory in ancestors(path) {
             self.sent_by_directory
                 .entry(directory.to_vec())
@@ -74,6 +89,9 @@ impl UsageBuilder {
 
     pub(crate) fn ignored_file(&mut self, path: &[u8], bytes: u64) {
         self.ignored.add(bytes);
+        if !self.detailed {
+            return;
+        }
         for directory in ancestors(path) {
             self.ignored_by_directory
                 .entry(directory.to_vec())
