@@ -71,6 +71,7 @@ impl Explainer {
         &self,
         store: &Store,
         step: &Step,
+        context: Option<&strata_context::Context>,
         stage_forced: bool,
         all_forced: bool,
     ) -> String {
@@ -92,7 +93,7 @@ impl Explainer {
             .flatten()
             .and_then(|record| serde_json::from_value(record.record.get("inputs")?.clone()).ok());
         match previous_inputs {
-            Some(previous) => difference(&previous, &step.inputs),
+            Some(previous) => difference(&previous, &step.inputs(context)),
             None => "the previous build's record of this step is gone".to_owned(),
         }
     }

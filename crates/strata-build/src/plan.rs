@@ -97,8 +97,52 @@ pub(crate) struct Step {
     pub(crate) key: Digest,
     /// Where it is in the Dockerfile, for miss explanations (`build/3`).
     pub(crate) position: String,
-    /// What its key covers, in order, for miss explanations.
+    /// What its key covers, in order, for miss explanations; a COPY's
+    /// context files stand in it as one [`CONTEXT_FILES`] entry (see
+    /// [`Step::inputs`]).
     pub(crate) inputs: Vec<(String, String)>,
+}
+
+/// The input entry that stands for the files a COPY selects from the build
+/// context; its value is the source's index in the operation. Listed only
+/// when a miss is explained or a result recorded: a rebuild's plan does not
+/// format a name and a digest for each of thousands of files.
+pub(crate) const CONTEXT_FILES: &str = "context files";
+
+impl Step {
+    /// What its key covers, in order: `file <path>` and its digest for each
+    /// file a COPY selects from `context`.
+    pub(crate) fn inputs(&self, context: Option<&Context>) -> Vec<(String, String)> {
+        let mut all = Vec::with_capacity(self.inputs.len());
+        for (name, value) in &self.inputs {
+            if name == CONTEXT_FILES
+                && let Operation::Copy(copy) = &self.operation
+                && let Some(CopyInput::Context { selection }) = value
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| copy.sources.get(i))
+                && let Some(context) = context
+            {
+                for root in &selection.roots {
+                    for selected in &root.entries {
+                        let entry = &context.entries()[selected.index];
+                        if entry.kind() == strata_context::EntryKind::Directory {
+                            continue;
+                        }
+                        let digest = entry
+                            .content_digest()
+                            .or(entry.digest())
+                            .map(|d| d.to_string())
+                            .unwrap_or_default();
+                        all.push((format!("file {}", entry.path().display()), digest));
+                    }
+                }
+                continue;
+            }
+            all.push((name.clone(), value.clone()));
+        }
+        all
+    }
 }
 
 /// What a step does.
@@ -1298,20 +1342,7 @@ impl Lowering<'_> {
                             message: copy_source_message(source, &e),
                             span: location.span,
                         })?;
-                    for root in &selection.roots {
-                        for selected in &root.entries {
-                            let entry = &context.entries()[selected.index];
-                            if entry.kind() == strata_context::EntryKind::Directory {
-                                continue;
-                            }
-                            let digest = entry
-                                .content_digest()
-                                .or(entry.digest())
-                                .map(|d| d.to_string())
-                                .unwrap_or_default();
-                            inputs.push((format!("file {}", entry.path().display()), digest));
-                        }
-                    }
+                    inputs.push((CONTEXT_FILES.to_owned(), sources.len().to_string()));
                     key_sources.push(serde_json::json!({"context": source, "digest": selection.digest.to_string()}));
                     sources.push(CopyInput::Context { selection });
                 }

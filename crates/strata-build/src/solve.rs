@@ -300,9 +300,13 @@ impl<'a> Solver<'a> {
                 layers.push(layer);
                 continue;
             }
-            let reason =
-                self.explainer
-                    .reason(self.store, step, plan.no_cache, self.options.no_cache);
+            let reason = self.explainer.reason(
+                self.store,
+                step,
+                self.context.as_deref(),
+                plan.no_cache,
+                self.options.no_cache,
+            );
             self.progress.event(Event::CacheMiss {
                 vertex,
                 reason: &reason,
@@ -481,7 +485,7 @@ impl<'a> Solver<'a> {
             "media_type": committed.layer.media_type,
             "created": layer.created,
             "step": step.name,
-            "inputs": step.inputs,
+            "inputs": step.inputs(self.context.as_deref()),
         });
         self.store
             .put_cache_record(&step.key.to_string(), &record, &[digest])?;
