@@ -75,9 +75,6 @@ pub(crate) fn copy(
         }
     }
     let destination = operation.destination.as_str();
-    let destination_is_directory = destination.ends_with('/')
-        || items.len() > 1
-        || destination_root.kind(destination, true)? == Some(Kind::Directory);
     let target = destination.trim_end_matches('/');
     let target = if target.is_empty() { "/" } else { target };
     let mut copier = Copier {
@@ -87,9 +84,16 @@ pub(crate) fn copy(
         epoch,
         directories: HashMap::new(),
         directory_times: Vec::new(),
+        links: HashMap::new(),
     };
+    // Each source is its own copy, as in BuildKit: whether the destination
+    // is a directory is decided again for each (an earlier one may have
+    // made it), so `COPY a b /dst` leaves /dst a file holding b.
     for item in &items {
-        copier.item(item, target, destination_is_directory, operation.unpack)?;
+        let into_directory = destination.ends_with('/')
+            || destination_root.kind(target, true)? == Some(Kind::Directory);
+        copier.links.clear();
+        copier.item(item, target, into_directory, operation.unpack)?;
     }
     copier.finish()
 }
@@ -111,6 +115,10 @@ struct Copier<'a> {
     directories: HashMap<String, OwnedFd>,
     /// Directory times to set once their contents are in (inner path, seconds, nanos).
     directory_times: Vec<(String, i64, u32)>,
+    /// Files of the current source with several links, by (device, inode):
+    /// where the first was copied (parent, name). BuildKit keeps hardlinks
+    /// within one source's tree, not across sources.
+    links: HashMap<(u64, u64), (String, OsString)>,
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -132,6 +140,10 @@ fn split(inner: &str) -> (&str, &str) {
 impl Copier<'_> {
     fn mode(&self, mode: u32, is_directory: bool) -> u32 {
         match self.chmod {
+            // docker 20.10's BuildKit hands an octal --chmod to Go's
+            // os.Chmod as an os.FileMode, which has no set-id or sticky bits
+            // at 0o7000: `--chmod=4755` gives 0755.
+            Some(strata_dockerfile::Chmod::Octal(octal)) => octal & 0o777,
             Some(chmod) => chmod.apply(mode, is_directory),
             None => mode,
         }
@@ -267,6 +279,11 @@ impl Copier<'_> {
                 let mode = self.mode(entry.mode() & 0o7777, false);
                 let mut source = context.open(entry)?;
                 let source_path = context.path_on_disk(entry);
+                let stat = rustix::fs::fstat(&source)
+                    .map_err(|e| Error::io("stat", &source_path, e.into()))?;
+                if self.link_to_earlier(&stat, parent, name)? {
+                    return Ok(());
+                }
                 self.in_directory(parent, |directory| {
                     let mut file = directory.create_file(name, mode, owner)?;
                     std::io::copy(&mut source, &mut file)
@@ -330,6 +347,53 @@ impl Copier<'_> {
         }
     }
 
+    /// Links `parent/name` to the copy of an earlier file of this source
+    /// that is the same file (a hardlink in the source); whether it did.
+    fn link_to_earlier(
+        &mut self,
+        stat: &rustix::fs::Stat,
+        parent: &str,
+        name: &OsStr,
+    ) -> Result<bool> {
+        if stat.st_nlink < 2 {
+            return Ok(false);
+        }
+        let key = (stat.st_dev, stat.st_ino);
+        let Some((first_parent, first_name)) = self.links.get(&key).cloned() else {
+            self.links
+                .insert(key, (parent.to_owned(), name.to_os_string()));
+            return Ok(false);
+        };
+        let from = self.directory(&first_parent)?.try_clone().map_err(|e| {
+            Error::io(
+                "open directory",
+                &self.root.path().join(first_parent.trim_start_matches('/')),
+                e,
+            )
+        })?;
+        self.in_directory(parent, |directory| {
+            if directory.clear(name)? == Some(Kind::Directory) {
+                return Err(Error::io(
+                    "create hardlink",
+                    &directory.path.join(name),
+                    std::io::Error::new(
+                        std::io::ErrorKind::IsADirectory,
+                        "cannot replace a directory with a file",
+                    ),
+                ));
+            }
+            rustix::fs::linkat(
+                &from,
+                first_name.as_os_str(),
+                directory.fd,
+                name,
+                AtFlags::empty(),
+            )
+            .map_err(|e| Error::io("create hardlink", &directory.path.join(name), e.into()))
+        })?;
+        Ok(true)
+    }
+
     fn stage_file(
         &mut self,
         file: std::fs::File,
@@ -337,6 +401,9 @@ impl Copier<'_> {
         parent: &str,
         name: &OsStr,
     ) -> Result<()> {
+        if self.link_to_earlier(stat, parent, name)? {
+            return Ok(());
+        }
         let owner = self.chown.unwrap_or(Owner {
             uid: stat.st_uid,
             gid: stat.st_gid,
