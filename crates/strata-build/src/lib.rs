@@ -28,6 +28,7 @@ mod images;
 mod options;
 mod plan;
 mod progress;
+mod remote;
 mod rootfs;
 mod solve;
 
@@ -172,7 +173,8 @@ pub fn build(
         options.pull,
         options.insecure_registries.clone(),
     );
-    let plan = plan::lower(&dockerfile, options, &images, &scan)?;
+    let downloads = Arc::new(remote::Downloads::new(store.temporary_path("downloads")));
+    let plan = plan::lower(&dockerfile, options, &images, &scan, &downloads)?;
     for warning in &plan.warnings {
         progress.event(Event::Warning { message: warning });
     }

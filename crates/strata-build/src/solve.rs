@@ -393,7 +393,11 @@ impl<'a> Solver<'a> {
         vertex: VertexId,
         started: Instant,
     ) -> Result<Layer> {
-        let parent = self.ensure_chain(layers)?;
+        let parent = match &step.operation {
+            // COPY --link starts from nothing.
+            Operation::Copy(copy) if copy.link => None,
+            _ => self.ensure_chain(layers)?,
+        };
         let active = self.snapshotter.prepare(parent.as_ref())?;
         match &step.operation {
             Operation::Run(run) => self.run(step, run, &active, stage_outputs, vertex, started)?,
