@@ -116,8 +116,10 @@ pub(crate) fn copy(
         }
     }
     let destination = operation.destination.as_str();
-    let target = destination.trim_end_matches('/');
-    let target = if target.is_empty() { "/" } else { target };
+    // The destination's symlinks are followed, its last component's too: a
+    // file copied onto a link to a file replaces the link's target.
+    let target = destination_root.resolve(destination)?;
+    let target = target.as_str();
     let mut copier = Copier {
         root: destination_root,
         chown,

@@ -120,6 +120,73 @@ impl Root {
         }
     }
 
+    /// `inner` with every symlink in it resolved inside the root, the last
+    /// component's too (continuity's `fs.RootPath`, which BuildKit applies
+    /// to a COPY destination): missing components are kept as written, `..`
+    /// stops at the top. Always absolute.
+    pub(crate) fn resolve(&self, inner: &str) -> Result<String> {
+        const MAX_LINKS: usize = 255;
+        let mut resolved: Vec<String> = Vec::new();
+        let mut remaining: std::collections::VecDeque<String> = inner
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_owned)
+            .collect();
+        let mut links = 0;
+        while let Some(component) = remaining.pop_front() {
+            if component == ".." {
+                resolved.pop();
+                continue;
+            }
+            let mut candidate = resolved.clone();
+            candidate.push(component.clone());
+            let path = candidate.join("/");
+            let link = match self.open_in(&path, OFlags::PATH | OFlags::NOFOLLOW) {
+                Ok(fd) => {
+                    let stat = rustix::fs::fstat(&fd)
+                        .map_err(|e| Error::io("stat", &self.describe(&path), e.into()))?;
+                    if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
+                        let target = rustix::fs::readlinkat(&fd, "", Vec::new()).map_err(|e| {
+                            Error::io("read symlink", &self.describe(&path), e.into())
+                        })?;
+                        Some(String::from_utf8_lossy(target.as_bytes()).into_owned())
+                    } else {
+                        None
+                    }
+                }
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotFound
+                        || e.raw_os_error() == Some(libc_enotdir()) =>
+                {
+                    None
+                }
+                Err(e) => return Err(Error::io("stat", &self.describe(&path), e)),
+            };
+            match link {
+                Some(target) => {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(Error::io(
+                            "resolve",
+                            &self.describe(inner),
+                            io::Error::other("too many levels of symbolic links"),
+                        ));
+                    }
+                    if target.starts_with('/') {
+                        resolved.clear();
+                    }
+                    for part in target.split('/').rev() {
+                        if !part.is_empty() && part != "." {
+                            remaining.push_front(part.to_owned());
+                        }
+                    }
+                }
+                None => resolved.push(component),
+            }
+        }
+        Ok(format!("/{}", resolved.join("/")))
+    }
+
     /// Reads a small text file (e.g. /etc/passwd); `None` when missing.
     pub(crate) fn read_to_string(&self, inner: &str) -> Option<String> {
         let fd = self.open_in(inner, OFlags::RDONLY).ok()?;
