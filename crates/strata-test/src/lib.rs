@@ -11,6 +11,7 @@
 #![allow(clippy::print_stderr, clippy::panic)]
 
 mod data;
+pub mod http;
 mod privileged;
 
 pub use data::{conformance_dir, shared_dir, workspace_root};

@@ -29,11 +29,40 @@ fn main() -> ExitCode {
                 eprintln!("{rendered}");
                 return ExitCode::FAILURE;
             }
-            eprintln!("error: {error}");
-            for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            eprint!("{}", render_error(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its causes, one per line; a cause whose text the line above
+/// already shows (libraries often embed their source's message) is left out.
+fn render_error(error: &anyhow::Error) -> String {
+    let mut text = format!("error: {error}\n");
+    let mut shown = error.to_string();
+    for cause in error.chain().skip(1) {
+        let message = cause.to_string();
+        if !shown.contains(&message) {
+            text.push_str(&format!("  caused by: {message}\n"));
+        }
+        shown = message;
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let error = anyhow::Error::new(strata_fs::Error::new("open", "/x", io));
+        assert_eq!(render_error(&error), "error: open /x: permission denied\n");
+        let error = error.context("scanning the context");
+        assert_eq!(
+            render_error(&error),
+            "error: scanning the context\n  caused by: open /x: permission denied\n"
+        );
     }
 }

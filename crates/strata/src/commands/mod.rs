@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+mod context;
 mod parse;
 
 /// Options every command takes.
@@ -21,6 +22,8 @@ pub(crate) struct Global {
 pub(crate) enum Command {
     /// Parse a Dockerfile and print its instructions
     Parse(parse::Args),
+    /// Inspect a build context: what is sent, what is ignored
+    Context(context::Args),
 }
 
 impl Command {
@@ -28,6 +31,7 @@ impl Command {
     pub(crate) fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         match self {
             Command::Parse(args) => parse::run(args, global),
+            Command::Context(args) => context::run(args, global),
         }
     }
 }

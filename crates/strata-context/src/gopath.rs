@@ -1,0 +1,403 @@
+//! The few Go standard-library behaviours the Docker semantics rest on, over
+//! bytes: `path.Clean`, `strings.TrimSpace`, UTF-8 decoding that turns each
+//! invalid byte into U+FFFD, and `path.Match` (which is also `filepath.Match`
+//! on Unix).
+
+/// U+FFFD, what Go decodes an invalid byte to.
+pub(crate) const REPLACEMENT: u32 = 0xFFFD;
+
+/// Decodes `bytes` into code points the way Go ranges over a string: each
+/// byte of an invalid sequence becomes one U+FFFD.
+pub(crate) fn runes(bytes: &[u8]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.extend(chunk.valid().chars().map(u32::from));
+        out.extend(std::iter::repeat_n(REPLACEMENT, chunk.invalid().len()));
+    }
+    out
+}
+
+/// Go's `utf8.DecodeRune`: the first code point and its width; an invalid
+/// byte is `(U+FFFD, 1)` and empty input `(U+FFFD, 0)`.
+pub(crate) fn decode_rune(bytes: &[u8]) -> (u32, usize) {
+    let Some(first) = bytes.first() else {
+        return (REPLACEMENT, 0);
+    };
+    let width = match first {
+        0x00..=0x7F => return (u32::from(*first), 1),
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return (REPLACEMENT, 1),
+    };
+    match bytes.get(..width).map(std::str::from_utf8) {
+        Some(Ok(text)) => match text.chars().next() {
+            Some(c) => (u32::from(c), width),
+            None => (REPLACEMENT, 1),
+        },
+        _ => (REPLACEMENT, 1),
+    }
+}
+
+/// Go's `unicode.IsSpace`.
+fn is_space(c: char) -> bool {
+    c.is_whitespace()
+}
+
+/// Go's `strings.TrimSpace` over bytes (invalid UTF-8 is never space).
+pub(crate) fn trim_space(bytes: &[u8]) -> &[u8] {
+    let mut start = 0;
+    while start < bytes.len() {
+        let (rune, width) = decode_rune(&bytes[start..]);
+        let is_invalid = rune == REPLACEMENT && width == 1;
+        match char::from_u32(rune) {
+            Some(c) if !is_invalid && is_space(c) => start += width,
+            _ => break,
+        }
+    }
+    let mut end = bytes.len();
+    while end > start {
+        // Step back over one encoded character.
+        let mut begin = end - 1;
+        while begin > start && end - begin < 4 && (bytes[begin] & 0xC0) == 0x80 {
+            begin -= 1;
+        }
+        let (rune, width) = decode_rune(&bytes[begin..end]);
+        if width != end - begin || (rune == REPLACEMENT && width == 1) {
+            break;
+        }
+        match char::from_u32(rune) {
+            Some(c) if is_space(c) => end = begin,
+            _ => break,
+        }
+    }
+    &bytes[start..end]
+}
+
+/// Go's `path.Clean`: the shortest lexically equal path; `""` becomes `"."`,
+/// a trailing slash is dropped, `..` at the root of a rooted path vanishes.
+pub(crate) fn clean(path: &[u8]) -> Vec<u8> {
+    if path.is_empty() {
+        return b".".to_vec();
+    }
+    let rooted = path[0] == b'/';
+    let mut out: Vec<u8> = Vec::with_capacity(path.len());
+    if rooted {
+        out.push(b'/');
+    }
+    // Length of `out` that `..` may not back up over.
+    let mut dotdot = out.len();
+    let mut index = usize::from(rooted);
+    while index < path.len() {
+        let end = path[index..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(path.len(), |p| index + p);
+        let element = &path[index..end];
+        index = end + 1;
+        match element {
+            b"" | b"." => {}
+            b".." => {
+                if out.len() > dotdot {
+                    // Back up to the previous slash.
+                    let mut cut = out.len() - 1;
+                    while cut > dotdot && out[cut] != b'/' {
+                        cut -= 1;
+                    }
+                    out.truncate(cut);
+                } else if !rooted {
+                    if !out.is_empty() {
+                        out.push(b'/');
+                    }
+                    out.extend_from_slice(b"..");
+                    dotdot = out.len();
+                }
+            }
+            _ => {
+                if (rooted && out.len() != 1) || (!rooted && !out.is_empty()) {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(element);
+            }
+        }
+    }
+    if out.is_empty() {
+        return b".".to_vec();
+    }
+    out
+}
+
+/// A malformed `path.Match` pattern (Go's `ErrBadPattern`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BadPattern;
+
+/// Go's `path.Match` (and `filepath.Match` on Unix): shell patterns where `*`
+/// and `?` never match `/`, `[...]` classes with `^` negation and ranges,
+/// and `\` escapes. A malformed pattern is an error even when the name
+/// decides the answer early.
+pub(crate) fn path_match(pattern: &[u8], name: &[u8]) -> Result<bool, BadPattern> {
+    let mut pattern = pattern;
+    let mut name = name;
+    'pattern: while !pattern.is_empty() {
+        let (star, chunk, rest) = scan_chunk(pattern);
+        pattern = rest;
+        if star && chunk.is_empty() {
+            // A trailing star matches the rest of the name unless it has a '/'.
+            return Ok(!name.contains(&b'/'));
+        }
+        let (remaining, ok) = match_chunk(chunk, name)?;
+        if ok && (remaining.is_empty() || !pattern.is_empty()) {
+            name = remaining;
+            continue;
+        }
+        if star {
+            let mut index = 0;
+            while index < name.len() && name[index] != b'/' {
+                let (remaining, ok) = match_chunk(chunk, &name[index + 1..])?;
+                if ok {
+                    if pattern.is_empty() && !remaining.is_empty() {
+                        index += 1;
+                        continue;
+                    }
+                    name = remaining;
+                    continue 'pattern;
+                }
+                index += 1;
+            }
+        }
+        // The answer is no; the rest of the pattern must still be well formed.
+        while !pattern.is_empty() {
+            let (_, chunk, rest) = scan_chunk(pattern);
+            pattern = rest;
+            match_chunk(chunk, b"")?;
+        }
+        return Ok(false);
+    }
+    Ok(name.is_empty())
+}
+
+/// Splits off leading stars and the chunk up to the next unbracketed star.
+fn scan_chunk(pattern: &[u8]) -> (bool, &[u8], &[u8]) {
+    let mut pattern = pattern;
+    let mut star = false;
+    while pattern.first() == Some(&b'*') {
+        pattern = &pattern[1..];
+        star = true;
+    }
+    let mut in_range = false;
+    let mut index = 0;
+    while index < pattern.len() {
+        match pattern[index] {
+            b'\\' if index + 1 < pattern.len() => {
+                index += 1;
+            }
+            b'[' => in_range = true,
+            b']' => in_range = false,
+            b'*' if !in_range => break,
+            _ => {}
+        }
+        index += 1;
+    }
+    (star, &pattern[..index], &pattern[index..])
+}
+
+/// Matches one star-free chunk at the start of `name`: the rest of the name
+/// and whether it matched. The whole chunk is checked for syntax either way.
+fn match_chunk<'a>(chunk: &[u8], name: &'a [u8]) -> Result<(&'a [u8], bool), BadPattern> {
+    let mut chunk = chunk;
+    let mut name = name;
+    let mut failed = false;
+    while !chunk.is_empty() {
+        if !failed && name.is_empty() {
+            failed = true;
+        }
+        match chunk[0] {
+            b'[' => {
+                let mut rune = 0;
+                if !failed {
+                    let (r, width) = decode_rune(name);
+                    rune = r;
+                    name = &name[width..];
+                }
+                chunk = &chunk[1..];
+                let mut negated = false;
+                if chunk.first() == Some(&b'^') {
+                    negated = true;
+                    chunk = &chunk[1..];
+                }
+                let mut matched = false;
+                let mut ranges = 0;
+                loop {
+                    if chunk.first() == Some(&b']') && ranges > 0 {
+                        chunk = &chunk[1..];
+                        break;
+                    }
+                    let (low, rest) = class_escape(chunk)?;
+                    chunk = rest;
+                    let mut high = low;
+                    if chunk.first() == Some(&b'-') {
+                        let (h, rest) = class_escape(&chunk[1..])?;
+                        high = h;
+                        chunk = rest;
+                    }
+                    if low <= rune && rune <= high {
+                        matched = true;
+                    }
+                    ranges += 1;
+                }
+                if matched == negated {
+                    failed = true;
+                }
+            }
+            b'?' => {
+                if !failed {
+                    if name[0] == b'/' {
+                        failed = true;
+                    }
+                    let (_, width) = decode_rune(name);
+                    name = &name[width..];
+                }
+                chunk = &chunk[1..];
+            }
+            byte => {
+                let literal = if byte == b'\\' {
+                    chunk = &chunk[1..];
+                    match chunk.first() {
+                        Some(&b) => b,
+                        None => return Err(BadPattern),
+                    }
+                } else {
+                    byte
+                };
+                if !failed {
+                    if literal != name[0] {
+                        failed = true;
+                    }
+                    name = &name[1..];
+                }
+                chunk = &chunk[1..];
+            }
+        }
+    }
+    if failed {
+        return Ok((b"", false));
+    }
+    Ok((name, true))
+}
+
+/// One possibly escaped character of a class (Go's `getEsc`).
+fn class_escape(chunk: &[u8]) -> Result<(u32, &[u8]), BadPattern> {
+    let mut chunk = chunk;
+    match chunk.first() {
+        None | Some(b'-') | Some(b']') => return Err(BadPattern),
+        Some(b'\\') => {
+            chunk = &chunk[1..];
+            if chunk.is_empty() {
+                return Err(BadPattern);
+            }
+        }
+        Some(_) => {}
+    }
+    let (rune, width) = decode_rune(chunk);
+    if rune == REPLACEMENT && width == 1 {
+        return Err(BadPattern);
+    }
+    let rest = &chunk[width..];
+    if rest.is_empty() {
+        return Err(BadPattern);
+    }
+    Ok((rune, rest))
+}
+
+/// Whether a path element holds a wildcard (`*`, `?`, `[`), skipping escaped
+/// characters; BuildKit's `containsWildcards`.
+pub(crate) fn contains_wildcards(name: &[u8]) -> bool {
+    let mut index = 0;
+    while index < name.len() {
+        match name[index] {
+            b'\\' => index += 1,
+            b'*' | b'?' | b'[' => return true,
+            _ => {}
+        }
+        index += 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cleaned(path: &str) -> String {
+        String::from_utf8(clean(path.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn clean_matches_go() {
+        for (input, expected) in [
+            ("", "."),
+            (".", "."),
+            ("./", "."),
+            ("/", "/"),
+            ("//foo", "/foo"),
+            ("/../foo", "/foo"),
+            ("../foo", "../foo"),
+            ("a/b/../../c", "c"),
+            ("a/../..", ".."),
+            ("a/../../b", "../b"),
+            ("../../a/..", "../.."),
+            ("foo/./bar", "foo/bar"),
+            ("dir1//foo", "dir1/foo"),
+            ("./dir1/../foo2", "foo2"),
+            ("abc/", "abc"),
+            ("/abc/def/", "/abc/def"),
+            ("!a/../b", "b"),
+        ] {
+            assert_eq!(cleaned(input), expected, "clean({input:?})");
+        }
+    }
+
+    #[test]
+    fn trim_space_is_unicode_aware() {
+        assert_eq!(trim_space(b"  foo \t"), b"foo");
+        assert_eq!(trim_space("\u{a0}x\u{3000}".as_bytes()), b"x");
+        assert_eq!(trim_space(b"\xff "), b"\xff");
+        assert_eq!(trim_space(b"   "), b"");
+    }
+
+    #[test]
+    fn runes_split_invalid_bytes() {
+        assert_eq!(runes(b"a\xe2\x82A"), vec![97, REPLACEMENT, REPLACEMENT, 65]);
+        assert_eq!(runes("☺".as_bytes()), vec![0x263A]);
+    }
+
+    #[test]
+    fn path_match_cases() {
+        let yes = |p: &str, n: &str| assert_eq!(path_match(p.as_bytes(), n.as_bytes()), Ok(true));
+        let no = |p: &str, n: &str| assert_eq!(path_match(p.as_bytes(), n.as_bytes()), Ok(false));
+        let bad = |p: &str| assert_eq!(path_match(p.as_bytes(), b"x"), Err(BadPattern));
+        yes("abc", "abc");
+        yes("*", "abc");
+        no("*", "a/b");
+        yes("a*/b", "abc/b");
+        no("a*/b", "a/c/b");
+        yes("a*b*c*d*e*/f", "axbxcxdxexxx/f");
+        yes("ab[^e-g]", "abc");
+        yes("a?b", "a☺b");
+        no("a???b", "a☺b");
+        yes("[\\-x]", "-");
+        yes("a\\*b", "a*b");
+        no("a\\*b", "ab");
+        yes("/src/*.json", "/src/a.json");
+        bad("[");
+        bad("a[");
+        bad("[-]");
+        bad("[x-]");
+        bad("[]a]");
+        bad("\\");
+        bad("[a-b-c]");
+        bad("*x[");
+        // Go checks the whole pattern even when the name fails early.
+        assert_eq!(path_match(b"x[", b"."), Err(BadPattern));
+    }
+}
