@@ -33,11 +33,19 @@ pub(crate) fn colour_stderr() -> bool {
         && std::io::stderr().is_terminal()
 }
 
+/// Whether stdout should get ANSI colours.
+pub(crate) fn colour_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Severity {
     Error,
     Warning,
+    Info,
+    Style,
 }
 
 /// Renders `message` about `span` of `source` (in `file`) with the source
@@ -50,6 +58,19 @@ pub(crate) fn render(
     message: &str,
     colour: bool,
 ) -> String {
+    render_with_code(file, source, span, severity, None, message, colour)
+}
+
+/// [`render`] with a code after the severity: `warning[UndefinedVar]: ...`.
+pub(crate) fn render_with_code(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    code: Option<&str>,
+    message: &str,
+    colour: bool,
+) -> String {
     let (bold, red, yellow, blue, reset) = if colour {
         ("\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[0m")
     } else {
@@ -59,6 +80,12 @@ pub(crate) fn render(
     let label = match severity {
         Severity::Error => format!("{red}error{reset}"),
         Severity::Warning => format!("{yellow}warning{reset}"),
+        Severity::Info => format!("{blue}info{reset}"),
+        Severity::Style => format!("{blue}style{reset}"),
+    };
+    let label = match code {
+        Some(code) => format!("{label}[{code}]"),
+        None => label,
     };
     let mut out = String::new();
     let _ = writeln!(
@@ -108,10 +135,10 @@ pub(crate) fn render(
             .take(line_end_column.saturating_sub(line_start_column))
             .collect();
         let carets = expand_tabs(&marked).chars().count().max(1);
-        let colour_on = if severity == Severity::Error {
-            red
-        } else {
-            yellow
+        let colour_on = match severity {
+            Severity::Error => red,
+            Severity::Warning => yellow,
+            Severity::Info | Severity::Style => blue,
         };
         let _ = writeln!(
             out,

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 mod context;
+mod lint;
 mod parse;
 
 /// Options every command takes.
@@ -24,6 +25,8 @@ pub(crate) enum Command {
     Parse(parse::Args),
     /// Inspect a build context: what is sent, what is ignored
     Context(context::Args),
+    /// Lint a Dockerfile: BuildKit's checks, common mistakes, hadolint's rules
+    Lint(lint::Args),
 }
 
 impl Command {
@@ -32,6 +35,7 @@ impl Command {
         match self {
             Command::Parse(args) => parse::run(args, global),
             Command::Context(args) => context::run(args, global),
+            Command::Lint(args) => lint::run(args, global),
         }
     }
 }
