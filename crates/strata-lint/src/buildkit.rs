@@ -195,6 +195,7 @@ fn definition_description(
 /// `validateStageNames`.
 fn stage_names(context: &mut Context<'_>) {
     let mut seen = std::collections::BTreeSet::new();
+    let mut written_names = std::collections::BTreeSet::new();
     for stage in 0..context.stages.len() {
         let Some(name) = context.stages[stage]
             .from
@@ -209,26 +210,42 @@ fn stage_names(context: &mut Context<'_>) {
             .arguments
             .get(2)
             .map_or(instruction.span, |word| word.span);
+        let written = instruction
+            .arguments
+            .get(2)
+            .map(|word| word.text.clone())
+            .unwrap_or_default();
         if name == "context" || name == "scratch" {
-            let diagnostic = context.diagnostic(
-                &RESERVED_STAGE_NAME,
-                span,
-                format!(
-                    "Stage name should not use the same name as reserved stage {}",
-                    go_quote(&name)
-                ),
-            );
+            let aliases: &[&str] = if written == "context" || written == "scratch" {
+                &["DL3063"]
+            } else {
+                &[]
+            };
+            let diagnostic = context
+                .diagnostic(
+                    &RESERVED_STAGE_NAME,
+                    span,
+                    format!(
+                        "Stage name should not use the same name as reserved stage {}",
+                        go_quote(&name)
+                    ),
+                )
+                .with_aliases(aliases);
             context.report_global(diagnostic);
         }
+        let exact_duplicate = !written_names.insert(written.clone());
         if !seen.insert(name.clone()) {
-            let diagnostic = context.diagnostic(
-                &DUPLICATE_STAGE_NAME,
-                span,
-                format!(
-                    "Duplicate stage name {}, stage names should be unique",
-                    go_quote(&name)
-                ),
-            );
+            let aliases: &[&str] = if exact_duplicate { &["DL3024"] } else { &[] };
+            let diagnostic = context
+                .diagnostic(
+                    &DUPLICATE_STAGE_NAME,
+                    span,
+                    format!(
+                        "Duplicate stage name {}, stage names should be unique",
+                        go_quote(&name)
+                    ),
+                )
+                .with_aliases(aliases);
             context.report_global(diagnostic);
         }
     }
@@ -356,14 +373,29 @@ struct StageState {
 fn dispatch(context: &mut Context<'_>) {
     let escape = context.dockerfile.escape;
     let options = BuildOptions::default();
-    let Ok(global) = GlobalScope::new(
+    let global = match GlobalScope::new(
         &meta_args(context),
         &options,
         &target_stage(context),
         escape,
         context.source,
-    ) else {
-        return;
+    ) {
+        Ok(global) => global,
+        Err(error) => {
+            // BuildKit fails the build here: report where.
+            let item = context
+                .items
+                .iter()
+                .position(|item| {
+                    item.stage.is_none()
+                        && item.instruction.span.cover(error.span) == item.instruction.span
+                })
+                .unwrap_or(0);
+            let diagnostic =
+                context.diagnostic(&INVALID_INSTRUCTION, error.span, error.message.clone());
+            context.report(diagnostic, item);
+            return;
+        }
     };
     let mut known: Vec<String> = global.known_names().into_iter().collect();
     known.sort();
@@ -486,6 +518,8 @@ fn redundant_target_platform(
         .flags_named("platform")
         .next()
         .map(|flag| flag.span);
+    let exact = platform == "$TARGETPLATFORM" || platform == "${TARGETPLATFORM}";
+    let aliases: &[&str] = if exact { &["DL3065"] } else { &[] };
     let diagnostic = context
         .diagnostic(
             &REDUNDANT_TARGET_PLATFORM,
@@ -494,6 +528,7 @@ fn redundant_target_platform(
                 "Setting platform to predefined {platform} in FROM is redundant as this is the default behavior"
             ),
         )
+        .with_aliases(aliases)
         .with_fix(flag.and_then(|span| fix::remove_flag(context.dockerfile, span)));
     context.report(diagnostic, item);
 }
@@ -781,17 +816,40 @@ fn dispatch_command(
             state.healthcheck = tracker;
         }
         Command::Workdir(workdir) => {
-            if !state.workdir_set && !workdir.path.starts_with('/') {
-                let span = context.items[item].span();
-                let diagnostic = context.diagnostic(
-                    &WORKDIR_RELATIVE_PATH,
-                    span,
-                    format!(
-                        "Relative workdir {} can have unexpected results if the base image changes",
-                        go_quote(&workdir.path)
-                    ),
-                );
+            let written = context.items[item]
+                .instruction
+                .arguments
+                .first()
+                .map(|word| word.text.clone())
+                .unwrap_or_default();
+            let hadolint = !hadolint_absolute(&written);
+            let aliases: &[&str] = if hadolint { &["DL3000"] } else { &[] };
+            let span = context.items[item].span();
+            if !state.workdir_set && !is_absolute(&workdir.path) {
+                let diagnostic = context
+                    .diagnostic(
+                        &WORKDIR_RELATIVE_PATH,
+                        span,
+                        format!(
+                            "Relative workdir {} can have unexpected results if the base image changes",
+                            go_quote(&workdir.path)
+                        ),
+                    )
+                    .with_aliases(aliases);
                 context.report(diagnostic, item);
+            } else if hadolint {
+                // hadolint asks for every WORKDIR to be absolute.
+                let diagnostic = context
+                    .diagnostic(
+                        &WORKDIR_RELATIVE_PATH,
+                        span,
+                        format!(
+                            "Relative workdir {} depends on the WORKDIR before it: use an absolute path",
+                            go_quote(&written)
+                        ),
+                    )
+                    .with_aliases(aliases);
+                context.report_beyond_buildkit(diagnostic, item);
             }
             state.workdir_set = true;
         }
@@ -811,6 +869,22 @@ fn dispatch_command(
         Command::Shell(shell) => state.shell_set = !shell.shell.is_empty(),
         _ => {}
     }
+}
+
+/// An absolute path for Linux, or a Windows drive path (`C:\\x`).
+fn is_absolute(path: &str) -> bool {
+    path.starts_with('/') || is_windows_absolute(path)
+}
+
+fn is_windows_absolute(path: &str) -> bool {
+    let mut characters = path.chars();
+    matches!((characters.next(), characters.next()), (Some(letter), Some(':')) if letter.is_ascii_alphabetic())
+}
+
+/// hadolint's DL3000 test: absolute, Windows-absolute or starting with `$`.
+fn hadolint_absolute(written: &str) -> bool {
+    let path = written.trim_matches(|c| c == '"' || c == '\'');
+    path.starts_with('$') || path.starts_with('/') || is_windows_absolute(path)
 }
 
 /// URLs and git sources ADD fetches itself.

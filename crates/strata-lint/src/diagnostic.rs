@@ -99,11 +99,16 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A diagnostic of `rule` over `span`, with the rule's aliases and severity.
+    /// A diagnostic of `rule` over `span`, with the rule's severity and its
+    /// alias when it has exactly one (a rule with several says which applies).
     pub fn new(rule: &'static Rule, source: &Source, span: Span, message: String) -> Diagnostic {
         Diagnostic {
             rule,
-            aliases: rule.aliases.to_vec(),
+            aliases: if rule.aliases.len() == 1 {
+                rule.aliases.to_vec()
+            } else {
+                Vec::new()
+            },
             severity: rule.severity,
             message,
             span,

@@ -188,7 +188,7 @@ impl Script {
             commands: Vec::new(),
             has_pipes: reader.pipes,
         };
-        Assembler::new(&tokens).run(&mut script.commands);
+        script.has_pipes |= Assembler::new(&tokens).run(&mut script.commands);
         script.has_pipes |= reader.nested_pipes;
         script
     }
@@ -305,7 +305,6 @@ impl<'a> Reader<'a> {
                     if self.peek() == Some(b'&') {
                         self.position += 1;
                     }
-                    self.pipes = true;
                     tokens.push(Token::Operator("|"));
                 }
                 b';' if self.peek_at(1) == Some(b';') => {
@@ -778,7 +777,10 @@ impl<'a> Assembler<'a> {
         Assembler { tokens, index: 0 }
     }
 
-    fn run(&mut self, out: &mut Vec<ShellCommand>) {
+    /// Appends the commands to `out`; whether a pipeline appears (a `|`
+    /// outside case patterns).
+    fn run(&mut self, out: &mut Vec<ShellCommand>) -> bool {
+        let mut pipes = false;
         let mut mode = Mode::Start;
         let mut case_depth = 0usize;
         let mut current: Option<(String, Vec<String>)> = None;
@@ -884,6 +886,9 @@ impl<'a> Assembler<'a> {
                     skip_target = *target;
                 }
                 Token::Operator(operator) => {
+                    if *operator == "|" && mode != Mode::CasePattern {
+                        pipes = true;
+                    }
                     Self::finish(&mut current, &mut redirects, &mut pending_nested, out);
                     skip_target = false;
                     match (mode, *operator) {
@@ -905,6 +910,7 @@ impl<'a> Assembler<'a> {
             }
         }
         Self::finish(&mut current, &mut redirects, &mut pending_nested, out);
+        pipes
     }
 
     fn finish(
@@ -962,6 +968,8 @@ mod tests {
         );
         assert!(Script::parse("a | b").has_pipes);
         assert!(!Script::parse("a || b").has_pipes);
+        assert!(!Script::parse("case $x in a | b) c ;; esac").has_pipes);
+        assert!(Script::parse("echo $(a | b)").has_pipes);
     }
 
     #[test]
