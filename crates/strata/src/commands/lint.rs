@@ -377,12 +377,12 @@ fn unified_diff(name: &str, before: &[u8], after: &[u8]) -> String {
             script.push((' ', i, j));
             i += 1;
             j += 1;
-        } else if j < new.len() && (i == old.len() || table[i][j + 1] >= table[i + 1][j]) {
-            script.push(('+', i, j));
-            j += 1;
-        } else {
+        } else if i < old.len() && (j == new.len() || table[i + 1][j] >= table[i][j + 1]) {
             script.push(('-', i, j));
             i += 1;
+        } else {
+            script.push(('+', i, j));
+            j += 1;
         }
     }
     let mut out = format!("--- {name}\n+++ {name} (fixed)\n");
