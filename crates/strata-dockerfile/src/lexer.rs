@@ -326,7 +326,13 @@ struct ShellWord<'a> {
     unmatched: BTreeSet<String>,
     /// Shared by every nested scan, as in BuildKit.
     words_buffer: String,
+    /// How many `${...}` are open (bounded, so no input exhausts the stack).
+    depth: usize,
 }
+
+/// Deeper `${a:-${b:-...}}` nesting is refused (BuildKit, on Go's growable
+/// stacks, has no limit; no real Dockerfile comes close).
+const MAXIMUM_NESTING: usize = 200;
 
 type Scan = Result<String, String>;
 
@@ -346,6 +352,7 @@ impl<'a> ShellWord<'a> {
             matches: BTreeSet::new(),
             unmatched: BTreeSet::new(),
             words_buffer: String::new(),
+            depth: 0,
         }
     }
 
@@ -505,6 +512,16 @@ impl<'a> ShellWord<'a> {
     }
 
     fn process_dollar(&mut self) -> Scan {
+        if self.depth >= MAXIMUM_NESTING {
+            return Err("substitutions nested too deeply".to_string());
+        }
+        self.depth += 1;
+        let result = self.process_dollar_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn process_dollar_inner(&mut self) -> Scan {
         self.scanner.next();
         if self.scanner.peek() != Some('{') {
             let name = self.process_name();

@@ -14,6 +14,9 @@ use crate::text::{
 /// BuildKit reads lines with Go's `bufio.Scanner`, whose buffer holds 64 KiB.
 const MAXIMUM_LINE: usize = 64 * 1024;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// `ONBUILD ONBUILD ...` deeper than this is not nested further (each level
+/// keeps its own copy of the rest of the line).
+const MAXIMUM_ONBUILD_NESTING: usize = 64;
 const EMPTY_CONTINUATION_URL: &str =
     "https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/";
 
@@ -397,7 +400,12 @@ impl Parser {
         let mut nodes = Vec::new();
         let mut range = (start, end);
         loop {
-            let node = self.node_from_line(&logical.text, range.0, range.1)?;
+            let mut node = self.node_from_line(&logical.text, range.0, range.1)?;
+            if nodes.len() + 1 >= MAXIMUM_ONBUILD_NESTING {
+                // BuildKit nests without bound (and rejects ONBUILD ONBUILD
+                // later); past this depth the rest stays unparsed.
+                node.parsed.trigger = None;
+            }
             let trigger = node.parsed.trigger;
             nodes.push(node);
             match trigger {
