@@ -135,6 +135,15 @@ impl Diagnostic {
         self
     }
 
+    /// BuildKit's one-line form (`LintFormatShort`), as `docker build` prints
+    /// its warnings: `JSONArgsRecommended: JSON arguments ... (line 9)`.
+    pub fn short(&self) -> String {
+        format!(
+            "{}: {} (line {})",
+            self.rule.name, self.message, self.start.line
+        )
+    }
+
     /// Whether this diagnostic is named `name` (the rule's name or one of its
     /// aliases for this finding, compared case-insensitively).
     pub fn is_named(&self, name: &str) -> bool {

@@ -216,3 +216,20 @@ fn overlapping_fixes_are_applied_one_at_a_time() {
     let second = String::from_utf8(second).unwrap();
     assert_eq!(second, "FROM a:1\nCOPY src /src\nRUN x\n");
 }
+
+#[test]
+fn buildkit_short_form_and_rule_set() {
+    let text = "FROM a:1\nRUN a\nRUN b\nCMD node app.js\n";
+    let dockerfile = strata_dockerfile::parse(text.as_bytes().to_vec()).unwrap();
+    let report = strata_lint::lint(&dockerfile, &NoFacts, &Config::buildkit()).unwrap();
+    let short: Vec<String> = report.diagnostics.iter().map(Diagnostic::short).collect();
+    // Only what BuildKit's build reports: no ConsecutiveRunInstructions, no RunsAsRoot.
+    assert_eq!(
+        short,
+        [
+            "JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals (line 4)"
+        ]
+    );
+    assert!(report.fails(strata_lint::Severity::Warning));
+    assert!(!report.fails(strata_lint::Severity::Error));
+}

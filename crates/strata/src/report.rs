@@ -168,6 +168,49 @@ fn expand_tabs(text: &str) -> String {
     text.replace('\t', "    ")
 }
 
+fn lint_severity(severity: strata_lint::Severity) -> Severity {
+    match severity {
+        strata_lint::Severity::Error => Severity::Error,
+        strata_lint::Severity::Warning => Severity::Warning,
+        strata_lint::Severity::Info => Severity::Info,
+        strata_lint::Severity::Style => Severity::Style,
+    }
+}
+
+/// The text report: each diagnostic with its source lines and caret, then
+/// why it matters, its hadolint ids, its fix and its documentation.
+pub(crate) fn render_lint(
+    file: &str,
+    source: &Source,
+    diagnostics: &[strata_lint::Diagnostic],
+    colour: bool,
+) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        out.push_str(&render_with_code(
+            file,
+            source,
+            diagnostic.span,
+            lint_severity(diagnostic.severity),
+            Some(diagnostic.rule.name),
+            &diagnostic.message,
+            colour,
+        ));
+        let _ = writeln!(out, "  = why: {}", diagnostic.rule.why);
+        if !diagnostic.aliases.is_empty() {
+            let _ = writeln!(out, "  = hadolint: {}", diagnostic.aliases.join(", "));
+        }
+        if let Some(fix) = &diagnostic.fix {
+            let _ = writeln!(out, "  = fix: {} (strata lint --fix)", fix.description);
+        }
+        if let Some(url) = diagnostic.rule.url {
+            let _ = writeln!(out, "  = see: {url}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Renders a Dockerfile error.
 pub(crate) fn render_error(
     file: &str,

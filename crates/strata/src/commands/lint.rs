@@ -12,9 +12,7 @@ use strata_dockerfile::{Dockerfile, Source};
 use strata_lint::{Config, Diagnostic, Facts, NotablePath, Report, Severity};
 
 use super::Global;
-use crate::report::{
-    Rendered, colour_stderr, colour_stdout, render, render_error, render_with_code,
-};
+use crate::report::{Rendered, colour_stderr, colour_stdout, render, render_error, render_lint};
 
 /// Arguments of `strata lint`.
 #[derive(Debug, clap::Args)]
@@ -252,7 +250,7 @@ pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
             } else {
                 colour_stdout()
             };
-            text(&name, &dockerfile.source, &report.diagnostics, colour)
+            render_lint(&name, &dockerfile.source, &report.diagnostics, colour)
         }
     };
     if args.diff && args.format == Format::Text {
@@ -274,49 +272,6 @@ pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn severity(severity: Severity) -> crate::report::Severity {
-    match severity {
-        Severity::Error => crate::report::Severity::Error,
-        Severity::Warning => crate::report::Severity::Warning,
-        Severity::Info => crate::report::Severity::Info,
-        Severity::Style => crate::report::Severity::Style,
-    }
-}
-
-/// The text report: each diagnostic with its source lines and caret, then
-/// why it matters, its hadolint ids, its fix and its documentation.
-pub(crate) fn text(
-    file: &str,
-    source: &Source,
-    diagnostics: &[Diagnostic],
-    colour: bool,
-) -> String {
-    let mut out = String::new();
-    for diagnostic in diagnostics {
-        out.push_str(&render_with_code(
-            file,
-            source,
-            diagnostic.span,
-            severity(diagnostic.severity),
-            Some(diagnostic.rule.name),
-            &diagnostic.message,
-            colour,
-        ));
-        let _ = writeln!(out, "  = why: {}", diagnostic.rule.why);
-        if !diagnostic.aliases.is_empty() {
-            let _ = writeln!(out, "  = hadolint: {}", diagnostic.aliases.join(", "));
-        }
-        if let Some(fix) = &diagnostic.fix {
-            let _ = writeln!(out, "  = fix: {} (strata lint --fix)", fix.description);
-        }
-        if let Some(url) = diagnostic.rule.url {
-            let _ = writeln!(out, "  = see: {url}");
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn summary(diagnostics: &[Diagnostic]) -> String {
