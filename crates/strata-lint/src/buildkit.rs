@@ -46,31 +46,34 @@ fn invalid_instructions(context: &mut Context<'_>) {
     for index in 0..context.items.len() {
         let item = &context.items[index];
         let instruction = item.instruction;
-        let before_from = item.stage.is_none() && item.kind() != Some(Kind::From);
-        if item.typed.is_some() && before_from && item.kind() != Some(Kind::Arg) {
-            let diagnostic = context
-                .diagnostic(
-                    &INVALID_INSTRUCTION,
-                    instruction.span,
-                    "no build stage in current context".to_string(),
-                )
-                .with_aliases(&["DL3061"]);
-            context.report(diagnostic, index);
-            continue;
-        }
-        if item.typed.is_some() {
-            continue;
-        }
-        let Err(error) = strata_dockerfile::parse_instruction(context.dockerfile, index) else {
-            continue;
-        };
-        let aliases: &[&str] = if error.message.contains("ONBUILD") {
-            &["DL3043"]
+        // hadolint's DL3061: only ARG (and comments) may come before the first FROM.
+        let before_from = item.stage.is_none()
+            && item.kind() != Some(Kind::From)
+            && item.kind() != Some(Kind::Arg);
+        let (message, span, onbuild) = if item.typed.is_some() {
+            if !before_from {
+                continue;
+            }
+            (
+                "no build stage in current context".to_string(),
+                instruction.span,
+                false,
+            )
         } else {
-            &[]
+            let Err(error) = strata_dockerfile::parse_instruction(context.dockerfile, index) else {
+                continue;
+            };
+            let onbuild = error.message.contains("ONBUILD");
+            (error.message, error.span, onbuild)
+        };
+        let aliases: &[&str] = match (before_from, onbuild) {
+            (true, true) => &["DL3061", "DL3043"],
+            (true, false) => &["DL3061"],
+            (false, true) => &["DL3043"],
+            (false, false) => &[],
         };
         let diagnostic = context
-            .diagnostic(&INVALID_INSTRUCTION, error.span, error.message.clone())
+            .diagnostic(&INVALID_INSTRUCTION, span, message)
             .with_aliases(aliases);
         context.report(diagnostic, index);
     }
@@ -882,7 +885,7 @@ fn is_windows_absolute(path: &str) -> bool {
 }
 
 /// hadolint's DL3000 test: absolute, Windows-absolute or starting with `$`.
-fn hadolint_absolute(written: &str) -> bool {
+pub(crate) fn hadolint_absolute(written: &str) -> bool {
     let path = written.trim_matches(|c| c == '"' || c == '\'');
     path.starts_with('$') || path.starts_with('/') || is_windows_absolute(path)
 }

@@ -182,7 +182,21 @@ pub(crate) fn exec_form(dockerfile: &Dockerfile, instruction: &Instruction) -> O
     if instruction.json || instruction.arguments.len() != 1 {
         return None;
     }
-    let argument = &instruction.arguments[0];
+    exec_form_of(dockerfile, &instruction.arguments[0])
+}
+
+/// `HEALTHCHECK CMD x y` to `HEALTHCHECK CMD ["x", "y"]`, when exact.
+pub(crate) fn healthcheck_exec_form(
+    dockerfile: &Dockerfile,
+    instruction: &Instruction,
+) -> Option<Fix> {
+    if instruction.json || instruction.arguments.len() != 2 {
+        return None;
+    }
+    exec_form_of(dockerfile, &instruction.arguments[1])
+}
+
+fn exec_form_of(dockerfile: &Dockerfile, argument: &strata_dockerfile::Word) -> Option<Fix> {
     if has_comment_inside(dockerfile, argument.span) {
         return None;
     }

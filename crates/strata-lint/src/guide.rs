@@ -728,23 +728,24 @@ fn apt_lists_not_cleaned(context: &mut Context<'_>) {
                 .to_string(),
         )
     };
-    let mut images_used: BTreeSet<String> = BTreeSet::new();
-    // Before any FROM, hadolint pretends the stage is `FROM scratch`.
+    // hadolint folds the ONBUILD triggers separately, as if they were a
+    // Dockerfile of their own: two sets of stages, two "last FROM"s.
     let scratch = ("scratch".to_string(), String::new(), String::new());
-    let mut last_from: Option<FromKey> = Some(scratch);
-    let mut remembered: Vec<(usize, Option<FromKey>)> = Vec::new();
+    let mut images_used: [BTreeSet<String>; 2] = [BTreeSet::new(), BTreeSet::new()];
+    let mut last_from: [FromKey; 2] = [scratch.clone(), scratch];
+    let mut remembered: Vec<(usize, usize, FromKey)> = Vec::new();
     for index in 0..context.items.len() {
         let item = &context.items[index];
-        let instruction = item.instruction;
-        match item.kind() {
+        let fold = usize::from(item.kind() == Some(Kind::Onbuild));
+        let instruction = run_instruction(item.instruction);
+        match instruction.kind {
             Some(Kind::From) => {
                 let key = key_of(instruction);
-                images_used.insert(split_image(&key.0).name);
-                last_from = Some(key);
+                images_used[fold].insert(split_image(&key.0).name);
+                last_from[fold] = key;
             }
-            Some(Kind::Run) | Some(Kind::Onbuild) => {
+            Some(Kind::Run) => {
                 let Some(script) = &item.script else { continue };
-                let run = run_instruction(instruction);
                 let updates = script.any(|command| {
                     command.is("apt", "update")
                         || command.is("apt-get", "update")
@@ -756,30 +757,20 @@ fn apt_lists_not_cleaned(context: &mut Context<'_>) {
                 if !updates || cleans {
                     continue;
                 }
-                if has_cache_mount(run, "/var/lib/apt/lists")
-                    || (has_cache_mount(run, "/var/lib/apt")
-                        && has_cache_mount(run, "/var/cache/apt"))
+                if has_cache_mount(instruction, "/var/lib/apt/lists")
+                    || (has_cache_mount(instruction, "/var/lib/apt")
+                        && has_cache_mount(instruction, "/var/cache/apt"))
                 {
                     continue;
                 }
-                if item.kind() == Some(Kind::Onbuild) {
-                    // hadolint's ONBUILD pass never sees a FROM: always reported.
-                    remembered.push((index, None));
-                } else {
-                    remembered.push((index, last_from.clone()));
-                }
+                remembered.push((index, fold, last_from[fold].clone()));
             }
             _ => {}
         }
     }
-    for (index, from) in remembered {
-        let report = match &from {
-            None => true,
-            Some(key) => {
-                Some(key) == last_from.as_ref()
-                    || (!key.1.is_empty() && images_used.contains(&key.1))
-            }
-        };
+    for (index, fold, key) in remembered {
+        let report =
+            key == last_from[fold] || (!key.1.is_empty() && images_used[fold].contains(&key.1));
         if !report {
             continue;
         }

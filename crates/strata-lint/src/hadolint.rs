@@ -31,6 +31,86 @@ pub(crate) fn check(context: &mut Context<'_>) {
     wget_and_curl(context);
     pipefail(context);
     sensitive_names(context);
+    healthcheck_shell_form(context);
+    workdir_outside_stages(context);
+}
+
+/// DL3025 for HEALTHCHECK: hadolint asks for exec form there too (BuildKit
+/// does not check HEALTHCHECK).
+fn healthcheck_shell_form(context: &mut Context<'_>) {
+    for index in 0..context.items.len() {
+        let instruction = context.items[index].instruction;
+        let is_cmd = instruction
+            .arguments
+            .first()
+            .is_some_and(|kind| kind.text.eq_ignore_ascii_case("CMD"));
+        if instruction.kind != Some(Kind::Healthcheck) || instruction.json || !is_cmd {
+            continue;
+        }
+        let keyword = &instruction.keyword.text;
+        let diagnostic = context
+            .diagnostic(
+                &JSON_ARGS_RECOMMENDED,
+                instruction.span,
+                format!(
+                    "JSON arguments recommended for {keyword}: in shell form every check also starts /bin/sh, which the image must have"
+                ),
+            )
+            .with_aliases(&["DL3025"])
+            .with_fix(crate::fix::healthcheck_exec_form(context.dockerfile, instruction));
+        context.report_beyond_buildkit(diagnostic, index);
+    }
+}
+
+/// DL3000 and DL3025 for WORKDIR, CMD and ENTRYPOINT before any FROM
+/// (BuildKit never dispatches them; the build fails there).
+fn workdir_outside_stages(context: &mut Context<'_>) {
+    for index in 0..context.items.len() {
+        let item = &context.items[index];
+        if item.stage.is_some() {
+            continue;
+        }
+        if matches!(item.kind(), Some(Kind::Cmd | Kind::Entrypoint))
+            && !item.instruction.json
+            && !item.instruction.arguments.is_empty()
+        {
+            let keyword = &item.instruction.keyword.text;
+            let diagnostic = context
+                .diagnostic(
+                    &JSON_ARGS_RECOMMENDED,
+                    item.span(),
+                    format!(
+                        "JSON arguments recommended for {keyword} to prevent unintended behavior related to OS signals"
+                    ),
+                )
+                .with_aliases(&["DL3025"]);
+            context.report_beyond_buildkit(diagnostic, index);
+            continue;
+        }
+        if item.kind() != Some(Kind::Workdir) {
+            continue;
+        }
+        let written = item
+            .instruction
+            .arguments
+            .first()
+            .map(|word| word.text.clone())
+            .unwrap_or_default();
+        if crate::buildkit::hadolint_absolute(&written) {
+            continue;
+        }
+        let diagnostic = context
+            .diagnostic(
+                &WORKDIR_RELATIVE_PATH,
+                item.span(),
+                format!(
+                    "Relative workdir {} can have unexpected results if the base image changes",
+                    strata_dockerfile::go_quote(&written)
+                ),
+            )
+            .with_aliases(&["DL3000"]);
+        context.report_beyond_buildkit(diagnostic, index);
+    }
 }
 
 /// The RUN-like items: (item, whether it is an ONBUILD trigger).
