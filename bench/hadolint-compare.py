@@ -67,14 +67,14 @@ def main():
         for root, _, names in os.walk(args.directory)
         for name in names
     )
-    rules = subprocess.run(
+    probe = subprocess.run(
         [args.strata, "lint", "--format", "json", "--failure-threshold", "none", "-f", "-"],
         input="FROM scratch\n",
         capture_output=True,
         text=True,
     )
-    if rules.returncode != 0:
-        sys.exit(f"cannot run {args.strata}: {rules.stderr}")
+    if probe.returncode != 0:
+        sys.exit(f"cannot run {args.strata}: {probe.stderr}")
 
     context = tempfile.mkdtemp(prefix="hadolint-compare-")
     agree = collections.Counter()
@@ -89,10 +89,6 @@ def main():
         results = list(pool.map(one, files))
 
     compared = 0
-    aliases = set()
-    for _, theirs, ours in results:
-        if ours:
-            aliases.update(code for code, _ in ours)
     for path, theirs, ours in results:
         if theirs is None:
             failed["hadolint"] += 1
@@ -140,7 +136,7 @@ def main():
             print(f"  {where}")
 
 
-# The hadolint ids strata's rules carry (strata lint --help lists the rules).
+# The hadolint ids strata's rules carry as aliases.
 KNOWN_ALIASES = {
     "DL3000", "DL3001", "DL3002", "DL3003", "DL3004", "DL3006", "DL3007", "DL3008",
     "DL3009", "DL3010", "DL3011", "DL3012", "DL3013", "DL3014", "DL3015", "DL3016",

@@ -280,6 +280,24 @@ pub struct Report {
 }
 
 impl Report {
+    /// BuildKit's error when `# check=error=true` and something was found:
+    /// `lint violation found for rules: A, B` (rules sorted, each once).
+    pub fn violation_error(&self) -> Option<String> {
+        if !self.error_on_warning || self.diagnostics.is_empty() {
+            return None;
+        }
+        let rules: BTreeSet<&str> = self
+            .diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.rule.name)
+            .collect();
+        let rules: Vec<&str> = rules.into_iter().collect();
+        Some(format!(
+            "lint violation found for rules: {}",
+            rules.join(", ")
+        ))
+    }
+
     /// Whether the lint fails: a finding at or above `threshold`, or any
     /// finding under `# check=error=true`.
     pub fn fails(&self, threshold: crate::Severity) -> bool {
