@@ -343,3 +343,24 @@ fn missing_dockerfile_names_the_path() {
     assert_eq!(output.status, 1);
     assert!(output.stderr.contains("Dockerfile"), "{}", output.stderr);
 }
+
+#[test]
+fn list_rules() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = run(directory.path(), &["--list-rules"]);
+    assert_eq!(output.status, 0);
+    let lines: Vec<&str> = output.stdout.lines().collect();
+    assert!(lines.len() > 70, "{}", output.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("JSONArgsRecommended\tDL3025\twarning\tbuildkit\t")),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("CopyAllBeforeInstall\t-\twarning\tguide\t"))
+    );
+}

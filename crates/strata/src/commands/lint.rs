@@ -46,6 +46,9 @@ pub(crate) struct Args {
     /// Print the fixes as a unified diff instead of applying them
     #[arg(long)]
     diff: bool,
+    /// List the rules (name, hadolint ids, severity, origin, why) and exit
+    #[arg(long, exclusive = true)]
+    list_rules: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -172,6 +175,36 @@ fn run_lint(
 }
 
 pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
+    if args.list_rules {
+        let mut out = String::new();
+        for rule in strata_lint::RULES {
+            let origin = match rule.origin {
+                strata_lint::Origin::BuildKit => "buildkit",
+                strata_lint::Origin::Guide => "guide",
+                strata_lint::Origin::Hadolint => "hadolint",
+                strata_lint::Origin::Build => "build",
+            };
+            let aliases = if rule.aliases.is_empty() {
+                "-".to_string()
+            } else {
+                rule.aliases.join(",")
+            };
+            let experimental = if rule.experimental {
+                " (experimental)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "{}\t{aliases}\t{}\t{origin}{experimental}\t{}",
+                rule.name, rule.severity, rule.why
+            );
+        }
+        std::io::stdout()
+            .write_all(out.as_bytes())
+            .context("write standard output")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let stdin = args.file.as_deref() == Some(Path::new("-"));
     let file = match &args.file {
         Some(file) => file.clone(),
