@@ -481,13 +481,19 @@ fn run_cd_no_effect(context: &mut Context<'_>) {
 /// What an instruction leaves behind that a later RUN may try to remove.
 #[derive(Default)]
 struct Created {
+    /// Files and directories written (download targets, copy destinations ...).
     paths: Vec<String>,
-    apt: bool,
-    apk: bool,
-    yum: bool,
-    pip: bool,
-    npm: bool,
-    yarn: bool,
+    /// /var/lib/apt/lists, from `apt-get update`, not removed in the same RUN.
+    apt_lists: bool,
+    /// /var/cache/apt, from `apt-get install`, not cleaned in the same RUN.
+    apt_cache: bool,
+    /// Packages installed with apt, apk, yum or dnf (a later purge keeps their bytes).
+    packages: bool,
+    apk_cache: bool,
+    yum_cache: bool,
+    pip_cache: bool,
+    npm_cache: bool,
+    yarn_cache: bool,
 }
 
 fn url_basename(text: &str) -> Option<String> {
@@ -500,23 +506,58 @@ fn url_basename(text: &str) -> Option<String> {
     (!name.is_empty() && path.contains('/')).then(|| name.to_string())
 }
 
-fn created_by_script(script: &Script) -> Created {
+/// The paths an `rm` removes (its arguments that are not flags).
+fn removed_paths(command: &ShellCommand) -> Vec<String> {
+    if base_name(&command.name) != "rm" {
+        return Vec::new();
+    }
+    command
+        .arguments_without_flags()
+        .into_iter()
+        .map(|path| drop_quotes(path).to_string())
+        .collect()
+}
+
+fn removes_under(script: &Script, prefix: &str) -> bool {
+    script.commands.iter().any(|command| {
+        removed_paths(command).iter().any(|path| {
+            path_prefix(path).starts_with(prefix)
+                || prefix.starts_with(path_prefix(path))
+                    && !path_prefix(path).is_empty()
+                    && path_prefix(path) != "/"
+        })
+    })
+}
+
+/// What `script` creates; with `left_behind`, only what it does not also
+/// remove itself.
+fn created_by_script(script: &Script, left_behind: bool) -> Created {
     let mut created = Created::default();
     for command in &script.commands {
         let name = base_name(&command.name);
         let words = command.arguments_without_flags();
         match name {
             "apt-get" | "apt" | "aptitude" => {
-                created.apt |= words.iter().any(|w| matches!(*w, "update" | "install"));
+                created.apt_lists |= words.contains(&"update");
+                created.apt_cache |= words.contains(&"install");
+                created.packages |= words.contains(&"install");
             }
             "apk" => {
-                created.apk |= words.iter().any(|w| matches!(*w, "add" | "update"))
-                    && !command.has_flag("no-cache");
+                let adds = words.iter().any(|w| matches!(*w, "add" | "update"));
+                created.apk_cache |= adds && !command.has_flag("no-cache");
+                created.packages |= words.contains(&"add");
             }
-            "yum" | "dnf" | "microdnf" => created.yum |= words.contains(&"install"),
-            "npm" => created.npm |= words.iter().any(|w| matches!(*w, "install" | "i" | "ci")),
-            "yarn" => created.yarn |= words.is_empty() || words.contains(&"install"),
-            _ if command.is_pip_install() => created.pip |= !command.has_argument("--no-cache-dir"),
+            "yum" | "dnf" | "microdnf" => {
+                created.yum_cache |= words.contains(&"install");
+                created.packages |= words.contains(&"install");
+            }
+            "npm" => {
+                created.npm_cache |= words.iter().any(|w| matches!(*w, "install" | "i" | "ci"))
+            }
+            "yarn" => created.yarn_cache |= words.is_empty() || words.contains(&"install"),
+            _ if command.is_pip_install() => {
+                created.pip_cache |= !command.has_argument("--no-cache-dir");
+            }
             _ => {}
         }
         for argument in &command.arguments {
@@ -537,6 +578,42 @@ fn created_by_script(script: &Script) -> Created {
         }
         created.paths.extend(command.redirects.iter().cloned());
     }
+    if !left_behind {
+        return created;
+    }
+    // What the same RUN already cleaned up is not left behind.
+    let has = |name: &str, argument: &str| {
+        script.any(|command| base_name(&command.name) == name && command.has_argument(argument))
+    };
+    if removes_under(script, "/var/lib/apt/lists") {
+        created.apt_lists = false;
+    }
+    if has("apt-get", "clean") || has("apt", "clean") || removes_under(script, "/var/cache/apt") {
+        created.apt_cache = false;
+    }
+    if removes_under(script, "/var/cache/apk") {
+        created.apk_cache = false;
+    }
+    if has("yum", "clean")
+        || has("dnf", "clean")
+        || removes_under(script, "/var/cache/yum")
+        || removes_under(script, "/var/cache/dnf")
+    {
+        created.yum_cache = false;
+    }
+    if has("npm", "cache") || removes_under(script, "/root/.npm") {
+        created.npm_cache = false;
+    }
+    if has("yarn", "cache") {
+        created.yarn_cache = false;
+    }
+    if has("pip", "cache") || has("pip3", "cache") || removes_under(script, "/root/.cache") {
+        created.pip_cache = false;
+    }
+    let removed: Vec<String> = script.commands.iter().flat_map(removed_paths).collect();
+    created
+        .paths
+        .retain(|path| !removed.iter().any(|gone| same_place(gone, path)));
     created
 }
 
@@ -557,6 +634,7 @@ fn created_by_copy(instruction: &Instruction) -> Created {
                     created.paths.push(name);
                 }
             }
+            created.paths.push(destination);
         } else if !destination.is_empty() && destination != "." {
             created.paths.push(destination);
         }
@@ -593,7 +671,8 @@ fn same_place(removed: &str, created: &str) -> bool {
         || (!removed.contains('/') && created.rsplit('/').next() == Some(removed))
 }
 
-/// A cleanup command and, for it, whether it undoes what `created` made.
+/// A cleanup command and, for it, whether it undoes what `created` made
+/// (and not what the RUN it is in, `current`, makes itself).
 fn cleanup_of(command: &ShellCommand, created: &Created, current: &Created) -> Option<String> {
     let name = base_name(&command.name);
     let words = command.arguments_without_flags();
@@ -606,37 +685,39 @@ fn cleanup_of(command: &ShellCommand, created: &Created, current: &Created) -> O
         text
     };
     let matched = match name {
-        "rm" => words.iter().any(|removed| {
-            let prefix = path_prefix(drop_quotes(removed));
-            let apt =
-                prefix.starts_with("/var/lib/apt/lists") || prefix.starts_with("/var/cache/apt");
-            let apk = prefix.starts_with("/var/cache/apk");
-            let yum = prefix.starts_with("/var/cache/yum") || prefix.starts_with("/var/cache/dnf");
-            let pip = prefix.ends_with(".cache/pip") || prefix.ends_with(".cache");
-            let npm = prefix.ends_with(".npm");
-            (apt && created.apt && !current.apt)
-                || (apk && created.apk && !current.apk)
-                || (yum && created.yum && !current.yum)
-                || (pip && created.pip && !current.pip)
-                || (npm && created.npm && !current.npm)
+        "rm" => removed_paths(command).iter().any(|removed| {
+            let prefix = path_prefix(removed);
+            (prefix.starts_with("/var/lib/apt/lists") && created.apt_lists && !current.apt_lists)
+                || (prefix.starts_with("/var/cache/apt") && created.apt_cache && !current.apt_cache)
+                || (prefix.starts_with("/var/cache/apk") && created.apk_cache && !current.apk_cache)
+                || ((prefix.starts_with("/var/cache/yum") || prefix.starts_with("/var/cache/dnf"))
+                    && created.yum_cache
+                    && !current.yum_cache)
+                || ((prefix.ends_with(".cache/pip") || prefix.ends_with(".cache"))
+                    && created.pip_cache
+                    && !current.pip_cache)
+                || (prefix.ends_with(".npm") && created.npm_cache && !current.npm_cache)
                 || (created.paths.iter().any(|path| same_place(removed, path))
                     && !current.paths.iter().any(|path| same_place(removed, path)))
         }),
         "apt-get" | "apt" => {
-            created.apt
-                && !current.apt
-                && words.iter().any(|w| {
-                    matches!(
-                        *w,
-                        "clean" | "autoclean" | "autoremove" | "purge" | "remove"
-                    )
-                })
+            (created.apt_cache && words.iter().any(|w| matches!(*w, "clean" | "autoclean")))
+                || (created.packages
+                    && words
+                        .iter()
+                        .any(|w| matches!(*w, "autoremove" | "purge" | "remove")))
         }
-        "apk" => created.apk && !current.apk && words.contains(&"del"),
-        "yum" | "dnf" | "microdnf" => created.yum && !current.yum && words.contains(&"clean"),
-        "npm" => created.npm && !current.npm && words.contains(&"cache"),
-        "yarn" => created.yarn && !current.yarn && words.contains(&"cache"),
-        "pip" | "pip3" => created.pip && !current.pip && words.contains(&"cache"),
+        "apk" => created.packages && words.contains(&"del"),
+        "yum" | "dnf" | "microdnf" => {
+            (created.yum_cache && words.contains(&"clean"))
+                || (created.packages
+                    && words
+                        .iter()
+                        .any(|w| matches!(*w, "remove" | "erase" | "autoremove")))
+        }
+        "npm" => created.npm_cache && words.contains(&"cache"),
+        "yarn" => created.yarn_cache && words.contains(&"cache"),
+        "pip" | "pip3" => created.pip_cache && words.contains(&"cache"),
         _ => false,
     };
     matched.then(describe)
@@ -652,11 +733,18 @@ fn cleanup_in_later_layer(context: &mut Context<'_>) {
                     created.push((index, created_by_copy(item.instruction)));
                 }
                 Some(Kind::Run) => {
-                    let Some(script) = item.run_script() else {
+                    let Some(script) = item.run_script().cloned() else {
                         continue;
                     };
-                    let current = created_by_script(script);
+                    let script = &script;
+                    let current = created_by_script(script, false);
+                    // A RUN that installs again cleans up after itself, not after
+                    // an earlier layer.
+                    let reinstalls = current.packages;
                     let found = script.commands.iter().find_map(|command| {
+                        if reinstalls && !matches!(base_name(&command.name), "rm") {
+                            return None;
+                        }
                         created.iter().find_map(|(origin, earlier)| {
                             cleanup_of(command, earlier, &current).map(|text| (text, *origin))
                         })
@@ -673,7 +761,7 @@ fn cleanup_in_later_layer(context: &mut Context<'_>) {
                         );
                         context.report(diagnostic, index);
                     }
-                    created.push((index, current));
+                    created.push((index, created_by_script(script, true)));
                 }
                 _ => {}
             }

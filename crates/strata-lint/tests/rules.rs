@@ -442,3 +442,24 @@ fn copy_all_before_install_for_each_ecosystem() {
         .is_empty()
     );
 }
+
+#[test]
+fn cleanup_in_later_layer_only_for_what_is_left_behind() {
+    // The earlier RUN cleaned up after itself: a later `apt-get clean` is not
+    // about its layer.
+    let clean = "FROM debian:12\nRUN apt-get update && apt-get install -y curl && apt-get clean && rm -rf /var/lib/apt/lists/*\nRUN ./setup.sh && apt-get clean\n";
+    assert!(fired(clean, "CleanupInLaterLayer", &NoFacts, &Config::default()).is_empty());
+    // A script copied in one layer and removed in the next stays in the first.
+    let copied = "FROM debian:12\nCOPY scripts/*.sh /tmp/scripts/\nRUN bash /tmp/scripts/setup.sh && rm -rf /tmp/scripts\n";
+    let found = fired(copied, "CleanupInLaterLayer", &NoFacts, &Config::default());
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("line 2"), "{}", found[0].message);
+    // A download removed in the same RUN is fine; in the next RUN it is not.
+    let same = "FROM debian:12\nRUN curl -fsSLo /tmp/x.tgz https://example.com/x.tgz && tar -xzf /tmp/x.tgz && rm /tmp/x.tgz\n";
+    assert!(fired(same, "CleanupInLaterLayer", &NoFacts, &Config::default()).is_empty());
+    let later = "FROM debian:12\nRUN curl -fsSLo /tmp/x.tgz https://example.com/x.tgz\nRUN tar -xzf /tmp/x.tgz && rm /tmp/x.tgz\n";
+    assert_eq!(
+        fired(later, "CleanupInLaterLayer", &NoFacts, &Config::default()).len(),
+        1
+    );
+}
