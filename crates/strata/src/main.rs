@@ -10,7 +10,9 @@ use clap::Parser;
 mod commands;
 mod format;
 mod images;
+mod progress;
 mod report;
+mod signals;
 
 /// A daemonless OCI image builder.
 #[derive(Debug, Parser)]

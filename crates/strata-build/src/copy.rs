@@ -1,0 +1,501 @@
+//! COPY and ADD into a mounted snapshot, with BuildKit's rules: a directory
+//! source copies its contents; a file goes to `dest/name` when the
+//! destination is a directory (it ends in `/`, several things are copied, or
+//! it exists as one) and to `dest` itself otherwise; missing parents are
+//! created (0755, owned like the copy); files from the context belong to
+//! root unless `--chown` says otherwise, files from a stage keep their
+//! owners; `--chmod` applies to everything copied.
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use strata_context::{Context, EntryKind};
+
+use crate::error::{Error, Result};
+use crate::plan::{CopyInput, CopyOperation};
+use crate::rootfs::{Directory, Kind, Owner, Root, resolve_owner, set_times};
+
+/// One thing to copy, found in a source.
+enum Item<'a> {
+    /// A context entry (and, for a directory, what is below it).
+    Context {
+        context: &'a Context,
+        root: &'a strata_context::SelectedRoot,
+    },
+    /// A path in another stage's file system.
+    Stage { root: &'a Root, path: String },
+    /// A heredoc.
+    Inline { name: &'a str, data: &'a str },
+}
+
+/// Copies `operation`'s sources into `destination_root`. `stage_root` gives
+/// the mounted file system of a stage a source names.
+pub(crate) fn copy(
+    destination_root: &Root,
+    operation: &CopyOperation,
+    context: Option<&Context>,
+    stage_roots: &HashMap<usize, Root>,
+    epoch: Option<i64>,
+) -> Result<()> {
+    let chown = operation
+        .chown
+        .as_deref()
+        .map(|spec| resolve_owner(destination_root, spec));
+    let mut items: Vec<Item<'_>> = Vec::new();
+    for source in &operation.sources {
+        match source {
+            CopyInput::Context { selection, .. } => {
+                let context = context.ok_or_else(|| copy_error("no build context"))?;
+                items.extend(
+                    selection
+                        .roots
+                        .iter()
+                        .map(|root| Item::Context { context, root }),
+                );
+            }
+            CopyInput::Stage { stage, source } => {
+                let root = stage_roots
+                    .get(stage)
+                    .ok_or_else(|| copy_error("the source stage is not mounted"))?;
+                let matches = match_paths(root, source)?;
+                if matches.is_empty() {
+                    return Err(copy_error(&format!(
+                        "failed to compute cache key: \"/{}\" not found: not found",
+                        source.trim_start_matches('/')
+                    )));
+                }
+                items.extend(matches.into_iter().map(|path| Item::Stage { root, path }));
+            }
+            CopyInput::Inline { name, data } => items.push(Item::Inline { name, data }),
+        }
+    }
+    let destination = operation.destination.as_str();
+    let destination_is_directory = destination.ends_with('/')
+        || items.len() > 1
+        || destination_root.kind(destination, true)? == Some(Kind::Directory);
+    let target = destination.trim_end_matches('/');
+    let target = if target.is_empty() { "/" } else { target };
+    let mut copier = Copier {
+        root: destination_root,
+        chown,
+        chmod: operation.chmod.as_ref(),
+        epoch,
+        directories: HashMap::new(),
+        directory_times: Vec::new(),
+    };
+    for item in &items {
+        copier.item(item, target, destination_is_directory, operation.unpack)?;
+    }
+    copier.finish()
+}
+
+fn copy_error(message: &str) -> Error {
+    Error::io(
+        "copy",
+        Path::new(""),
+        std::io::Error::other(message.to_owned()),
+    )
+}
+
+struct Copier<'a> {
+    root: &'a Root,
+    chown: Option<Owner>,
+    chmod: Option<&'a strata_dockerfile::Chmod>,
+    epoch: Option<i64>,
+    /// Destination directories opened so far, by inner path.
+    directories: HashMap<String, OwnedFd>,
+    /// Directory times to set once their contents are in (inner path, seconds, nanos).
+    directory_times: Vec<(String, i64, u32)>,
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+fn split(inner: &str) -> (&str, &str) {
+    match inner.rsplit_once('/') {
+        Some(("", name)) => ("/", name),
+        Some((parent, name)) => (parent, name),
+        None => ("/", inner),
+    }
+}
+
+impl Copier<'_> {
+    fn mode(&self, mode: u32, is_directory: bool) -> u32 {
+        match self.chmod {
+            Some(chmod) => chmod.apply(mode, is_directory),
+            None => mode,
+        }
+    }
+
+    /// The owner of a created parent directory.
+    fn created_owner(&self) -> Owner {
+        self.chown.unwrap_or(Owner::ROOT)
+    }
+
+    /// Directory `inner` in the destination, created (with its parents) when missing.
+    fn directory(&mut self, inner: &str) -> Result<&OwnedFd> {
+        if !self.directories.contains_key(inner) {
+            let fd = self
+                .root
+                .make_directories(inner, self.created_owner(), self.epoch)?;
+            self.directories.insert(inner.to_owned(), fd);
+        }
+        self.directories
+            .get(inner)
+            .ok_or_else(|| copy_error("directory vanished"))
+    }
+
+    fn in_directory<T>(
+        &mut self,
+        parent: &str,
+        work: impl FnOnce(&Directory<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let path = self.root.path().join(parent.trim_start_matches('/'));
+        let fd = self.directory(parent)?;
+        work(&Directory { fd, path })
+    }
+
+    fn item(
+        &mut self,
+        item: &Item<'_>,
+        target: &str,
+        into_directory: bool,
+        unpack: bool,
+    ) -> Result<()> {
+        match item {
+            Item::Inline { name, data } => {
+                let (parent, file) = if into_directory {
+                    (target.to_owned(), (*name).to_owned())
+                } else {
+                    let (parent, file) = split(target);
+                    (parent.to_owned(), file.to_owned())
+                };
+                let owner = self.created_owner();
+                let mode = self.mode(0o644, false);
+                self.in_directory(&parent, |directory| {
+                    let mut file = directory.create_file(OsStr::new(&file), mode, owner)?;
+                    file.write_all(data.as_bytes())
+                        .map_err(|e| Error::io("write", &directory.path.join(name), e))
+                })
+            }
+            Item::Context { context, root } => {
+                self.context_item(context, root, target, into_directory, unpack)
+            }
+            Item::Stage { root, path } => self.stage_item(root, path, target, into_directory),
+        }
+    }
+
+    fn context_item(
+        &mut self,
+        context: &Context,
+        selected: &strata_context::SelectedRoot,
+        target: &str,
+        into_directory: bool,
+        unpack: bool,
+    ) -> Result<()> {
+        let resolved = selected.index.map(|index| &context.entries()[index]);
+        let is_directory = resolved.is_none_or(|e| e.kind() == EntryKind::Directory);
+        if !is_directory {
+            let Some(entry) = resolved else { return Ok(()) };
+            let name = selected
+                .path
+                .file_name()
+                .map(OsStr::to_os_string)
+                .unwrap_or_else(|| OsString::from("file"));
+            if unpack && entry.kind() == EntryKind::File {
+                let file = context.open(entry)?;
+                if let Some(reader) =
+                    crate::archive::open_archive(file, &context.path_on_disk(entry))?
+                {
+                    return self.unpack(reader, target, &context.path_on_disk(entry));
+                }
+            }
+            let (parent, file_name) = if into_directory {
+                (target.to_owned(), name)
+            } else {
+                let (parent, file) = split(target);
+                (parent.to_owned(), OsString::from(file))
+            };
+            return self.context_entry(context, entry, &parent, &file_name);
+        }
+        // A directory: its contents, in order (parents before children).
+        self.directory(target)?;
+        for selected_entry in &selected.entries {
+            if selected_entry.relative.as_os_str().is_empty() {
+                continue;
+            }
+            let entry = &context.entries()[selected_entry.index];
+            let relative = selected_entry.relative.to_string_lossy().into_owned();
+            let inner = join(target, &relative);
+            let (parent, name) = split(&inner);
+            let (parent, name) = (parent.to_owned(), OsString::from(name));
+            self.context_entry(context, entry, &parent, &name)?;
+        }
+        Ok(())
+    }
+
+    fn context_entry(
+        &mut self,
+        context: &Context,
+        entry: &strata_context::Entry,
+        parent: &str,
+        name: &OsStr,
+    ) -> Result<()> {
+        let owner = self.chown.unwrap_or(Owner::ROOT);
+        let (seconds, nanoseconds) = entry.mtime();
+        match entry.kind() {
+            EntryKind::Directory => {
+                let mode = self.mode(entry.mode() & 0o7777, true);
+                let inner = join(parent, &name.to_string_lossy());
+                let fd = self.in_directory(parent, |directory| {
+                    directory.create_directory(name, mode, owner, true)
+                })?;
+                self.directories.insert(inner.clone(), fd);
+                self.directory_times.push((inner, seconds, nanoseconds));
+            }
+            EntryKind::File => {
+                let mode = self.mode(entry.mode() & 0o7777, false);
+                let mut source = context.open(entry)?;
+                let source_path = context.path_on_disk(entry);
+                self.in_directory(parent, |directory| {
+                    let mut file = directory.create_file(name, mode, owner)?;
+                    std::io::copy(&mut source, &mut file)
+                        .map_err(|e| Error::io("copy", &source_path, e))?;
+                    set_times(&file, seconds, nanoseconds)
+                        .map_err(|e| Error::io("set times", &directory.path.join(name), e))
+                })?;
+            }
+            EntryKind::Symlink => {
+                let target = entry.link_target().unwrap_or(Path::new("")).to_path_buf();
+                self.in_directory(parent, |directory| {
+                    directory.create_symlink(name, &target, owner)?;
+                    directory.set_times(name, seconds, nanoseconds)
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn stage_item(
+        &mut self,
+        source: &Root,
+        path: &str,
+        target: &str,
+        into_directory: bool,
+    ) -> Result<()> {
+        match source.kind(path, true)? {
+            Some(Kind::Directory) => {
+                self.directory(target)?;
+                let fd = source.open_directory(path)?;
+                self.stage_tree(
+                    &fd,
+                    &source.path().join(path.trim_start_matches('/')),
+                    target,
+                )
+            }
+            Some(_) => {
+                let name = split(path).1.to_owned();
+                let (parent, file_name) = if into_directory {
+                    (target.to_owned(), name)
+                } else {
+                    let (parent, file) = split(target);
+                    (parent.to_owned(), file.to_owned())
+                };
+                let (parent_path, base) = split(path);
+                let parent_fd = source.open_directory(parent_path)?;
+                // The source path itself is followed when it is a symlink.
+                let resolved = source.open_file(path)?;
+                let stat = rustix::fs::fstat(&resolved).map_err(|e| {
+                    Error::io(
+                        "stat",
+                        &source.path().join(path.trim_start_matches('/')),
+                        e.into(),
+                    )
+                })?;
+                drop(parent_fd);
+                let _ = base;
+                self.stage_file(resolved, &stat, &parent, OsStr::new(&file_name))
+            }
+            None => Err(copy_error(&format!("\"{path}\" not found"))),
+        }
+    }
+
+    fn stage_file(
+        &mut self,
+        file: std::fs::File,
+        stat: &rustix::fs::Stat,
+        parent: &str,
+        name: &OsStr,
+    ) -> Result<()> {
+        let owner = self.chown.unwrap_or(Owner {
+            uid: stat.st_uid,
+            gid: stat.st_gid,
+        });
+        let mode = self.mode(stat.st_mode & 0o7777, false);
+        let mut source = file;
+        let (seconds, nanoseconds) = (stat.st_mtime, stat.st_mtime_nsec as u32);
+        self.in_directory(parent, |directory| {
+            let mut file = directory.create_file(name, mode, owner)?;
+            std::io::copy(&mut source, &mut file)
+                .map_err(|e| Error::io("copy", &directory.path.join(name), e))?;
+            set_times(&file, seconds, nanoseconds)
+                .map_err(|e| Error::io("set times", &directory.path.join(name), e))
+        })
+    }
+
+    /// Copies the contents of source directory `fd` into destination directory `target`.
+    fn stage_tree(&mut self, fd: &OwnedFd, described: &Path, target: &str) -> Result<()> {
+        let mut names: Vec<OsString> = Vec::new();
+        let directory = rustix::fs::Dir::read_from(fd)
+            .map_err(|e| Error::io("list directory", described, e.into()))?;
+        for entry in directory {
+            let entry = entry.map_err(|e| Error::io("list directory", described, e.into()))?;
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            names.push(OsStr::from_bytes(name).to_os_string());
+        }
+        names.sort();
+        for name in names {
+            let path = described.join(&name);
+            let stat = rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| Error::io("stat", &path, e.into()))?;
+            let owner = self.chown.unwrap_or(Owner {
+                uid: stat.st_uid,
+                gid: stat.st_gid,
+            });
+            let inner = join(target, &name.to_string_lossy());
+            let (seconds, nanoseconds) = (stat.st_mtime, stat.st_mtime_nsec as u32);
+            match FileType::from_raw_mode(stat.st_mode) {
+                FileType::Directory => {
+                    let mode = self.mode(stat.st_mode & 0o7777, true);
+                    let created = self
+                        .in_directory(target, |d| d.create_directory(&name, mode, owner, true))?;
+                    self.directories.insert(inner.clone(), created);
+                    let child = rustix::fs::openat(
+                        fd,
+                        name.as_os_str(),
+                        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    )
+                    .map_err(|e| Error::io("open directory", &path, e.into()))?;
+                    self.stage_tree(&child, &path, &inner)?;
+                    self.directory_times.push((inner, seconds, nanoseconds));
+                }
+                FileType::RegularFile => {
+                    let file = rustix::fs::openat(
+                        fd,
+                        name.as_os_str(),
+                        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    )
+                    .map_err(|e| Error::io("open", &path, e.into()))?;
+                    self.stage_file(std::fs::File::from(file), &stat, target, &name)?;
+                }
+                FileType::Symlink => {
+                    let link = rustix::fs::readlinkat(fd, name.as_os_str(), Vec::new())
+                        .map_err(|e| Error::io("read symlink", &path, e.into()))?;
+                    let link = PathBuf::from(OsStr::from_bytes(link.as_bytes()));
+                    self.in_directory(target, |d| {
+                        d.create_symlink(&name, &link, owner)?;
+                        d.set_times(&name, seconds, nanoseconds)
+                    })?;
+                }
+                FileType::Socket => {}
+                _ => {
+                    let mode = self.mode(stat.st_mode & 0o7777, false) | (stat.st_mode & !0o7777);
+                    self.in_directory(target, |d| d.create_node(&name, mode, stat.st_rdev, owner))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// ADD of a local archive: its entries extracted into directory `target`.
+    fn unpack(&mut self, reader: Box<dyn Read + Send>, target: &str, source: &Path) -> Result<()> {
+        self.directory(target)?;
+        let directory = self.root.path().join(target.trim_start_matches('/'));
+        // The target was created inside the root; extraction itself never
+        // follows a symlink and refuses entries that leave the directory.
+        let options = strata_layer::ApplyOptions {
+            whiteouts: strata_layer::WhiteoutMode::Delete,
+            ..strata_layer::ApplyOptions::default()
+        };
+        strata_layer::apply_layer(reader, &directory, &options).map_err(|e| match e {
+            strata_layer::Error::UnsafeEntry { entry, reason } => Error::io(
+                "unpack",
+                source,
+                std::io::Error::other(format!("refused entry {entry}: {reason}")),
+            ),
+            other => Error::Layer(other),
+        })?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        // Deepest first, so setting a child's times does not move its parent's.
+        while let Some((inner, seconds, nanoseconds)) = self.directory_times.pop() {
+            if let Some(fd) = self.directories.get(&inner) {
+                let _ = set_times(fd, seconds, nanoseconds);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The paths a (possibly wildcarded) source names in `root`, sorted.
+fn match_paths(root: &Root, source: &str) -> Result<Vec<String>> {
+    let cleaned = crate::plan::clean_absolute(&format!("/{source}"));
+    let parts: Vec<&str> = cleaned.split('/').filter(|p| !p.is_empty()).collect();
+    let has_wildcard = |part: &str| part.contains(['*', '?', '[']);
+    if !parts.iter().any(|p| has_wildcard(p)) {
+        return Ok(match root.kind(&cleaned, true)? {
+            Some(_) => vec![cleaned],
+            None if cleaned == "/" => vec![cleaned],
+            None => Vec::new(),
+        });
+    }
+    let mut current = vec!["/".to_owned()];
+    for part in parts {
+        let mut next = Vec::new();
+        for base in &current {
+            if has_wildcard(part) {
+                let Ok(fd) = root.open_directory(base) else {
+                    continue;
+                };
+                let Ok(directory) = rustix::fs::Dir::read_from(&fd) else {
+                    continue;
+                };
+                let mut names: Vec<Vec<u8>> = directory
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_bytes().to_vec())
+                    .filter(|n| n != b"." && n != b"..")
+                    .collect();
+                names.sort();
+                for name in names {
+                    if strata_context::path_match(part.as_bytes(), &name) == Some(true) {
+                        next.push(join(base, &String::from_utf8_lossy(&name)));
+                    }
+                }
+            } else {
+                let candidate = join(base, part);
+                if root.kind(&candidate, false)?.is_some() {
+                    next.push(candidate);
+                }
+            }
+        }
+        current = next;
+    }
+    Ok(current)
+}

@@ -1,0 +1,154 @@
+//! Images a build starts from (`FROM`, `COPY --from=<image>`): found in the
+//! store by name, or pulled from their registry when missing or `--pull`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use strata_oci::{Descriptor, Digest, ImageConfiguration, Platform, Reference};
+use strata_registry::{BlobSink, Client, ClientOptions, DockerConfig};
+use strata_store::{BlobWriter, Store};
+
+use crate::error::{Error, Result};
+
+/// A base image, resolved to one manifest.
+#[derive(Clone, Debug)]
+pub(crate) struct ResolvedImage {
+    /// The full reference it was resolved from (`docker.io/library/x:tag`).
+    pub(crate) name: String,
+    /// Its manifest's digest (shown as `name@digest`).
+    pub(crate) manifest_digest: Digest,
+    /// Its configuration.
+    pub(crate) config: ImageConfiguration,
+    /// Its layers, base first, with their diff ids.
+    pub(crate) layers: Vec<(Descriptor, Digest)>,
+}
+
+/// Finds and fetches images for one build; each name is resolved once.
+pub(crate) struct Images {
+    store: Arc<Store>,
+    pull: bool,
+    insecure_registries: Vec<String>,
+    resolved: Mutex<HashMap<String, Arc<ResolvedImage>>>,
+}
+
+impl Images {
+    pub(crate) fn new(store: Arc<Store>, pull: bool, insecure_registries: Vec<String>) -> Self {
+        Self {
+            store,
+            pull,
+            insecure_registries,
+            resolved: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The image `name` (as written after expansion), from the store unless
+    /// it is missing or `--pull` was given.
+    pub(crate) fn resolve(&self, name: &str) -> Result<Arc<ResolvedImage>> {
+        let image_error = |message: String| Error::Image {
+            reference: name.to_owned(),
+            message,
+            span: None,
+        };
+        let reference = Reference::parse(name).map_err(|e| image_error(e.to_string()))?;
+        let full = reference.to_string();
+        if let Some(found) = self
+            .resolved
+            .lock()
+            .ok()
+            .and_then(|map| map.get(&full).cloned())
+        {
+            return Ok(found);
+        }
+        let descriptor = match self.store.resolve(&full)? {
+            Some(entry) if !self.pull => self.store.ref_target(&entry)?,
+            _ => self
+                .pull_image(&reference)
+                .map_err(|e| image_error(e.to_string()))?,
+        };
+        let image = self.store.load_image(&descriptor)?;
+        if image.config.rootfs.diff_ids.len() != image.manifest.layers.len() {
+            return Err(image_error(format!(
+                "its configuration lists {} layers and its manifest {}",
+                image.config.rootfs.diff_ids.len(),
+                image.manifest.layers.len()
+            )));
+        }
+        let layers = image
+            .manifest
+            .layers
+            .iter()
+            .cloned()
+            .zip(image.config.rootfs.diff_ids.iter().copied())
+            .collect();
+        let resolved = Arc::new(ResolvedImage {
+            name: full.clone(),
+            manifest_digest: image.manifest_descriptor.digest,
+            config: image.config,
+            layers,
+        });
+        if let Ok(mut map) = self.resolved.lock() {
+            map.insert(full, resolved.clone());
+        }
+        Ok(resolved)
+    }
+
+    fn pull_image(&self, reference: &Reference) -> std::result::Result<Descriptor, String> {
+        let client = Client::new(ClientOptions {
+            insecure_registries: self.insecure_registries.clone(),
+            docker_config: Some(DockerConfig::from_environment()),
+            ..ClientOptions::default()
+        })
+        .map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let platform = Platform::host();
+        let pulled = runtime
+            .block_on(strata_registry::pull(
+                &client,
+                reference,
+                &platform,
+                Arc::new(StoreSink(self.store.clone())),
+                Arc::new(|_| {}),
+            ))
+            .map_err(|e| e.to_string())?;
+        let mut descriptor = pulled.manifest_descriptor();
+        descriptor.platform = Some(platform);
+        self.store
+            .set_ref(
+                &reference.to_string(),
+                &descriptor,
+                Some(&pulled.repo_digest.to_string()),
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(descriptor)
+    }
+}
+
+/// The store as a pull's destination: it verifies every blob as it writes it.
+pub struct StoreSink(pub Arc<Store>);
+
+impl BlobSink for StoreSink {
+    type Writer = BlobWriter;
+
+    fn has_blob(&self, digest: &Digest) -> bool {
+        self.0.has_blob(digest)
+    }
+
+    fn create(&self) -> std::io::Result<BlobWriter> {
+        self.0.begin_blob().map_err(std::io::Error::other)
+    }
+
+    fn commit(&self, writer: BlobWriter, digest: &Digest) -> std::io::Result<()> {
+        writer
+            .commit(Some(digest))
+            .map(|_| ())
+            .map_err(std::io::Error::other)
+    }
+
+    fn verifies_digests(&self) -> bool {
+        true
+    }
+}

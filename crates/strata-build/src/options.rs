@@ -1,0 +1,82 @@
+//! What a build is asked to do: `docker build`'s options, as data.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use strata_oci::Reference;
+
+/// The network a RUN step gets unless it says otherwise (`--network`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// The host's network (`docker build`'s default).
+    #[default]
+    Host,
+    /// No network at all.
+    None,
+}
+
+/// One build: the Dockerfile, the context and `docker build`'s options.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The Dockerfile's name as shown in messages (`Dockerfile`, `-`).
+    pub dockerfile_name: String,
+    /// The Dockerfile's bytes.
+    pub dockerfile: Vec<u8>,
+    /// The context directory; `None` when there is no context (a Dockerfile
+    /// on stdin): then COPY from the context fails.
+    pub context: Option<PathBuf>,
+    /// The Dockerfile's path on disk, when it has one: its
+    /// `<name>.dockerignore` wins over the context's `.dockerignore`.
+    pub dockerfile_path: Option<PathBuf>,
+    /// `--build-arg` values (a bare `--build-arg K` already resolved from
+    /// the environment by the caller).
+    pub build_args: BTreeMap<String, String>,
+    /// `--target`: the stage to build (default: the last).
+    pub target: Option<String>,
+    /// `--platform`, as given (only the host's platform can be built).
+    pub platform: Option<String>,
+    /// `--no-cache`: run every step.
+    pub no_cache: bool,
+    /// `--no-cache-filter`: stages whose steps run regardless of the cache.
+    pub no_cache_filter: Vec<String>,
+    /// `--pull`: ask the registry for every base image, even when the store has it.
+    pub pull: bool,
+    /// `--network` for RUN steps.
+    pub network: NetworkMode,
+    /// `--label` values added to the image.
+    pub labels: BTreeMap<String, String>,
+    /// `-t` names for the image.
+    pub tags: Vec<Reference>,
+    /// `SOURCE_DATE_EPOCH` (seconds): the image's times, and file times
+    /// clamped to it in new layers.
+    pub source_date_epoch: Option<i64>,
+    /// Registries reached over plain http besides localhost.
+    pub insecure_registries: Vec<String>,
+}
+
+impl BuildOptions {
+    /// Options for the Dockerfile `dockerfile` over `context`, everything else default.
+    pub fn new(
+        dockerfile_name: impl Into<String>,
+        dockerfile: Vec<u8>,
+        context: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            dockerfile_name: dockerfile_name.into(),
+            dockerfile,
+            context,
+            dockerfile_path: None,
+            build_args: BTreeMap::new(),
+            target: None,
+            platform: None,
+            no_cache: false,
+            no_cache_filter: Vec::new(),
+            pull: false,
+            network: NetworkMode::Host,
+            labels: BTreeMap::new(),
+            tags: Vec::new(),
+            source_date_epoch: None,
+            insecure_registries: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,739 @@
+//! The solver: runs the plan's stages (each in its own thread, so stages that
+//! do not depend on each other run at the same time), serves each step from
+//! the cache when its key is there, and otherwise runs it over a snapshot of
+//! its parent and records the layer it made.
+
+use std::collections::{HashMap, VecDeque};
+use std::os::unix::fs::PermissionsExt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+
+use strata_context::Context;
+use strata_oci::{Descriptor, Digest};
+use strata_sandbox::{Canceller, MountKind, RootFs, Sandbox, Spec};
+use strata_snapshot::{ActiveSnapshot, Snapshotter, chain_id};
+use strata_store::Store;
+
+use crate::copy;
+use crate::error::{Error, Result};
+use crate::explain::Explainer;
+use crate::options::BuildOptions;
+use crate::plan::{Base, CopyInput, Operation, Plan, RunMountKind, RunOperation, Step};
+use crate::progress::{Event, Progress, VertexId};
+use crate::rootfs::{Root, resolve_owner};
+
+/// One layer of a stage's result.
+#[derive(Clone, Debug)]
+pub(crate) struct Layer {
+    /// The blob in the store.
+    pub(crate) descriptor: Descriptor,
+    /// Its uncompressed digest.
+    pub(crate) diff_id: Digest,
+    /// When a step of this build (or an earlier one, from the cache) made
+    /// it; `None` for a base image's layers.
+    pub(crate) created: Option<String>,
+}
+
+/// What a stage produced.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StageOutput {
+    /// Its layers, base first.
+    pub(crate) layers: Vec<Layer>,
+}
+
+/// What happened to one step, for `--metadata-file` and tests.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StepReport {
+    /// The step (`[2/6] COPY src/ ./src/`).
+    pub name: String,
+    /// Whether the cache served it.
+    pub cached: bool,
+    /// Why it ran, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Its cache key.
+    pub key: String,
+    /// How long it took, in seconds.
+    pub seconds: f64,
+}
+
+/// Cancels a running build: steps stop being started, running processes are
+/// killed. Clone it into a signal handler.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel {
+    inner: Arc<CancelState>,
+}
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: AtomicBool,
+    running: Mutex<Vec<(usize, Canceller)>>,
+}
+
+impl Cancel {
+    /// A handle nothing has cancelled yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels the build.
+    pub fn cancel(&self) {
+        self.inner.cancelled.store(true, Ordering::SeqCst);
+        if let Ok(running) = self.inner.running.lock() {
+            for (_, canceller) in running.iter() {
+                canceller.cancel();
+            }
+        }
+    }
+
+    /// Whether the build was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancelled.load(Ordering::SeqCst)
+    }
+
+    fn register(&self, id: usize, canceller: Canceller) {
+        if let Ok(mut running) = self.inner.running.lock() {
+            running.push((id, canceller));
+        }
+        if self.is_cancelled() {
+            self.cancel();
+        }
+    }
+
+    fn unregister(&self, id: usize) {
+        if let Ok(mut running) = self.inner.running.lock() {
+            running.retain(|(other, _)| *other != id);
+        }
+    }
+}
+
+type Slot = (
+    Mutex<Option<std::result::Result<Arc<StageOutput>, ()>>>,
+    Condvar,
+);
+
+/// Runs a plan.
+pub(crate) struct Solver<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) snapshotter: &'a Snapshotter,
+    pub(crate) sandbox: &'a Sandbox,
+    pub(crate) plan: &'a Plan,
+    pub(crate) context: Option<Arc<Context>>,
+    pub(crate) options: &'a BuildOptions,
+    pub(crate) progress: &'a dyn Progress,
+    pub(crate) vertices: &'a AtomicUsize,
+    pub(crate) cancel: &'a Cancel,
+    pub(crate) explainer: &'a Explainer,
+    pub(crate) secrets: &'a HashMap<String, std::path::PathBuf>,
+    slots: Vec<Slot>,
+    reports: Mutex<Vec<(usize, usize, StepReport)>>,
+    running_ids: AtomicUsize,
+}
+
+/// Keeps the last lines of a step's output for its error.
+const TAIL_LINES: usize = 20;
+
+impl<'a> Solver<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        store: &'a Store,
+        snapshotter: &'a Snapshotter,
+        sandbox: &'a Sandbox,
+        plan: &'a Plan,
+        context: Option<Arc<Context>>,
+        options: &'a BuildOptions,
+        progress: &'a dyn Progress,
+        vertices: &'a AtomicUsize,
+        cancel: &'a Cancel,
+        explainer: &'a Explainer,
+        secrets: &'a HashMap<String, std::path::PathBuf>,
+    ) -> Self {
+        let slots = plan
+            .stages
+            .iter()
+            .map(|_| (Mutex::new(None), Condvar::new()))
+            .collect();
+        Self {
+            store,
+            snapshotter,
+            sandbox,
+            plan,
+            context,
+            options,
+            progress,
+            vertices,
+            cancel,
+            explainer,
+            secrets,
+            slots,
+            reports: Mutex::new(Vec::new()),
+            running_ids: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs every stage the target needs; the target's output and what
+    /// happened to each step, in plan order.
+    pub(crate) fn solve(&self) -> Result<(StageOutput, Vec<StepReport>)> {
+        let needed = self.needed();
+        let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for index in needed.iter().copied() {
+                let errors = &errors;
+                scope.spawn(move || {
+                    let result = self.run_stage(index);
+                    let stored = match result {
+                        Ok(output) => Ok(Arc::new(output)),
+                        Err(error) => {
+                            // Other stages stop at their next step; running processes are killed.
+                            if !matches!(error, Error::Cancelled) {
+                                self.cancel.cancel();
+                            }
+                            if let Ok(mut errors) = errors.lock() {
+                                errors.push(error);
+                            }
+                            Err(())
+                        }
+                    };
+                    let (lock, condvar) = &self.slots[index];
+                    if let Ok(mut slot) = lock.lock() {
+                        *slot = Some(stored);
+                    }
+                    condvar.notify_all();
+                });
+            }
+        });
+        let mut errors = errors.into_inner().unwrap_or_default();
+        if !errors.is_empty() {
+            // The first real failure explains the others' cancellation.
+            let index = errors
+                .iter()
+                .position(|e| !matches!(e, Error::Cancelled))
+                .unwrap_or(0);
+            return Err(errors.swap_remove(index));
+        }
+        let output = self.wait(self.plan.target)?;
+        let mut reports = self.reports.lock().map(|r| r.clone()).unwrap_or_default();
+        reports.sort_by_key(|(stage, step, _)| (*stage, *step));
+        Ok((
+            (*output).clone(),
+            reports.into_iter().map(|(_, _, r)| r).collect(),
+        ))
+    }
+
+    /// The stages the target depends on, the target included.
+    fn needed(&self) -> Vec<usize> {
+        let mut needed = vec![false; self.plan.stages.len()];
+        let mut stack = vec![self.plan.target];
+        while let Some(index) = stack.pop() {
+            if needed[index] {
+                continue;
+            }
+            needed[index] = true;
+            stack.extend(dependencies(&self.plan.stages[index]));
+        }
+        (0..needed.len()).filter(|i| needed[*i]).collect()
+    }
+
+    fn wait(&self, index: usize) -> Result<Arc<StageOutput>> {
+        let (lock, condvar) = &self.slots[index];
+        let mut slot = lock.lock().map_err(|_| Error::Cancelled)?;
+        loop {
+            if let Some(result) = slot.as_ref() {
+                return result.clone().map_err(|()| Error::Cancelled);
+            }
+            slot = condvar.wait(slot).map_err(|_| Error::Cancelled)?;
+        }
+    }
+
+    fn vertex(&self, name: &str) -> VertexId {
+        let vertex = self.vertices.fetch_add(1, Ordering::SeqCst) + 1;
+        self.progress.event(Event::Started { vertex, name });
+        vertex
+    }
+
+    fn run_stage(&self, index: usize) -> Result<StageOutput> {
+        let plan = &self.plan.stages[index];
+        let mut layers: Vec<Layer> = match &plan.base {
+            Base::Scratch => Vec::new(),
+            Base::Image(image) => image
+                .layers
+                .iter()
+                .map(|(descriptor, diff_id)| Layer {
+                    descriptor: descriptor.clone(),
+                    diff_id: *diff_id,
+                    created: None,
+                })
+                .collect(),
+            Base::Stage(base) => self.wait(*base)?.layers.clone(),
+        };
+        if let Some(name) = &plan.from_name {
+            let vertex = self.vertex(name);
+            self.progress.event(Event::Done {
+                vertex,
+                elapsed: std::time::Duration::ZERO,
+            });
+        }
+        for (number, step) in plan.steps.iter().enumerate() {
+            if self.cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let stage_outputs = self.step_dependencies(step)?;
+            let vertex = self.vertex(&step.name);
+            let started = Instant::now();
+            let record = if plan.no_cache {
+                None
+            } else {
+                self.store
+                    .cache_record(&step.key.to_string())?
+                    .and_then(|record| {
+                        let layer = layer_from_record(&record.record)?;
+                        self.store
+                            .has_blob(&layer.descriptor.digest)
+                            .then_some(layer)
+                    })
+            };
+            if let Some(layer) = record {
+                self.progress.event(Event::Cached { vertex });
+                self.report(index, number, step, true, None, started);
+                self.explainer.seen(step);
+                layers.push(layer);
+                continue;
+            }
+            let reason =
+                self.explainer
+                    .reason(self.store, step, plan.no_cache, self.options.no_cache);
+            self.progress.event(Event::CacheMiss {
+                vertex,
+                reason: &reason,
+            });
+            match self.execute(step, &layers, &stage_outputs, vertex, started) {
+                Ok(layer) => {
+                    self.progress.event(Event::Done {
+                        vertex,
+                        elapsed: started.elapsed(),
+                    });
+                    self.report(index, number, step, false, Some(reason), started);
+                    self.explainer.seen(step);
+                    layers.push(layer);
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    self.progress.event(Event::Failed {
+                        vertex,
+                        elapsed: started.elapsed(),
+                        error: &message,
+                    });
+                    return Err(error);
+                }
+            }
+        }
+        Ok(StageOutput { layers })
+    }
+
+    fn report(
+        &self,
+        stage: usize,
+        number: usize,
+        step: &Step,
+        cached: bool,
+        reason: Option<String>,
+        started: Instant,
+    ) {
+        if let Ok(mut reports) = self.reports.lock() {
+            reports.push((
+                stage,
+                number,
+                StepReport {
+                    name: step.name.clone(),
+                    cached,
+                    reason,
+                    key: step.key.to_string(),
+                    seconds: started.elapsed().as_secs_f64(),
+                },
+            ));
+        }
+    }
+
+    /// The outputs of the stages a step reads from, waited for.
+    fn step_dependencies(&self, step: &Step) -> Result<HashMap<usize, Arc<StageOutput>>> {
+        let mut outputs = HashMap::new();
+        for stage in step_stages(step) {
+            outputs.insert(stage, self.wait(stage)?);
+        }
+        Ok(outputs)
+    }
+
+    /// Makes sure the snapshots of `layers` exist (unpacking what is
+    /// missing from the store's blobs); the chain id of the last.
+    fn ensure_chain(&self, layers: &[Layer]) -> Result<Option<Digest>> {
+        let mut parent: Option<Digest> = None;
+        for layer in layers {
+            let chain = chain_id(parent.as_ref(), &layer.diff_id);
+            if !self.snapshotter.contains(&chain) {
+                let digest = layer.descriptor.digest;
+                self.snapshotter
+                    .unpack(parent.as_ref(), &layer.diff_id, || {
+                        self.store
+                            .open_blob(&digest)
+                            .map(std::io::BufReader::new)
+                            .map_err(std::io::Error::other)
+                    })?;
+            }
+            parent = Some(chain);
+        }
+        Ok(parent)
+    }
+
+    fn execute(
+        &self,
+        step: &Step,
+        layers: &[Layer],
+        stage_outputs: &HashMap<usize, Arc<StageOutput>>,
+        vertex: VertexId,
+        started: Instant,
+    ) -> Result<Layer> {
+        let parent = self.ensure_chain(layers)?;
+        let active = self.snapshotter.prepare(parent.as_ref())?;
+        match &step.operation {
+            Operation::Run(run) => self.run(step, run, &active, stage_outputs, vertex, started)?,
+            Operation::Copy(operation) => {
+                // The stages it copies from, mounted for reading.
+                let mut sources: Vec<ActiveSnapshot> = Vec::new();
+                let mut stage_ids = Vec::new();
+                for source in &operation.sources {
+                    if let CopyInput::Stage { stage, .. } = source
+                        && !stage_ids.contains(stage)
+                    {
+                        let output = stage_outputs.get(stage).ok_or(Error::Cancelled)?;
+                        let chain = self.ensure_chain(&output.layers)?;
+                        sources.push(self.snapshotter.prepare(chain.as_ref())?);
+                        stage_ids.push(*stage);
+                    }
+                }
+                let mounted_sources = sources
+                    .iter()
+                    .map(ActiveSnapshot::mount)
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let mut roots = HashMap::new();
+                for (stage, mounted) in stage_ids.iter().zip(&mounted_sources) {
+                    roots.insert(*stage, Root::open(mounted.path())?);
+                }
+                let mounted = active.mount()?;
+                let root = Root::open(mounted.path())?;
+                copy::copy(
+                    &root,
+                    operation,
+                    self.context.as_deref(),
+                    &roots,
+                    self.options.source_date_epoch,
+                )
+                .map_err(|e| match e {
+                    Error::Io(io) => Error::Copy {
+                        step: step.name.clone(),
+                        message: io.to_string(),
+                        span: step.span,
+                    },
+                    other => other,
+                })?;
+                drop(root);
+                drop(mounted);
+                drop(roots);
+                drop(mounted_sources);
+            }
+            Operation::Mkdir { path, user } => {
+                let mounted = active.mount()?;
+                let root = Root::open(mounted.path())?;
+                let owner = resolve_owner(&root, user);
+                root.make_directories(path, owner, self.options.source_date_epoch)?;
+            }
+        }
+        self.commit(step, active)
+    }
+
+    fn commit(&self, step: &Step, active: ActiveSnapshot) -> Result<Layer> {
+        let options = strata_layer::LayerOptions {
+            compression: strata_layer::Compression::None,
+            source_date_epoch: self.options.source_date_epoch,
+            threads: 2,
+        };
+        let writer = self.store.begin_blob()?;
+        let (committed, writer) =
+            active.commit(&options, std::io::BufWriter::with_capacity(1 << 20, writer))?;
+        let writer = writer
+            .into_inner()
+            .map_err(|e| Error::io("write", std::path::Path::new("layer"), e.into_error()))?;
+        let (digest, size) = writer.commit(Some(&committed.layer.digest))?;
+        let created = match self.options.source_date_epoch {
+            Some(epoch) => crate::plan::format_time(epoch),
+            None => jiff::Timestamp::now().to_string(),
+        };
+        let descriptor = Descriptor::new(committed.layer.media_type, digest, size);
+        let layer = Layer {
+            descriptor,
+            diff_id: committed.layer.diff_id,
+            created: Some(created),
+        };
+        let record = serde_json::json!({
+            "diff_id": layer.diff_id.to_string(),
+            "digest": digest.to_string(),
+            "size": size,
+            "media_type": committed.layer.media_type,
+            "created": layer.created,
+            "step": step.name,
+            "inputs": step.inputs,
+        });
+        self.store
+            .put_cache_record(&step.key.to_string(), &record, &[digest])?;
+        Ok(layer)
+    }
+
+    fn run(
+        &self,
+        step: &Step,
+        run: &RunOperation,
+        active: &ActiveSnapshot,
+        stage_outputs: &HashMap<usize, Arc<StageOutput>>,
+        vertex: VertexId,
+        started: Instant,
+    ) -> Result<()> {
+        let mut spec = Spec::new(run.args.clone());
+        spec.env = run.env.clone();
+        spec.working_dir = run.working_dir.clone();
+        spec.user = run.user.clone();
+        spec.network = if run.network {
+            strata_sandbox::Network::Host
+        } else {
+            strata_sandbox::Network::None
+        };
+        // Kept alive until the step ends: scripts, and stages mounted for binds.
+        let mut scripts_directory = None;
+        let mut stage_snapshots: Vec<ActiveSnapshot> = Vec::new();
+        if !run.scripts.is_empty() {
+            let directory = self.store.temporary_path("scripts");
+            strata_fs::create_dir_all(&directory)?;
+            for (name, data) in &run.scripts {
+                let path = directory.join(name);
+                std::fs::write(&path, data).map_err(|e| Error::io("write", &path, e))?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                    .map_err(|e| Error::io("chmod", &path, e))?;
+            }
+            spec.mounts.push(strata_sandbox::Mount {
+                destination: "/dev/pipes".to_owned(),
+                kind: MountKind::Bind {
+                    source: directory.clone(),
+                },
+                readonly: true,
+            });
+            scripts_directory = Some(TemporaryDirectory(directory));
+        }
+        for mount in &run.mounts {
+            let kind = match &mount.kind {
+                RunMountKind::Cache { id, uid, gid, mode } => {
+                    let directory = self
+                        .store
+                        .area("cache-mounts")?
+                        .join(Digest::of(id.as_bytes()).hex());
+                    if !directory.exists() {
+                        strata_fs::create_dir_all(&directory)?;
+                        std::os::unix::fs::chown(&directory, Some(*uid), Some(*gid))
+                            .map_err(|e| Error::io("chown", &directory, e))?;
+                        std::fs::set_permissions(
+                            &directory,
+                            std::fs::Permissions::from_mode(*mode),
+                        )
+                        .map_err(|e| Error::io("chmod", &directory, e))?;
+                    }
+                    MountKind::Bind { source: directory }
+                }
+                RunMountKind::Tmpfs { size } => MountKind::Tmpfs {
+                    size: (*size > 0).then_some(*size as u64),
+                },
+                RunMountKind::Secret { id, required, env } => {
+                    let Some(source) = self.secrets.get(id) else {
+                        if *required {
+                            return Err(Error::Copy {
+                                step: step.name.clone(),
+                                message: format!(
+                                    "secret {id} not found: give it with --secret id={id},src=FILE"
+                                ),
+                                span: step.span,
+                            });
+                        }
+                        continue;
+                    };
+                    if let Some(variable) = env {
+                        let value = strata_fs::read_to_string(source)?;
+                        spec.env
+                            .push(format!("{variable}={}", value.trim_end_matches('\n')));
+                        continue;
+                    }
+                    MountKind::Bind {
+                        source: source.clone(),
+                    }
+                }
+                RunMountKind::Context { source, .. } => {
+                    let context = self.context.as_ref().ok_or_else(|| Error::Copy {
+                        step: step.name.clone(),
+                        message: "a bind mount from the build context needs a context".to_owned(),
+                        span: step.span,
+                    })?;
+                    let path = context.root().join(source.trim_start_matches('/'));
+                    MountKind::Bind { source: path }
+                }
+                RunMountKind::Stage { stage, source, .. } => {
+                    let output = stage_outputs.get(stage).ok_or(Error::Cancelled)?;
+                    let chain = self.ensure_chain(&output.layers)?;
+                    let snapshot = self.snapshotter.prepare(chain.as_ref())?;
+                    let mount_point = snapshot.mount_point();
+                    stage_snapshots.push(snapshot);
+                    MountKind::Bind {
+                        source: mount_point.join(source.trim_start_matches('/')),
+                    }
+                }
+            };
+            let readonly = match mount.kind {
+                RunMountKind::Context { .. } | RunMountKind::Secret { .. } => true,
+                _ => mount.read_only,
+            };
+            spec.mounts.push(strata_sandbox::Mount {
+                destination: mount.target.clone(),
+                kind,
+                readonly,
+            });
+        }
+        // Stage snapshots used as bind sources must be mounted for the run.
+        let mounted: Vec<_> = stage_snapshots
+            .iter()
+            .map(ActiveSnapshot::mount)
+            .collect::<std::result::Result<_, _>>()?;
+        let rootfs = RootFs::Detached {
+            mount: active.detached_mount()?,
+            mount_point: active.mount_point(),
+        };
+        let running = self.sandbox.spawn(rootfs, &spec)?;
+        let id = self.running_ids.fetch_add(1, Ordering::SeqCst);
+        self.cancel.register(id, running.canceller());
+        let mut tail: VecDeque<String> = VecDeque::new();
+        let status = running.wait(|stream, line| {
+            self.progress.event(Event::Output {
+                vertex,
+                stream,
+                line,
+                elapsed: started.elapsed(),
+            });
+            if tail.len() == TAIL_LINES {
+                tail.pop_front();
+            }
+            tail.push_back(String::from_utf8_lossy(line).into_owned());
+        });
+        self.cancel.unregister(id);
+        drop(mounted);
+        drop(stage_snapshots);
+        drop(scripts_directory);
+        let status = status?;
+        if self.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        if status.success() {
+            keep_mount_points(active, self.options.source_date_epoch)?;
+        }
+        if !status.success() {
+            let (status_text, exit_code) = match status {
+                strata_sandbox::ExitStatus::Code(code) => {
+                    (format!("exit code: {code}"), Some(code))
+                }
+                strata_sandbox::ExitStatus::Signal(signal) => {
+                    (format!("terminated by signal {signal}"), None)
+                }
+            };
+            return Err(Error::StepFailed {
+                step: step.name.clone(),
+                command: run.args.join(" "),
+                status: status_text,
+                exit_code,
+                output: tail.into_iter().collect(),
+                span: step.span,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// docker's BuildKit (runc) leaves the mount points it made for a RUN in the
+/// layer: `/dev`, `/etc`, `/proc` and `/sys` exist after any RUN. Images are
+/// compared file by file with docker's, so a RUN over a root without them
+/// gets them too (empty, 0755, root's).
+fn keep_mount_points(active: &ActiveSnapshot, epoch: Option<i64>) -> Result<()> {
+    let mounted = active.mount()?;
+    let root = Root::open(mounted.path())?;
+    for name in ["/dev", "/etc", "/proc", "/sys"] {
+        if root.kind(name, false)?.is_none() {
+            root.make_directories(name, crate::rootfs::Owner::ROOT, epoch)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a directory when dropped.
+struct TemporaryDirectory(std::path::PathBuf);
+
+impl Drop for TemporaryDirectory {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The stages a step reads from (`COPY --from`, `RUN --mount=from=`).
+fn step_stages(step: &Step) -> Vec<usize> {
+    let mut stages = Vec::new();
+    match &step.operation {
+        Operation::Copy(copy) => {
+            for source in &copy.sources {
+                if let CopyInput::Stage { stage, .. } = source {
+                    stages.push(*stage);
+                }
+            }
+        }
+        Operation::Run(run) => {
+            for mount in &run.mounts {
+                if let RunMountKind::Stage { stage, .. } = mount.kind {
+                    stages.push(stage);
+                }
+            }
+        }
+        Operation::Mkdir { .. } => {}
+    }
+    stages.sort_unstable();
+    stages.dedup();
+    stages
+}
+
+/// Every stage a stage depends on.
+fn dependencies(stage: &crate::plan::StagePlan) -> Vec<usize> {
+    let mut all = Vec::new();
+    if let Base::Stage(base) = stage.base {
+        all.push(base);
+    }
+    for step in &stage.steps {
+        all.extend(step_stages(step));
+    }
+    all
+}
+
+/// The layer a cache record describes.
+fn layer_from_record(value: &serde_json::Value) -> Option<Layer> {
+    let digest: Digest = value.get("digest")?.as_str()?.parse().ok()?;
+    let diff_id: Digest = value.get("diff_id")?.as_str()?.parse().ok()?;
+    let size = value.get("size")?.as_u64()?;
+    let media_type = value.get("media_type")?.as_str()?;
+    let created = value
+        .get("created")
+        .and_then(|c| c.as_str())
+        .map(str::to_owned);
+    Some(Layer {
+        descriptor: Descriptor::new(media_type, digest, size),
+        diff_id,
+        created,
+    })
+}

@@ -1,0 +1,296 @@
+//! `strata build`: `docker build` without a daemon.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use strata_build::{BuildOptions, Cancel, NetworkMode};
+use strata_context::source::{self, ContextSpec, ResolveOptions};
+use strata_oci::Reference;
+use strata_store::Access;
+
+use super::Global;
+use crate::images::open_store;
+use crate::progress::{Mode, Printer};
+use crate::report::{Rendered, Severity, colour_stderr, render};
+
+/// Arguments of `strata build`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The build context: a directory, `-` (a tar archive or a Dockerfile on
+    /// stdin), a git URL (`https://host/repo.git#ref:subdir`) or a tarball URL
+    #[arg(value_name = "PATH | URL | -")]
+    context: String,
+    /// Name of the Dockerfile [default: PATH/Dockerfile]; `-` reads it from stdin
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    file: Option<PathBuf>,
+    /// Name and optionally a tag (`name:tag`); repeatable
+    #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
+    tags: Vec<String>,
+    /// Set a build-time variable (`KEY=VALUE`, or `KEY` to take it from the environment)
+    #[arg(long = "build-arg", value_name = "KEY[=VALUE]")]
+    build_args: Vec<String>,
+    /// Set the target build stage to build
+    #[arg(long, value_name = "STAGE")]
+    target: Option<String>,
+    /// Do not use cache when building the image
+    #[arg(long)]
+    no_cache: bool,
+    /// Do not cache the given stages; repeatable
+    #[arg(long = "no-cache-filter", value_name = "STAGE", value_delimiter = ',')]
+    no_cache_filter: Vec<String>,
+    /// Always attempt to pull a newer version of the base images
+    #[arg(long)]
+    pull: bool,
+    /// Set the target platform (only the host's platform can be built)
+    #[arg(long, value_name = "OS/ARCH")]
+    platform: Option<String>,
+    /// Networking mode for RUN instructions: default, host or none
+    #[arg(long, value_name = "MODE", default_value = "default")]
+    network: String,
+    /// Set metadata for the image (`KEY=VALUE`); repeatable
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+    /// A secret for `RUN --mount=type=secret` (`id=NAME,src=FILE`); repeatable
+    #[arg(long = "secret", value_name = "id=NAME,src=FILE")]
+    secrets: Vec<String>,
+    /// Progress output: auto, tty, plain or quiet
+    #[arg(long, value_name = "TYPE", default_value = "auto")]
+    progress: String,
+    /// Suppress the build output and print the image ID on success
+    #[arg(short, long)]
+    quiet: bool,
+    /// Write the image ID to the file
+    #[arg(long, value_name = "FILE")]
+    iidfile: Option<PathBuf>,
+    /// Write build result metadata (digests, and why each step ran) to the file
+    #[arg(long = "metadata-file", value_name = "FILE")]
+    metadata_file: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let mode = match (args.quiet, args.progress.as_str()) {
+        (true, _) | (_, "quiet") => Mode::Quiet,
+        (_, "plain") => Mode::Plain,
+        (_, "tty") => Mode::Tty,
+        (_, "auto") => {
+            if std::io::stderr().is_terminal() {
+                Mode::Tty
+            } else {
+                Mode::Plain
+            }
+        }
+        (_, other) => bail!(
+            "--progress: unknown progress mode {other:?} (expected auto, tty, plain or quiet)"
+        ),
+    };
+    let network = match args.network.as_str() {
+        "default" | "host" => NetworkMode::Host,
+        "none" => NetworkMode::None,
+        other => {
+            bail!("--network: unsupported network mode {other:?} (expected default, host or none)")
+        }
+    };
+    let mut tags = Vec::new();
+    for tag in &args.tags {
+        let reference =
+            Reference::parse(tag).with_context(|| format!("-t {tag}: invalid reference format"))?;
+        tags.push(reference);
+    }
+    let mut build_args = BTreeMap::new();
+    for arg in &args.build_args {
+        match arg.split_once('=') {
+            Some((key, value)) => {
+                build_args.insert(key.to_owned(), value.to_owned());
+            }
+            None => {
+                // A bare KEY takes its value from the environment, and is
+                // dropped when the environment has none (as docker does).
+                if let Ok(value) = std::env::var(arg) {
+                    build_args.insert(arg.clone(), value);
+                }
+            }
+        }
+    }
+    let mut labels = BTreeMap::new();
+    for label in &args.labels {
+        let (key, value) = label.split_once('=').unwrap_or((label.as_str(), ""));
+        labels.insert(key.to_owned(), value.to_owned());
+    }
+    let mut secrets = HashMap::new();
+    for secret in &args.secrets {
+        let mut id = None;
+        let mut source = None;
+        for part in secret.split(',') {
+            match part.split_once('=') {
+                Some(("id", value)) => id = Some(value.to_owned()),
+                Some(("src" | "source", value)) => source = Some(PathBuf::from(value)),
+                Some(("type", "file")) => {}
+                _ => bail!("--secret {secret}: expected id=NAME,src=FILE"),
+            }
+        }
+        let (Some(id), Some(source)) = (id, source) else {
+            bail!("--secret {secret}: expected id=NAME,src=FILE");
+        };
+        secrets.insert(id, source);
+    }
+
+    // The context, and the Dockerfile (which may come from stdin).
+    let dockerfile_from_stdin = args.file.as_deref().is_some_and(|f| f.as_os_str() == "-");
+    if dockerfile_from_stdin && args.context == "-" {
+        bail!("-f -: the Dockerfile and the context cannot both come from stdin");
+    }
+    let spec = ContextSpec::parse(&args.context);
+    let resolved = source::resolve(&spec, std::io::stdin(), &ResolveOptions::default())
+        .with_context(|| format!("resolving build context {}", args.context))?;
+    let (dockerfile_name, dockerfile, dockerfile_path, context) = if dockerfile_from_stdin {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading the Dockerfile from stdin")?;
+        (
+            "-".to_owned(),
+            bytes,
+            None,
+            Some(resolved.root().to_path_buf()),
+        )
+    } else if let Some(bytes) = resolved.dockerfile() {
+        // A Dockerfile alone on stdin: no context.
+        ("Dockerfile".to_owned(), bytes.to_vec(), None, None)
+    } else {
+        let path = match &args.file {
+            Some(file) => file.clone(),
+            None => resolved.root().join("Dockerfile"),
+        };
+        let bytes = strata_fs::read(&path)
+            .with_context(|| "failed to read the Dockerfile (give its path with -f)".to_string())?;
+        let name = match &args.file {
+            Some(file) => file.display().to_string(),
+            None => "Dockerfile".to_owned(),
+        };
+        (name, bytes, Some(path), Some(resolved.root().to_path_buf()))
+    };
+    let source_date_epoch = match build_args
+        .get("SOURCE_DATE_EPOCH")
+        .cloned()
+        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok())
+    {
+        Some(text) if !text.is_empty() => {
+            Some(text.trim().parse::<i64>().with_context(|| {
+                format!("SOURCE_DATE_EPOCH={text:?} is not a number of seconds")
+            })?)
+        }
+        _ => None,
+    };
+
+    let mut options = BuildOptions::new(dockerfile_name.clone(), dockerfile.clone(), context);
+    options.dockerfile_path = dockerfile_path;
+    options.build_args = build_args;
+    options.target = args.target.clone();
+    options.platform = args.platform.clone();
+    options.no_cache = args.no_cache;
+    options.no_cache_filter = args.no_cache_filter.clone();
+    options.pull = args.pull;
+    options.network = network;
+    options.labels = labels;
+    options.tags = tags;
+    options.source_date_epoch = source_date_epoch;
+    options.insecure_registries = global.insecure_registry.clone();
+
+    let store = Arc::new(open_store(global, Access::Shared)?);
+    let printer = Printer::new(mode);
+    let cancel = Cancel::new();
+    let _signals = crate::signals::cancel_on_interrupt(cancel.clone())?;
+    let result = strata_build::build(store, &options, &secrets, &printer, &cancel);
+    printer.finish();
+    let output = match result {
+        Ok(output) => output,
+        Err(error) => return Err(render_build_error(&error, &dockerfile_name, &dockerfile)),
+    };
+    if let Some(path) = &args.iidfile {
+        strata_fs::write_atomic(path, output.image_id.to_string().as_bytes())?;
+    }
+    if let Some(path) = &args.metadata_file {
+        let names: Vec<String> = options.tags.iter().map(ToString::to_string).collect();
+        let metadata = serde_json::json!({
+            "containerimage.config.digest": output.image_id.to_string(),
+            "containerimage.digest": output.manifest.digest.to_string(),
+            "image.name": names.join(","),
+            "strata.steps": output.steps,
+        });
+        let text = serde_json::to_vec_pretty(&metadata)?;
+        strata_fs::write_atomic(path, &text)?;
+    }
+    if args.quiet {
+        println!("{}", output.image_id);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A build error for the terminal: Dockerfile errors with the source line
+/// and a caret; a failed step with its command, exit status and last lines
+/// of output, then the Dockerfile lines around it.
+fn render_build_error(error: &strata_build::Error, file: &str, dockerfile: &[u8]) -> anyhow::Error {
+    let source = strata_dockerfile::Source::new(dockerfile.to_vec());
+    let colour = colour_stderr();
+    match error {
+        strata_build::Error::Dockerfile(error) => {
+            let name = error
+                .file
+                .as_ref()
+                .map(|f| f.display().to_string())
+                .unwrap_or_else(|| file.to_owned());
+            Rendered(crate::report::render_error(&name, &source, error, colour)).into()
+        }
+        strata_build::Error::StepFailed {
+            step, output, span, ..
+        } => {
+            let mut text = String::new();
+            text.push_str("------\n");
+            text.push_str(&format!(" > {step}:\n"));
+            for line in output {
+                text.push_str(&format!("   {line}\n"));
+            }
+            text.push_str("------\n");
+            text.push_str(&render(
+                file,
+                &source,
+                *span,
+                Severity::Error,
+                &error.to_string(),
+                colour,
+            ));
+            Rendered(text).into()
+        }
+        other => match other.span() {
+            Some(span) => Rendered(render(
+                file,
+                &source,
+                span,
+                Severity::Error,
+                &other.to_string(),
+                colour,
+            ))
+            .into(),
+            None => anyhow::Error::new(clone_error(other)),
+        },
+    }
+}
+
+/// The error as its message (the build error is not `Clone`).
+fn clone_error(error: &strata_build::Error) -> std::io::Error {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    std::io::Error::other(message)
+}

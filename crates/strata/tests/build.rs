@@ -1,0 +1,472 @@
+//! End-to-end tests of `strata build` over a busybox base image the tests
+//! make themselves (`FROM scratch` + Debian's static busybox). RUN steps need
+//! root and namespaces; without them these tests skip loudly (and fail under
+//! CI's STRATA_REQUIRE_PRIVILEGED=1).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A store with `local/busybox:latest` in it, and a context directory.
+struct Fixture {
+    store: tempfile::TempDir,
+    context: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// `None` (after a loud skip) when the machine cannot run build steps.
+    fn new(test: &str) -> Option<Fixture> {
+        if !strata_test::should_run_as_root(test) {
+            return None;
+        }
+        let fixture = Fixture {
+            store: tempfile::tempdir().unwrap(),
+            context: tempfile::tempdir().unwrap(),
+        };
+        let output = fixture
+            .strata()
+            .env("SOURCE_DATE_EPOCH", "0")
+            .args(["import", "-c", "CMD [\"/bin/sh\"]"])
+            .arg(strata_test::busybox_rootfs())
+            .arg("local/busybox:latest")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "import: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Some(fixture)
+    }
+
+    fn strata(&self) -> Command {
+        let mut command = Command::cargo_bin("strata").unwrap();
+        command
+            .env("STRATA_ROOT", self.store.path())
+            .env("NO_COLOR", "1")
+            .env_remove("SOURCE_DATE_EPOCH");
+        command
+    }
+
+    fn write(&self, path: &str, contents: &str) {
+        let path = self.context.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+
+    /// Runs `strata build --progress=plain ARGS... CONTEXT` and returns its output.
+    fn build(&self, args: &[&str]) -> Output {
+        self.strata()
+            .args(["build", "--progress=plain"])
+            .args(args)
+            .arg(self.context.path())
+            .output()
+            .unwrap()
+    }
+
+    /// Builds, asserting success; the metadata file's contents.
+    fn build_ok(&self, args: &[&str]) -> Value {
+        let metadata = self.store.path().join("metadata.json");
+        let mut all: Vec<&str> = vec!["--metadata-file", metadata.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let output = self.build(&all);
+        assert!(
+            output.status.success(),
+            "build failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&fs::read(metadata).unwrap()).unwrap()
+    }
+
+    fn inspect(&self, image: &str) -> Value {
+        let output = self.strata().args(["inspect", image]).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut all: Value = serde_json::from_slice(&output.stdout).unwrap();
+        all[0].take()
+    }
+
+    /// The image's final file system, unpacked into a directory.
+    fn unpack(&self, image: &str) -> tempfile::TempDir {
+        let archive = self.store.path().join("image.tar");
+        let output = self
+            .strata()
+            .args(["save", "-o"])
+            .arg(&archive)
+            .arg(image)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let directory = tempfile::tempdir().unwrap();
+        let mut tar = tar::Archive::new(fs::File::open(&archive).unwrap());
+        let unpacked = tempfile::tempdir().unwrap();
+        tar.unpack(unpacked.path()).unwrap();
+        let manifest: Value =
+            serde_json::from_slice(&fs::read(unpacked.path().join("manifest.json")).unwrap())
+                .unwrap();
+        for layer in manifest[0]["Layers"].as_array().unwrap() {
+            let file = fs::File::open(unpacked.path().join(layer.as_str().unwrap())).unwrap();
+            apply(file, directory.path());
+        }
+        directory
+    }
+}
+
+/// Applies a layer (plain or gzip) with whiteouts (enough for these tests).
+fn apply(mut file: fs::File, target: &Path) {
+    use std::io::{Read, Seek};
+    let mut magic = [0u8; 2];
+    let gzip = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    file.rewind().unwrap();
+    let reader: Box<dyn Read> = if gzip {
+        Box::new(flate2::read::GzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut archive = tar::Archive::new(reader);
+    archive.set_preserve_ownerships(true);
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().into_owned();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(hidden) = name.strip_prefix(".wh.") {
+            let victim = target.join(path.parent().unwrap()).join(hidden);
+            let _ = fs::remove_dir_all(&victim);
+            let _ = fs::remove_file(&victim);
+            continue;
+        }
+        entry.set_preserve_permissions(true);
+        entry.unpack_in(target).unwrap();
+    }
+}
+
+fn steps(metadata: &Value) -> Vec<(String, bool, String)> {
+    metadata["strata.steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["cached"].as_bool().unwrap(),
+                s["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn config_and_history_follow_the_dockerfile() {
+    let Some(fixture) = Fixture::new("config_and_history_follow_the_dockerfile") else {
+        return;
+    };
+    fixture.write(
+        "Dockerfile",
+        r#"FROM local/busybox:latest
+ARG VERSION=1.0
+ENV APP=/app GREETING="hello world"
+LABEL a=b "c d"=e
+WORKDIR /app
+COPY hello.txt ./
+RUN echo "v=$VERSION" > /version.txt
+USER nobody
+EXPOSE 8080 53/udp
+VOLUME /data
+HEALTHCHECK --interval=5s --retries=2 CMD wget -q localhost || exit 1
+STOPSIGNAL SIGQUIT
+SHELL ["/bin/sh", "-ec"]
+ONBUILD RUN echo hi
+MAINTAINER me@example.com
+ENTRYPOINT ["/bin/sh"]
+CMD ["-c", "echo hi"]
+"#,
+    );
+    fixture.write("hello.txt", "hello\n");
+    fixture.build_ok(&["-t", "app:1"]);
+    let image = fixture.inspect("app:1");
+    let config = &image["Config"];
+    assert_eq!(config["User"], "nobody");
+    assert_eq!(config["WorkingDir"], "/app");
+    assert_eq!(
+        config["Env"],
+        serde_json::json!([
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "APP=/app",
+            "GREETING=hello world"
+        ])
+    );
+    assert_eq!(config["Labels"], serde_json::json!({"a": "b", "c d": "e"}));
+    assert_eq!(
+        config["ExposedPorts"],
+        serde_json::json!({"53/udp": {}, "8080/tcp": {}})
+    );
+    assert_eq!(config["Volumes"], serde_json::json!({"/data": {}}));
+    assert_eq!(config["StopSignal"], "SIGQUIT");
+    assert_eq!(config["Shell"], serde_json::json!(["/bin/sh", "-ec"]));
+    assert_eq!(config["OnBuild"], serde_json::json!(["RUN echo hi"]));
+    assert_eq!(config["Entrypoint"], serde_json::json!(["/bin/sh"]));
+    assert_eq!(config["Cmd"], serde_json::json!(["-c", "echo hi"]));
+    assert_eq!(
+        config["Healthcheck"],
+        serde_json::json!({"Test": ["CMD-SHELL", "wget -q localhost || exit 1"], "Interval": 5000000000i64, "Retries": 2})
+    );
+    assert_eq!(image["Author"], "me@example.com");
+
+    let history = fixture
+        .strata()
+        .args([
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}",
+            "app:1",
+        ])
+        .output()
+        .unwrap();
+    let history = String::from_utf8_lossy(&history.stdout);
+    let lines: Vec<&str> = history.lines().rev().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "ARG VERSION=1.0",
+            "ENV APP=/app GREETING=hello world",
+            "LABEL a=b c d=e",
+            "WORKDIR /app",
+            "COPY hello.txt ./ # buildkit",
+            "RUN |1 VERSION=1.0 /bin/sh -c echo \"v=$VERSION\" > /version.txt # buildkit",
+            "USER nobody",
+            "EXPOSE map[53/udp:{} 8080/tcp:{}]",
+            "VOLUME [/data]",
+            "HEALTHCHECK &{[\"CMD-SHELL\" \"wget -q localhost || exit 1\"] \"5s\" \"0s\" \"0s\" '\\x02'}",
+            "STOPSIGNAL SIGQUIT",
+            "SHELL [/bin/sh -ec]",
+            "MAINTAINER me@example.com",
+            "ENTRYPOINT [\"/bin/sh\"]",
+            "CMD [\"-c\" \"echo hi\"]",
+        ]
+    );
+    let root = fixture.unpack("app:1");
+    assert_eq!(
+        fs::read_to_string(root.path().join("version.txt")).unwrap(),
+        "v=1.0\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.path().join("app/hello.txt")).unwrap(),
+        "hello\n"
+    );
+}
+
+#[test]
+fn rebuilds_only_from_the_changed_copy_and_says_why() {
+    let Some(fixture) = Fixture::new("rebuilds_only_from_the_changed_copy_and_says_why") else {
+        return;
+    };
+    fixture.write(
+        "Dockerfile",
+        "FROM local/busybox:latest\nWORKDIR /app\nCOPY deps.txt ./\nRUN cp deps.txt installed.txt\nCOPY src/ ./src/\nRUN ls src > listing.txt\nCMD [\"/bin/sh\"]\n",
+    );
+    fixture.write("deps.txt", "one\n");
+    fixture.write("src/app.py", "# a comment\nprint('hi')\n");
+    fixture.write("src/util.py", "x = 1\n");
+    let first = fixture.build_ok(&["-t", "app"]);
+    assert!(
+        steps(&first).iter().all(|(_, cached, _)| !cached),
+        "{first}"
+    );
+
+    // Nothing changed: every step from the cache, the same image.
+    let again = fixture.build_ok(&["-t", "app"]);
+    assert!(
+        steps(&again).iter().all(|(_, cached, _)| *cached),
+        "{again}"
+    );
+    assert_eq!(
+        first["containerimage.config.digest"],
+        again["containerimage.config.digest"]
+    );
+
+    // The guide's exercise: a comment changes in one source file.
+    fixture.write("src/app.py", "# another comment\nprint('hi')\n");
+    let edited = fixture.build_ok(&["-t", "app"]);
+    let steps = steps(&edited);
+    let cached: Vec<bool> = steps.iter().map(|(_, cached, _)| *cached).collect();
+    assert_eq!(cached, [true, true, true, false, false], "{steps:?}");
+    assert_eq!(steps[3].2, "src/app.py changed");
+    assert_eq!(steps[4].2, "parent step 5 rebuilt");
+    assert_ne!(
+        first["containerimage.config.digest"],
+        edited["containerimage.config.digest"]
+    );
+
+    // mtime alone does not matter.
+    let path = fixture.context.path().join("deps.txt");
+    let file = fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+        .unwrap();
+    let touched = fixture.build_ok(&["-t", "app"]);
+    assert!(self::steps(&touched).iter().all(|(_, cached, _)| *cached));
+}
+
+#[test]
+fn build_args_and_no_cache_invalidate() {
+    let Some(fixture) = Fixture::new("build_args_and_no_cache_invalidate") else {
+        return;
+    };
+    fixture.write(
+        "Dockerfile",
+        "FROM local/busybox:latest\nRUN echo base > /base\nARG VERSION=1.0\nRUN echo $VERSION > /version\n",
+    );
+    fixture.build_ok(&["-t", "v"]);
+    let changed = fixture.build_ok(&["-t", "v", "--build-arg", "VERSION=1.1"]);
+    let steps = steps(&changed);
+    assert!(steps[0].1, "{steps:?}");
+    assert!(!steps[1].1);
+    assert_eq!(steps[1].2, "build arg VERSION changed 1.0 -> 1.1");
+    let root = fixture.unpack("v");
+    assert_eq!(
+        fs::read_to_string(root.path().join("version")).unwrap(),
+        "1.1\n"
+    );
+
+    let forced = fixture.build_ok(&["-t", "v", "--build-arg", "VERSION=1.1", "--no-cache"]);
+    assert!(
+        self::steps(&forced)
+            .iter()
+            .all(|(_, cached, reason)| !cached && reason == "--no-cache")
+    );
+}
+
+#[test]
+fn stages_targets_and_copy_from() {
+    let Some(fixture) = Fixture::new("stages_targets_and_copy_from") else {
+        return;
+    };
+    fixture.write(
+        "Dockerfile",
+        r#"FROM local/busybox:latest AS build
+RUN mkdir -p /out && echo built > /out/artifact && chown 1000:1000 /out/artifact
+
+FROM local/busybox:latest AS unused
+RUN exit 1
+
+FROM scratch AS final
+COPY --from=build /out/artifact /artifact
+COPY --from=0 /bin/busybox /bin/
+CMD ["/bin/busybox", "cat", "/artifact"]
+"#,
+    );
+    fixture.build_ok(&["-t", "final"]);
+    let root = fixture.unpack("final");
+    assert_eq!(
+        fs::read_to_string(root.path().join("artifact")).unwrap(),
+        "built\n"
+    );
+    assert!(root.path().join("bin/busybox").is_file());
+    // --from keeps the owner the file had in its stage.
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        fs::metadata(root.path().join("artifact")).unwrap().uid(),
+        1000
+    );
+    let config = fixture.inspect("final");
+    assert_eq!(config["Config"]["WorkingDir"], "/");
+
+    // --target builds only what the target needs.
+    let metadata = fixture.build_ok(&["-t", "build-only", "--target", "build"]);
+    assert_eq!(steps(&metadata).len(), 1);
+    let failing = fixture.build(&["--target", "unused"]);
+    assert!(!failing.status.success());
+    let text = stderr(&failing);
+    assert!(
+        text.contains("did not complete successfully: exit code: 1"),
+        "{text}"
+    );
+    assert!(text.contains("RUN exit 1"), "{text}");
+}
+
+#[test]
+fn source_date_epoch_makes_builds_reproducible() {
+    let Some(first) = Fixture::new("source_date_epoch_makes_builds_reproducible") else {
+        return;
+    };
+    let second = Fixture::new("source_date_epoch_makes_builds_reproducible").unwrap();
+    for fixture in [&first, &second] {
+        fixture.write(
+            "Dockerfile",
+            "FROM local/busybox:latest\nCOPY a /a\nRUN date > /built-at && mkdir /d\nENV X=1\n",
+        );
+        fixture.write("a", "same content\n");
+    }
+    let a = first.build_ok(&["--build-arg", "SOURCE_DATE_EPOCH=1700000000"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let b = second.build_ok(&["--build-arg", "SOURCE_DATE_EPOCH=1700000000"]);
+    // The RUN writes the date: different content, different image.
+    assert_ne!(
+        a["containerimage.config.digest"],
+        b["containerimage.config.digest"]
+    );
+    for fixture in [&first, &second] {
+        fixture.write(
+            "Dockerfile",
+            "FROM local/busybox:latest\nCOPY a /a\nRUN mkdir /d && echo fixed > /d/f\nENV X=1\n",
+        );
+    }
+    let a = first.build_ok(&["--build-arg", "SOURCE_DATE_EPOCH=1700000000"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let b = second.build_ok(&["--build-arg", "SOURCE_DATE_EPOCH=1700000000"]);
+    assert_eq!(
+        a["containerimage.config.digest"],
+        b["containerimage.config.digest"]
+    );
+    assert_eq!(a["containerimage.digest"], b["containerimage.digest"]);
+}
+
+#[test]
+fn errors_name_the_dockerfile_line() {
+    let Some(fixture) = Fixture::new("errors_name_the_dockerfile_line") else {
+        return;
+    };
+    fixture.write(
+        "Dockerfile",
+        "FROM local/busybox:latest\nCOPY missing.txt /\n",
+    );
+    let output = fixture.build(&[]);
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(text.contains("Dockerfile:2:1"), "{text}");
+    assert!(text.contains("\"/missing.txt\" not found"), "{text}");
+
+    fixture.write(
+        "Dockerfile",
+        "FROM local/busybox:latest\nRUN echo one; echo two >&2; exit 3\n",
+    );
+    let output = fixture.build(&[]);
+    let text = stderr(&output);
+    assert!(text.contains("exit code: 3"), "{text}");
+    assert!(
+        text.contains("   one\n") && text.contains("   two\n"),
+        "{text}"
+    );
+    assert!(text.contains("Dockerfile:2:1"), "{text}");
+
+    let output = fixture.build(&["--target", "nope"]);
+    assert!(stderr(&output).contains("target stage \"nope\" could not be found"));
+    let _: PathBuf = fixture.context.path().to_path_buf();
+}

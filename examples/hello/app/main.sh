@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "hello from strata ($APP_ENV, port $PORT)"
+ls /app/lib
