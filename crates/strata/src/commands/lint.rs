@@ -74,7 +74,7 @@ enum Threshold {
 }
 
 /// The context facts the rules use, from the context directory.
-struct ContextFacts {
+pub(crate) struct ContextFacts {
     ignore: strata_context::IgnoreFile,
     notable: Vec<NotablePath>,
 }
@@ -93,7 +93,11 @@ impl Facts for ContextFacts {
     }
 }
 
-fn gather_facts(context: &Path, dockerfile: Option<&Path>) -> anyhow::Result<Option<ContextFacts>> {
+/// The facts the rules need about `context` (its ignore file, notable paths).
+pub(crate) fn gather_facts(
+    context: &Path,
+    dockerfile: Option<&Path>,
+) -> anyhow::Result<Option<ContextFacts>> {
     if !context.is_dir() {
         if context == Path::new(".") {
             return Ok(None);
