@@ -671,10 +671,24 @@ impl<'a> Solver<'a> {
 fn keep_mount_points(active: &ActiveSnapshot, epoch: Option<i64>) -> Result<()> {
     let mounted = active.mount()?;
     let root = Root::open(mounted.path())?;
+    // runc made (and BuildKit removed) /etc/hosts and /etc/resolv.conf when
+    // the image lacks them: /etc itself stays modified in docker's layer.
+    let etc_stubbed = root.kind("/etc", true)? == Some(crate::rootfs::Kind::Directory)
+        && (root.kind("/etc/hosts", false)?.is_none()
+            || root.kind("/etc/resolv.conf", false)?.is_none());
     for name in ["/dev", "/etc", "/proc", "/sys"] {
         if root.kind(name, false)?.is_none() {
             root.make_directories(name, crate::rootfs::Owner::ROOT, epoch)?;
         }
+    }
+    if etc_stubbed {
+        let etc = root.open_directory("/etc")?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        // Now (the layer writer clamps it to SOURCE_DATE_EPOCH).
+        crate::rootfs::set_times(&etc, now.as_secs() as i64, now.subsec_nanos())
+            .map_err(|e| Error::io("set times", &mounted.path().join("etc"), e))?;
     }
     Ok(())
 }

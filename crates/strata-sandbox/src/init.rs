@@ -721,6 +721,10 @@ fn mount_standard(root: &OwnedFd, spec: &Spec, host_resolv_conf: &str) -> Result
         ("ptmx", "pts/ptmx"),
         ("core", "/proc/kcore"),
     ] {
+        // As runc: /dev/core only when the host has a /proc/kcore.
+        if name == "core" && !Path::new("/proc/kcore").exists() {
+            continue;
+        }
         rustix::fs::symlinkat(target, &dev, name).map_err(setup(format!("create /dev/{name}")))?;
     }
     for (name, mode) in [("pts", 0o755), ("shm", 0o1777), ("mqueue", 0o755)] {
