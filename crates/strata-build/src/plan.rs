@@ -987,8 +987,18 @@ impl Lowering<'_> {
                     start_interval: check.start_interval,
                     retries: i64::from(check.retries),
                 };
+                // docker 20.10's HealthConfig has no StartInterval; current
+                // BuildKit's prints it after StartPeriod (only when set here).
+                let start_interval = if healthcheck.start_interval == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        " {}",
+                        dockerfile::go_quote(&history::go_duration(healthcheck.start_interval))
+                    )
+                };
                 let created_by = format!(
-                    "HEALTHCHECK &{{{} {} {} {} {}}}",
+                    "HEALTHCHECK &{{{} {} {} {}{start_interval} {}}}",
                     history::quoted_list(&healthcheck.test),
                     dockerfile::go_quote(&history::go_duration(healthcheck.interval)),
                     dockerfile::go_quote(&history::go_duration(healthcheck.timeout)),

@@ -433,11 +433,20 @@ impl<'a> Solver<'a> {
                     self.options.source_date_epoch,
                 )
                 .map_err(|e| match e {
-                    Error::Io(io) => Error::Copy {
-                        step: step.name.clone(),
-                        message: io.to_string(),
-                        span: step.span,
-                    },
+                    // Paths as the image sees them, not the snapshot's on the host.
+                    Error::Io(io) => {
+                        let mut message = io.to_string();
+                        for (prefix, _) in std::iter::once((mounted.path(), ()))
+                            .chain(mounted_sources.iter().map(|m| (m.path(), ())))
+                        {
+                            message = message.replace(&prefix.display().to_string(), "");
+                        }
+                        Error::Copy {
+                            step: step.name.clone(),
+                            message,
+                            span: step.span,
+                        }
+                    }
                     other => other,
                 })?;
                 drop(root);
