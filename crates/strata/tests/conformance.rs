@@ -126,6 +126,18 @@ impl Case {
             .unwrap_or_default()
     }
 
+    /// Environment variables for the build command (`env`: `K=V` lines).
+    fn env(&self) -> Vec<(String, String)> {
+        self.file("env")
+            .map(|text| {
+                text.lines()
+                    .filter_map(|line| line.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn requires(&self) -> Vec<String> {
         self.file("requires")
             .map(|a| a.split_whitespace().map(str::to_owned).collect())
@@ -220,6 +232,8 @@ impl Fixture {
         }
         let context = self.context(case);
         self.strata()
+            .current_dir(&context)
+            .envs(case.env())
             .args(["build", "--progress=plain", "-t", &case.tag()])
             .args(case.args())
             .arg(&context)
@@ -448,6 +462,7 @@ cases! {
     add_url => "add-url",
     args => "args",
     args_target => "args-target",
+    build_flags => "build-flags",
     chmod_symbolic => "chmod-symbolic",
     chown => "chown",
     chown_unknown => "chown-unknown",
@@ -600,6 +615,8 @@ fn docker_agrees() {
 /// `DOCKER_BUILDKIT=1 docker build --network=host -t <tag> ARGS CONTEXT`.
 fn docker_build(docker: &Path, case: &Case, context: &Path) -> Output {
     Command::new(docker)
+        .current_dir(context)
+        .envs(case.env())
         .env("DOCKER_BUILDKIT", "1")
         .args(["build", "--network=host", "-t", &case.tag()])
         .args(case.args())
