@@ -649,7 +649,11 @@ impl Lowering<'_> {
                 &name,
                 1,
                 total,
-                &format!("FROM {}@{}", image.name, image.manifest_digest),
+                &if image.name.contains('@') {
+                    format!("FROM {}", image.name)
+                } else {
+                    format!("FROM {}@{}", image.name, image.manifest_digest)
+                },
             )),
             _ => None,
         };
