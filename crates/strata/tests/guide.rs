@@ -255,7 +255,7 @@ fn copy_copies_and_add_extracts() {
     files.push(("scripts/entrypoint.sh", "#!/bin/sh\nexec \"$@\"\n"));
     let context = guide.context("copy-vs-add", &files);
     // rootfs.tar.gz: a tree to extract into /.
-    let tree = guide.work.path().join("rootfs");
+    let tree = guide.work.join("rootfs");
     fs::create_dir_all(tree.join("etc/app")).unwrap();
     fs::write(tree.join("etc/app/config.yml"), "port: 3000\n").unwrap();
     let status = std::process::Command::new("tar")

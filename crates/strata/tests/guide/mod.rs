@@ -58,23 +58,41 @@ pub(crate) struct File {
 
 /// A store with the guide's stand-in images, and a work directory.
 pub(crate) struct Guide {
-    pub(crate) store: tempfile::TempDir,
-    pub(crate) work: tempfile::TempDir,
+    pub(crate) store: PathBuf,
+    pub(crate) work: PathBuf,
+    _temporary: Vec<tempfile::TempDir>,
 }
 
 impl Guide {
-    /// An empty store.
+    /// An empty store in a temporary directory.
     pub(crate) fn empty() -> Guide {
+        let store = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
         Guide {
-            store: tempfile::tempdir().unwrap(),
-            work: tempfile::tempdir().unwrap(),
+            store: store.path().to_path_buf(),
+            work: work.path().to_path_buf(),
+            _temporary: vec![store, work],
         }
+    }
+
+    /// An empty store in `directory` (emptied first), kept afterwards: for
+    /// a store the tests of one process share.
+    pub(crate) fn at(directory: &Path) -> Guide {
+        let _ = fs::remove_dir_all(directory);
+        let guide = Guide {
+            store: directory.join("store"),
+            work: directory.join("work"),
+            _temporary: Vec::new(),
+        };
+        fs::create_dir_all(&guide.store).unwrap();
+        fs::create_dir_all(&guide.work).unwrap();
+        guide
     }
 
     pub(crate) fn strata(&self) -> Command {
         let mut command = Command::new(assert_cmd::cargo::cargo_bin("strata"));
         command
-            .env("STRATA_ROOT", self.store.path())
+            .env("STRATA_ROOT", &self.store)
             .env("NO_COLOR", "1")
             .env_remove("SOURCE_DATE_EPOCH");
         command
@@ -108,9 +126,65 @@ impl Guide {
         );
     }
 
+    /// Loads `tree` as image `name` through a docker archive made with tar
+    /// and sha256sum: for a big tree, much faster than `strata import` in a
+    /// debug build (which gzips the layer).
+    pub(crate) fn load_tree(&self, tree: &Path, name: &str) {
+        let directory = tempfile::tempdir_in(&self.work).unwrap();
+        let run = |command: &mut Command| {
+            let output = command.output().unwrap();
+            assert!(
+                output.status.success(),
+                "{command:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        };
+        let layer = directory.path().join("layer.tar");
+        run(Command::new("tar")
+            .args(["--numeric-owner", "-C"])
+            .arg(tree)
+            .arg("-cf")
+            .arg(&layer)
+            .arg("."));
+        let sha256 = |path: &Path| {
+            run(Command::new("sha256sum").arg(path))
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        let architecture = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            other => other,
+        };
+        let config = serde_json::json!({
+            "architecture": architecture,
+            "os": "linux",
+            "config": {},
+            "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{}", sha256(&layer))]},
+            "history": [{"created": "1970-01-01T00:00:00Z", "comment": format!("loaded from {}", tree.display())}]
+        });
+        let config_path = directory.path().join("config.json");
+        fs::write(&config_path, config.to_string()).unwrap();
+        let config_name = format!("{}.json", sha256(&config_path));
+        fs::rename(&config_path, directory.path().join(&config_name)).unwrap();
+        let manifest = serde_json::json!([{"Config": config_name, "RepoTags": [name], "Layers": ["layer.tar"]}]);
+        fs::write(directory.path().join("manifest.json"), manifest.to_string()).unwrap();
+        let archive = directory.path().join("image.tar");
+        run(Command::new("tar")
+            .arg("-C")
+            .arg(directory.path())
+            .arg("-cf")
+            .arg(&archive)
+            .args(["manifest.json", &config_name, "layer.tar"]));
+        self.ok(&["load", "-q", "-i", archive.to_str().unwrap()]);
+    }
+
     /// A fresh context directory `name` with `files` (path, content) in it.
     pub(crate) fn context(&self, name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let directory = self.work.path().join(name);
+        let directory = self.work.join(name);
         let _ = fs::remove_dir_all(&directory);
         fs::create_dir_all(&directory).unwrap();
         for (path, content) in files {
@@ -150,7 +224,7 @@ impl Guide {
 
     /// The fixture images: builds `dockerfile` over fixtures/ as `tags`.
     pub(crate) fn fixture_image(&self, dockerfile: &str, tags: &[&str]) {
-        let context = self.work.path().join("fixture-context");
+        let context = self.work.join("fixture-context");
         let _ = fs::remove_dir_all(&context);
         fs::create_dir_all(context.join("fixtures")).unwrap();
         strata_test::copy_tree(&fixtures_dir(), &context.join("fixtures"));
@@ -191,10 +265,13 @@ impl Guide {
 
     /// The image's configuration and its layers (tar bytes), from `strata save`.
     pub(crate) fn saved(&self, image: &str) -> (Value, Vec<Vec<u8>>) {
-        let archive = self.work.path().join("saved.tar");
-        self.ok(&["save", "-o", archive.to_str().unwrap(), image]);
+        let archive = tempfile::Builder::new()
+            .suffix(".tar")
+            .tempfile_in(&self.work)
+            .unwrap();
+        self.ok(&["save", "-o", archive.path().to_str().unwrap(), image]);
         let mut members: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let mut tar = tar::Archive::new(fs::File::open(&archive).unwrap());
+        let mut tar = tar::Archive::new(fs::File::open(archive.path()).unwrap());
         for entry in tar.entries().unwrap() {
             let mut entry = entry.unwrap();
             let name = entry.path().unwrap().to_string_lossy().into_owned();
