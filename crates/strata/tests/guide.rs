@@ -1142,3 +1142,94 @@ fn the_build_commands() {
         .mode();
     assert_eq!(files["srv/api.txt"].mode, mode & 0o7777);
 }
+
+/// The guide's build-time secret: `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`.
+const SECRET_MOUNT: &str = "FROM node:20-alpine
+WORKDIR /app
+COPY package*.json ./
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci
+";
+
+#[test]
+fn secrets_are_mounted_not_kept() {
+    let Some(guide) = guide("secrets_are_mounted_not_kept") else {
+        return;
+    };
+    if let Some(text) = support::guide_text() {
+        assert!(text.contains("RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci"));
+    }
+    let context = guide.context("secret", &node_project());
+    let npmrc = guide.work.join("npmrc");
+    fs::write(&npmrc, "//registry.npmjs.org/:_authToken=s3cr3t\n").unwrap();
+    let secret = format!("id=npmrc,src={}", npmrc.display());
+    // The secret is there while npm runs...
+    let checked = SECRET_MOUNT.replace("npm ci", "grep -q _authToken /root/.npmrc && npm ci");
+    guide.build_ok(
+        &context,
+        Some(&checked),
+        &["-t", "with-secret", "--secret", &secret],
+    );
+    // ...and nowhere in the image: not in a layer, not in the history.
+    let (config, layers) = guide.saved("with-secret");
+    assert!(!config.to_string().contains("s3cr3t"));
+    for layer in &layers {
+        assert!(!layer.windows(6).any(|w| w == b"s3cr3t"));
+    }
+    assert!(!guide.files("with-secret").contains_key("root/.npmrc"));
+    assert!(
+        guide
+            .files("with-secret")
+            .contains_key("app/node_modules/express/index.js")
+    );
+    guide.build_ok(
+        &context,
+        Some(SECRET_MOUNT),
+        &["-t", "with-secret", "--secret", &secret],
+    );
+}
+
+#[test]
+fn a_git_repository_as_the_context() {
+    let Some(guide) = guide("a_git_repository_as_the_context") else {
+        return;
+    };
+    // docker build -t myapp https://github.com/user/repo.git#main, with the
+    // repository served by a local "dumb" HTTP server.
+    let repository = guide.context(
+        "repo",
+        &[
+            ("Dockerfile", "FROM alpine:3.20\nCOPY app.txt /\n"),
+            ("app.txt", "from git\n"),
+        ],
+    );
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .current_dir(&repository)
+            .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "app"]);
+    git(&["update-server-info"]);
+    let server = strata_test::http::StaticServer::serve(&repository).unwrap();
+    let url = format!("{}/.git#main", server.url());
+    let output = guide
+        .strata()
+        .args(["build", "-q", "-t", "myapp", &url])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(guide.read("myapp", "app.txt"), "from git\n");
+}
