@@ -1679,8 +1679,9 @@ fn normalize_workdir(current: &str, requested: &str) -> Option<String> {
     Some(absolute_in(current, requested))
 }
 
-/// BuildKit's `pathRelativeToWorkingDir` with `keepSlash`: absolute, cleaned,
-/// and ending in `/` when the user's text did (or was `.`).
+/// A COPY destination as docker 20.10's BuildKit makes it: absolute, cleaned,
+/// and ending in `/` when the user's text did (or was `.`). A text ending in
+/// `/.` is not a directory there (current BuildKit keeps it as one).
 fn normalize_destination(working_dir: &str, destination: &str) -> String {
     let destination = if destination.is_empty() || destination == "." {
         "./"
@@ -1688,7 +1689,7 @@ fn normalize_destination(working_dir: &str, destination: &str) -> String {
         destination
     };
     let mut path = absolute_in(working_dir, destination);
-    let keeps_slash = destination.ends_with('/') || destination.ends_with("/.");
+    let keeps_slash = destination.ends_with('/');
     if keeps_slash && !path.ends_with('/') {
         path.push('/');
     }
@@ -1769,6 +1770,7 @@ mod tests {
         assert_eq!(normalize_destination("/app", "x"), "/app/x");
         assert_eq!(normalize_destination("/", "/x/../y/"), "/y/");
         assert_eq!(normalize_destination("/a", "/"), "/");
+        assert_eq!(normalize_destination("/a", "x/."), "/a/x");
     }
 
     #[test]
