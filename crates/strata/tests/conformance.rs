@@ -503,6 +503,7 @@ cases! {
     overwrite => "overwrite",
     parents => "parents",
     run => "run",
+    run_mounts => "run-mounts",
     run_network => "run-network",
     stages => "stages",
     stages_alt => "stages-alt",
