@@ -484,3 +484,54 @@ pub(crate) fn resolve_owner(root: &Root, spec: &str) -> Owner {
     }
     owner
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn destinations_resolve_through_links_inside_the_root() {
+        let directory = tempfile::tempdir().unwrap();
+        let top = directory.path();
+        std::fs::create_dir_all(top.join("real/sub")).unwrap();
+        std::fs::write(top.join("real/file"), "x").unwrap();
+        symlink("real", top.join("relative")).unwrap();
+        symlink("/real/file", top.join("absolute")).unwrap();
+        symlink("/nowhere/else", top.join("dangling")).unwrap();
+        symlink("../../../../real", top.join("real/sub/up")).unwrap();
+        symlink("loop", top.join("loop")).unwrap();
+        let root = Root::open(top).unwrap();
+        assert_eq!(root.resolve("/relative/sub").unwrap(), "/real/sub");
+        assert_eq!(root.resolve("/absolute").unwrap(), "/real/file");
+        assert_eq!(root.resolve("/dangling").unwrap(), "/nowhere/else");
+        assert_eq!(root.resolve("/real/sub/up/file").unwrap(), "/real/file");
+        assert_eq!(root.resolve("/missing/../real/./x").unwrap(), "/real/x");
+        assert_eq!(root.resolve("/").unwrap(), "/");
+        assert!(root.resolve("/loop").is_err());
+    }
+
+    #[test]
+    fn owners_resolve_in_the_roots_passwd_and_group() {
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::create_dir(directory.path().join("etc")).unwrap();
+        std::fs::write(
+            directory.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\napp:x:1001:1002::/app:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(directory.path().join("etc/group"), "staff:x:50:\n").unwrap();
+        let root = Root::open(directory.path()).unwrap();
+        let owner = |spec: &str| {
+            let o = resolve_owner(&root, spec);
+            (o.uid, o.gid)
+        };
+        assert_eq!(owner("app"), (1001, 1002));
+        assert_eq!(owner("app:staff"), (1001, 50));
+        assert_eq!(owner("1000"), (1000, 1000));
+        assert_eq!(owner("1000:7"), (1000, 7));
+        assert_eq!(owner("nobody"), (0, 0));
+        assert_eq!(owner("app:nogroup"), (1001, 1002));
+        assert_eq!(owner(""), (0, 0));
+    }
+}
