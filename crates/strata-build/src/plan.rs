@@ -135,6 +135,11 @@ pub(crate) struct RunOperation {
     pub(crate) scripts: Vec<(String, String)>,
     /// `--mount`s.
     pub(crate) mounts: Vec<RunMount>,
+    /// The proxy build args (`http_proxy`, ... given with --build-arg, declared
+    /// or not), as BuildKit adds them to every RUN: upper and lower case,
+    /// after `env`, outside the cache key and the history.
+    #[serde(skip)]
+    pub(crate) proxy_env: Vec<String>,
 }
 
 /// A `RUN --mount`.
@@ -1143,6 +1148,7 @@ impl Lowering<'_> {
             network,
             scripts,
             mounts: run_mounts,
+            proxy_env: proxy_env(&self.options.build_args),
         })
     }
 
@@ -1598,6 +1604,32 @@ pub(crate) fn format_time(seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// BuildKit's `proxyEnvFromBuildArgs` then `proxyEnvList`: each proxy build
+/// arg (any case; the last in sorted order wins) as `UPPER=v` and `lower=v`.
+fn proxy_env(build_args: &BTreeMap<String, String>) -> Vec<String> {
+    const NAMES: [&str; 5] = [
+        "http_proxy",
+        "https_proxy",
+        "ftp_proxy",
+        "no_proxy",
+        "all_proxy",
+    ];
+    let mut values: [Option<&str>; 5] = [None; 5];
+    for (key, value) in build_args {
+        if let Some(index) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(key)) {
+            values[index] = Some(value);
+        }
+    }
+    let mut env = Vec::new();
+    for (name, value) in NAMES.iter().zip(values) {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            env.push(format!("{}={value}", name.to_uppercase()));
+            env.push(format!("{name}={value}"));
+        }
+    }
+    env
 }
 
 /// Replaces `key`'s entry in place, or appends it.

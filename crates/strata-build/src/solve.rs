@@ -511,7 +511,7 @@ impl<'a> Solver<'a> {
         started: Instant,
     ) -> Result<()> {
         let mut spec = Spec::new(run.args.clone());
-        spec.env = run.env.clone();
+        spec.env = run.env.iter().chain(&run.proxy_env).cloned().collect();
         spec.working_dir = run.working_dir.clone();
         spec.user = run.user.clone();
         spec.network = if run.network {

@@ -502,6 +502,7 @@ cases! {
     opaque => "opaque",
     overwrite => "overwrite",
     parents => "parents",
+    proxy_args => "proxy-args",
     run => "run",
     run_mounts => "run-mounts",
     run_network => "run-network",
