@@ -473,6 +473,7 @@ cases! {
     cmd_entrypoint_inherited => "cmd-entrypoint-inherited",
     cmd_entrypoint_shell_entrypoint => "cmd-entrypoint-shell-entrypoint",
     cmd_entrypoint_shelled => "cmd-entrypoint-shelled",
+    context_owners => "context-owners",
     context_symlinks => "context-symlinks",
     copy_basic => "copy-basic",
     directory_modes => "directory-modes",
