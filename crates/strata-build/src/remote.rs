@@ -25,8 +25,11 @@ const UNNAMED: &str = "__unnamed__";
 pub(crate) struct Downloads {
     /// Where files land (created on the first download).
     directory: PathBuf,
-    /// One cell per URL: the first caller downloads, the others wait.
+    /// One cell per URL (and digest algorithm): the first caller downloads,
+    /// the others wait.
     cells: Mutex<HashMap<String, Arc<Cell>>>,
+    /// Numbers the files being written.
+    partials: std::sync::atomic::AtomicUsize,
 }
 
 /// A URL's download, done once.
@@ -50,21 +53,23 @@ impl Downloads {
         Self {
             directory,
             cells: Mutex::new(HashMap::new()),
+            partials: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
     /// `url`'s content, downloaded on the first call for it (verified
     /// against `checksum` when given).
     pub(crate) fn fetch(&self, url: &str, checksum: Option<&Checksum>) -> Result<Arc<Downloaded>> {
+        let algorithm = checksum.map_or(Algorithm::Sha256, |c| c.algorithm);
         let cell = {
             let mut cells = self.cells.lock().map_err(|_| Error::Cancelled)?;
-            cells.entry(url.to_owned()).or_default().clone()
+            cells
+                .entry(format!("{algorithm:?} {url}"))
+                .or_default()
+                .clone()
         };
         let downloaded = cell
-            .get_or_init(|| {
-                self.download(url, checksum.map_or(Algorithm::Sha256, |c| c.algorithm))
-                    .map(Arc::new)
-            })
+            .get_or_init(|| self.download(url, algorithm).map(Arc::new))
             .clone()
             .map_err(|message| remote_error(url, message))?;
         if let Some(checksum) = checksum
@@ -105,7 +110,8 @@ impl Downloads {
             .unwrap_or(0);
         let partial = self.directory.join(format!(
             "download-{}",
-            self.cells.lock().map(|c| c.len()).unwrap_or_default()
+            self.partials
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let mut file = std::fs::File::create(&partial)
             .map_err(|e| strata_fs::Error::new("create", &partial, e).to_string())?;
