@@ -513,11 +513,21 @@ cases! {
 }
 
 /// Compares docker's and strata's renderings of every docker-buildable case,
-/// live. Skips loudly without docker (it is not needed under CI); with
+/// live. Skips loudly without docker, and under CI (STRATA_REQUIRE_PRIVILEGED=1)
+/// unless STRATA_DOCKER_CONFORMANCE=1: CI does not need docker. With
 /// `STRATA_CONFORMANCE_BLESS=docker` it rewrites `expected.txt` from docker.
 #[test]
 fn docker_agrees() {
     use std::io::Write;
+    let under_ci = std::env::var("STRATA_REQUIRE_PRIVILEGED").as_deref() == Ok("1");
+    let asked = std::env::var("STRATA_DOCKER_CONFORMANCE").as_deref() == Ok("1");
+    if under_ci && !asked {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED docker_agrees: optional under CI (STRATA_DOCKER_CONFORMANCE=1 runs it)"
+        );
+        return;
+    }
     let docker = Path::new("/usr/bin/docker");
     let reachable = docker.exists()
         && Command::new(docker)
