@@ -335,7 +335,9 @@ impl Directory<'_> {
     }
 
     /// Creates directory `name` (or keeps an existing one) and opens it; a
-    /// new one gets `mode` and `owner`, an existing one gets them when `set` is true.
+    /// new one gets `mode` and `owner`, an existing one gets them when `set`
+    /// is true. Anything else already there (a file, a symlink, even to a
+    /// directory) is an error, as in BuildKit's copy.
     pub(crate) fn create_directory(
         &self,
         name: &OsStr,
@@ -343,12 +345,19 @@ impl Directory<'_> {
         owner: Owner,
         set: bool,
     ) -> Result<OwnedFd> {
-        let existed = match self.clear(name)? {
+        let existed = match self.kind(name)? {
             Some(Kind::Directory) => true,
-            _ => {
+            None => {
                 rustix::fs::mkdirat(self.fd, name, Mode::from_raw_mode(0o700))
                     .map_err(|e| Error::io("create directory", &self.describe(name), e.into()))?;
                 false
+            }
+            Some(_) => {
+                return Err(Error::io(
+                    "copy",
+                    &self.describe(name),
+                    io::Error::new(io::ErrorKind::NotADirectory, "cannot copy to non-directory"),
+                ));
             }
         };
         let fd = rustix::fs::openat(

@@ -482,6 +482,8 @@ cases! {
     error_checksum_mismatch => "error-checksum-mismatch",
     error_copy_url => "error-copy-url",
     error_directory_onto_file => "error-directory-onto-file",
+    error_directory_onto_link => "error-directory-onto-link",
+    error_file_onto_directory => "error-file-onto-directory",
     error_file_under_file => "error-file-under-file",
     error_from_variable => "error-from-variable",
     error_link_chown_name => "error-link-chown-name",
