@@ -476,6 +476,7 @@ cases! {
     context_owners => "context-owners",
     context_symlinks => "context-symlinks",
     copy_basic => "copy-basic",
+    destination_links => "destination-links",
     directory_modes => "directory-modes",
     dockerignore => "dockerignore",
     empty_wildcard => "empty-wildcard",
