@@ -23,7 +23,7 @@ def load(path):
                 while name.startswith("./"):
                     name = name[2:]
                 name = name.lstrip("/").rstrip("/")
-                if not name:
+                if not name or name == ".":
                     continue
                 base = name.rsplit("/", 1)[-1]
                 parent = name.rsplit("/", 1)[0] if "/" in name else ""
