@@ -364,25 +364,9 @@ impl<'a> Solver<'a> {
         Ok(outputs)
     }
 
-    /// Makes sure the snapshots of `layers` exist (unpacking what is
-    /// missing from the store's blobs); the chain id of the last.
+    /// Makes sure the snapshots of `layers` exist; the chain id of the last.
     fn ensure_chain(&self, layers: &[Layer]) -> Result<Option<Digest>> {
-        let mut parent: Option<Digest> = None;
-        for layer in layers {
-            let chain = chain_id(parent.as_ref(), &layer.diff_id);
-            if !self.snapshotter.contains(&chain) {
-                let digest = layer.descriptor.digest;
-                self.snapshotter
-                    .unpack(parent.as_ref(), &layer.diff_id, || {
-                        self.store
-                            .open_blob(&digest)
-                            .map(std::io::BufReader::new)
-                            .map_err(std::io::Error::other)
-                    })?;
-            }
-            parent = Some(chain);
-        }
-        Ok(parent)
+        ensure_chain(self.store, self.snapshotter, layers)
     }
 
     fn execute(
@@ -658,6 +642,30 @@ impl<'a> Solver<'a> {
         }
         Ok(())
     }
+}
+
+/// Makes sure the snapshots of `layers` exist (unpacking what is missing
+/// from the store's blobs); the chain id of the last.
+pub(crate) fn ensure_chain(
+    store: &Store,
+    snapshotter: &Snapshotter,
+    layers: &[Layer],
+) -> Result<Option<Digest>> {
+    let mut parent: Option<Digest> = None;
+    for layer in layers {
+        let chain = chain_id(parent.as_ref(), &layer.diff_id);
+        if !snapshotter.contains(&chain) {
+            let digest = layer.descriptor.digest;
+            snapshotter.unpack(parent.as_ref(), &layer.diff_id, || {
+                store
+                    .open_blob(&digest)
+                    .map(std::io::BufReader::new)
+                    .map_err(std::io::Error::other)
+            })?;
+        }
+        parent = Some(chain);
+    }
+    Ok(parent)
 }
 
 /// docker's BuildKit (runc) leaves the mount points it made for a RUN in the

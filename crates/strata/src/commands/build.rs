@@ -17,6 +17,8 @@ use crate::images::open_store;
 use crate::progress::{Mode, Printer};
 use crate::report::{Rendered, Severity, colour_stderr, render};
 
+mod outputs;
+
 /// Arguments of `strata build`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -69,6 +71,16 @@ pub(crate) struct Args {
     /// Write build result metadata (digests, and why each step ran) to the file
     #[arg(long = "metadata-file", value_name = "FILE")]
     metadata_file: Option<PathBuf>,
+    /// Output destination (`type=oci|docker|tar,dest=FILE`, `type=local,dest=DIR`,
+    /// `type=image,name=NAME,push=true`, `type=registry`; `DIR` = local, `-` = tar to stdout); repeatable
+    #[arg(short = 'o', long = "output", value_name = "[type=TYPE,]dest=PATH")]
+    outputs: Vec<String>,
+    /// Push the image to its registry after the build (`--output=type=registry`)
+    #[arg(long)]
+    push: bool,
+    /// Load the image into docker (`--output=type=docker`)
+    #[arg(long)]
+    load: bool,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -200,34 +212,179 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.source_date_epoch = source_date_epoch;
     options.insecure_registries = global.insecure_registry.clone();
 
+    let mut specs = Vec::new();
+    for text in &args.outputs {
+        specs.push(outputs::OutputSpec::parse(text).with_context(|| format!("--output {text}"))?);
+    }
+    if args.push {
+        specs.push(outputs::OutputSpec::parse("type=registry")?);
+    }
+    if args.load {
+        specs.push(outputs::OutputSpec::parse("type=docker")?);
+    }
+    let stdout_is_terminal = std::io::stdout().is_terminal();
+    let mut resolved = outputs::resolve(&specs, &options.tags, stdout_is_terminal)?;
+    for warning in &resolved.warnings {
+        eprintln!("WARNING: {warning}");
+    }
+    options.outputs = std::mem::take(&mut resolved.outputs);
+
     let store = Arc::new(open_store(global, Access::Shared)?);
     let printer = Printer::new(mode);
     let cancel = Cancel::new();
     let _signals = crate::signals::cancel_on_interrupt(cancel.clone())?;
-    let result = strata_build::build(store, &options, &secrets, &printer, &cancel);
-    printer.finish();
+    let result = strata_build::build(store.clone(), &options, &secrets, &printer, &cancel);
+    // Streams close here (a `docker load` reads to the end of its input).
+    options.outputs.clear();
+    let loaded = resolved.finish_docker_load();
     let output = match result {
         Ok(output) => output,
-        Err(error) => return Err(render_build_error(&error, &dockerfile_name, &dockerfile)),
+        Err(error) => {
+            printer.finish();
+            return Err(render_build_error(&error, &dockerfile_name, &dockerfile));
+        }
     };
+    loaded?;
+    let mut pushed = None;
+    if !resolved.push.is_empty() {
+        let result = push_images(
+            &store,
+            &output,
+            &resolved.push,
+            resolved.push_media_types,
+            global,
+            &printer,
+        );
+        printer.finish();
+        pushed = Some(result?);
+    }
+    printer.finish();
     if let Some(path) = &args.iidfile {
         strata_fs::write_atomic(path, output.image_id.to_string().as_bytes())?;
     }
     if let Some(path) = &args.metadata_file {
-        let names: Vec<String> = options.tags.iter().map(ToString::to_string).collect();
-        let metadata = serde_json::json!({
-            "containerimage.config.digest": output.image_id.to_string(),
-            "containerimage.digest": output.manifest.digest.to_string(),
-            "image.name": names.join(","),
-            "strata.steps": output.steps,
-        });
-        let text = serde_json::to_vec_pretty(&metadata)?;
+        let text = serde_json::to_vec_pretty(&metadata(&output, &resolved, pushed.as_ref()))?;
         strata_fs::write_atomic(path, &text)?;
     }
-    if args.quiet {
+    if args.quiet && !resolved.stdout_used {
         println!("{}", output.image_id);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// BuildKit's result metadata (`--metadata-file`, as buildx writes it):
+/// the configuration digest, the manifest (the pushed one after a push,
+/// else the archive's or the store's), the names, and strata's steps.
+fn metadata(
+    output: &strata_build::BuildOutput,
+    resolved: &outputs::Resolved,
+    pushed: Option<&strata_oci::Descriptor>,
+) -> serde_json::Value {
+    let manifest = pushed.cloned().unwrap_or_else(|| {
+        output
+            .outputs
+            .iter()
+            .rev()
+            .find_map(|o| o.manifest.clone())
+            .unwrap_or_else(|| output.manifest.clone())
+    });
+    let mut metadata = serde_json::json!({
+        "containerimage.config.digest": output.image_id.to_string(),
+        "containerimage.digest": manifest.digest.to_string(),
+        "containerimage.descriptor": {
+            "mediaType": manifest.media_type,
+            "digest": manifest.digest.to_string(),
+            "size": manifest.size,
+        },
+        "strata.steps": output.steps,
+    });
+    if !resolved.names.is_empty() {
+        let names: Vec<String> = resolved.names.iter().map(ToString::to_string).collect();
+        metadata["image.name"] = serde_json::Value::String(names.join(","));
+    }
+    metadata
+}
+
+/// Pushes the built image under each of `names`, as BuildKit's image
+/// exporter does with `push=true`: layers compressed (once: they stay in
+/// the store), one manifest, shown as a vertex of the build's progress.
+/// The pushed manifest's descriptor.
+fn push_images(
+    store: &Arc<strata_store::Store>,
+    output: &strata_build::BuildOutput,
+    names: &[Reference],
+    media_types: strata_store::MediaTypes,
+    global: &Global,
+    printer: &Printer,
+) -> anyhow::Result<strata_oci::Descriptor> {
+    use strata_build::{Event, Progress};
+    let client = crate::images::registry_client(global)?;
+    let runtime = crate::images::runtime()?;
+    let mut pushed = None;
+    for (vertex, reference) in (output.vertices + 1..).zip(names) {
+        let started = std::time::Instant::now();
+        let name = format!("pushing {reference}");
+        printer.event(Event::Started {
+            vertex,
+            name: &name,
+        });
+        let result = (|| -> anyhow::Result<strata_oci::Descriptor> {
+            let full = reference.to_string();
+            let plan =
+                crate::images::plan_push(store, &full, reference, &output.manifest, media_types)?;
+            if plan.encoded > 0 {
+                printer.event(Event::Status {
+                    vertex,
+                    message: &format!("compressing {} layers done", plan.encoded),
+                });
+            }
+            let digest = runtime
+                .block_on(strata_registry::push(
+                    &client,
+                    reference,
+                    &plan.request,
+                    Arc::new(crate::images::StoreSource(store.clone())),
+                    Arc::new(|_| {}),
+                ))
+                .with_context(|| format!("pushing {}", reference.familiar()))?;
+            printer.event(Event::Status {
+                vertex,
+                message: "pushing layers done",
+            });
+            printer.event(Event::Status {
+                vertex,
+                message: &format!("pushing manifest for {reference}@{digest} done"),
+            });
+            if store.resolve(&full)?.is_some() {
+                let repo_digest = reference.with_digest(digest);
+                store.set_ref(&full, &output.manifest, Some(&repo_digest.to_string()))?;
+            }
+            Ok(strata_oci::Descriptor::new(
+                plan.request.media_type.clone(),
+                digest,
+                plan.request.manifest.len() as u64,
+            ))
+        })();
+        match result {
+            Ok(descriptor) => {
+                printer.event(Event::Done {
+                    vertex,
+                    elapsed: started.elapsed(),
+                });
+                pushed = Some(descriptor);
+            }
+            Err(error) => {
+                let message = format!("{error:#}");
+                printer.event(Event::Failed {
+                    vertex,
+                    elapsed: started.elapsed(),
+                    error: &message,
+                });
+                return Err(error);
+            }
+        }
+    }
+    pushed.ok_or_else(|| anyhow::anyhow!("tag is needed when pushing to registry"))
 }
 
 /// A build error for the terminal: Dockerfile errors with the source line
