@@ -19,10 +19,19 @@ pub(crate) fn store_root(global: &Global) -> PathBuf {
 }
 
 /// Opens the store with `access`.
+/// Opens the store with `access`. Work directories that killed builds
+/// left among the snapshots go (the store's own `tmp/` is cleaned by the
+/// store when it finds itself idle).
 pub(crate) fn open_store(global: &Global, access: Access) -> anyhow::Result<Store> {
     let root = store_root(global);
-    Store::open_with(&root, access)
-        .with_context(|| format!("opening the store at {}", root.display()))
+    let store = Store::open_with(&root, access)
+        .with_context(|| format!("opening the store at {}", root.display()))?;
+    let snapshots = store.root().join("areas/snapshots");
+    if snapshots.is_dir() {
+        // Best effort: what cannot be removed now is tried again next time.
+        let _ = strata_snapshot::Snapshotter::remove_leftovers_in(&snapshots);
+    }
+    Ok(store)
 }
 
 /// A registry client with Docker's credentials and the insecure registries given.

@@ -84,6 +84,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    // First, while the process has one thread: whatever the build mounts
+    // lives in a namespace of its own and dies with it, even on SIGKILL.
+    if let Err(error) = strata_sandbox::private_mount_namespace() {
+        eprintln!("WARNING: {error}: a killed build may leave mounts behind");
+    }
     let mode = match (args.quiet, args.progress.as_str()) {
         (true, _) | (_, "quiet") => Mode::Quiet,
         (_, "plain") => Mode::Plain,
