@@ -49,7 +49,7 @@ pub use output::{
     Destination, LayerCompression, Output, OutputKind, OutputStream, distribution_image,
 };
 pub use progress::{Event, Progress, Silent, Stream, VertexId};
-pub use solve::{Cancel, StepReport};
+pub use solve::{Cancel, StepReport, TAIL_LINES};
 pub use strata_layer::Compression;
 
 use strata_context::{Context, IgnoreFile, ScanOptions};

@@ -131,8 +131,8 @@ pub(crate) struct Solver<'a> {
     running_ids: AtomicUsize,
 }
 
-/// Keeps the last lines of a step's output for its error.
-const TAIL_LINES: usize = 20;
+/// How many of a failed step's last output lines its error keeps.
+pub const TAIL_LINES: usize = 20;
 
 impl<'a> Solver<'a> {
     #[allow(clippy::too_many_arguments)]

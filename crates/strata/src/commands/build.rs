@@ -15,7 +15,7 @@ use strata_store::Access;
 use super::Global;
 use crate::images::open_store;
 use crate::progress::{Mode, Printer};
-use crate::report::{Rendered, Severity, colour_stderr, render};
+use crate::report::{Rendered, Severity, colour_stderr, render_in_context};
 
 mod outputs;
 
@@ -89,11 +89,19 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if let Err(error) = strata_sandbox::private_mount_namespace() {
         eprintln!("WARNING: {error}: a killed build may leave mounts behind");
     }
-    let mode = match (args.quiet, args.progress.as_str()) {
+    // As docker: BUILDKIT_PROGRESS stands in for auto; tty falls back to
+    // plain lines when stderr is no terminal.
+    let mut progress = args.progress.clone();
+    if progress == "auto"
+        && let Ok(value) = std::env::var("BUILDKIT_PROGRESS")
+        && !value.is_empty()
+    {
+        progress = value;
+    }
+    let mode = match (args.quiet, progress.as_str()) {
         (true, _) | (_, "quiet") => Mode::Quiet,
         (_, "plain") => Mode::Plain,
-        (_, "tty") => Mode::Tty,
-        (_, "auto") => {
+        (_, "tty" | "auto") => {
             if std::io::stderr().is_terminal() {
                 Mode::Tty
             } else {
@@ -246,7 +254,12 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         Ok(output) => output,
         Err(error) => {
             printer.finish();
-            return Err(render_build_error(&error, &dockerfile_name, &dockerfile));
+            return Err(render_build_error(
+                &error,
+                &dockerfile_name,
+                &dockerfile,
+                colour_stderr(),
+            ));
         }
     };
     loaded?;
@@ -393,11 +406,19 @@ fn push_images(
 }
 
 /// A build error for the terminal: Dockerfile errors with the source line
-/// and a caret; a failed step with its command, exit status and last lines
-/// of output, then the Dockerfile lines around it.
-fn render_build_error(error: &strata_build::Error, file: &str, dockerfile: &[u8]) -> anyhow::Error {
+/// and a caret; a failed step as BuildKit shows it (the step, the last lines
+/// of its output between dashes), then the error (the command and its exit
+/// code) over the Dockerfile lines around the instruction, caret under it.
+fn render_build_error(
+    error: &strata_build::Error,
+    file: &str,
+    dockerfile: &[u8],
+    colour: bool,
+) -> anyhow::Error {
     let source = strata_dockerfile::Source::new(dockerfile.to_vec());
-    let colour = colour_stderr();
+    let in_context = |span, message: &str| {
+        render_in_context(file, &source, span, Severity::Error, message, colour, 2)
+    };
     match error {
         strata_build::Error::Dockerfile(error) => {
             let name = error
@@ -412,31 +433,23 @@ fn render_build_error(error: &strata_build::Error, file: &str, dockerfile: &[u8]
         } => {
             let mut text = String::new();
             text.push_str("------\n");
-            text.push_str(&format!(" > {step}:\n"));
+            if output.len() >= strata_build::TAIL_LINES {
+                text.push_str(&format!(
+                    " > {step} (its last {} lines of output):\n",
+                    strata_build::TAIL_LINES
+                ));
+            } else {
+                text.push_str(&format!(" > {step}:\n"));
+            }
             for line in output {
                 text.push_str(&format!("   {line}\n"));
             }
             text.push_str("------\n");
-            text.push_str(&render(
-                file,
-                &source,
-                *span,
-                Severity::Error,
-                &error.to_string(),
-                colour,
-            ));
+            text.push_str(&in_context(*span, &error.to_string()));
             Rendered(text).into()
         }
         other => match other.span() {
-            Some(span) => Rendered(render(
-                file,
-                &source,
-                span,
-                Severity::Error,
-                &other.to_string(),
-                colour,
-            ))
-            .into(),
+            Some(span) => Rendered(in_context(span, &other.to_string())).into(),
             None => anyhow::Error::new(clone_error(other)),
         },
     }
@@ -455,4 +468,56 @@ fn clone_error(error: &strata_build::Error) -> std::io::Error {
         source = cause.source();
     }
     std::io::Error::other(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_dockerfile::Span;
+
+    const DOCKERFILE: &str = "FROM local/busybox:latest\nENV A=1\nRUN echo one; \\\n  echo two >&2; exit 3\nENV B=2\nCMD [\"sh\"]\n";
+
+    fn run_span() -> Span {
+        let start = DOCKERFILE.find("RUN").unwrap();
+        let end = DOCKERFILE.find("\nENV B").unwrap();
+        Span::new(start, end)
+    }
+
+    fn step_failed(output: Vec<String>) -> strata_build::Error {
+        strata_build::Error::StepFailed {
+            step: "[2/2] RUN echo one;   echo two >&2; exit 3".to_owned(),
+            command: "/bin/sh -c echo one;   echo two >&2; exit 3".to_owned(),
+            status: "exit code: 3".to_owned(),
+            exit_code: Some(3),
+            output,
+            span: run_span(),
+        }
+    }
+
+    fn rendered(error: &strata_build::Error) -> String {
+        render_build_error(error, "Dockerfile", DOCKERFILE.as_bytes(), false).to_string()
+    }
+
+    #[test]
+    fn failed_step_with_output_and_context() {
+        let error = step_failed(vec!["one".to_owned(), "two".to_owned()]);
+        insta::assert_snapshot!("failed_step", rendered(&error));
+    }
+
+    #[test]
+    fn failed_step_with_a_long_output_says_it_is_cut() {
+        let output = (6..=25).map(|i| format!("line {i}")).collect();
+        insta::assert_snapshot!("failed_step_long_output", rendered(&step_failed(output)));
+    }
+
+    #[test]
+    fn copy_error_in_context() {
+        let start = DOCKERFILE.find("ENV A").unwrap();
+        let error = strata_build::Error::Copy {
+            step: "[2/3] COPY missing /".to_owned(),
+            message: "failed to compute cache key: \"/missing\" not found".to_owned(),
+            span: Span::new(start, start + 7),
+        };
+        insta::assert_snapshot!("copy_error", rendered(&error));
+    }
 }
