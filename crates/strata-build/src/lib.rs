@@ -95,36 +95,34 @@ pub fn build(
     cancel: &Cancel,
 ) -> Result<BuildOutput> {
     let vertices = AtomicUsize::new(0);
-    let internal =
-        |name: &str, status: Option<String>, work: &mut dyn FnMut() -> Result<()>| -> Result<()> {
-            let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
-            let started = Instant::now();
-            progress.event(Event::Started { vertex, name });
-            match work() {
-                Ok(()) => {
-                    if let Some(status) = &status {
-                        progress.event(Event::Status {
-                            vertex,
-                            message: status,
-                        });
-                    }
-                    progress.event(Event::Done {
-                        vertex,
-                        elapsed: started.elapsed(),
-                    });
-                    Ok(())
+    // An internal vertex (loading, scanning, exporting): its work returns
+    // the status lines to show once it is done.
+    let internal = |name: &str, work: &mut dyn FnMut() -> Result<Vec<String>>| -> Result<()> {
+        let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
+        let started = Instant::now();
+        progress.event(Event::Started { vertex, name });
+        match work() {
+            Ok(statuses) => {
+                for message in &statuses {
+                    progress.event(Event::Status { vertex, message });
                 }
-                Err(error) => {
-                    let message = error.to_string();
-                    progress.event(Event::Failed {
-                        vertex,
-                        elapsed: started.elapsed(),
-                        error: &message,
-                    });
-                    Err(error)
-                }
+                progress.event(Event::Done {
+                    vertex,
+                    elapsed: started.elapsed(),
+                });
+                Ok(())
             }
-        };
+            Err(error) => {
+                let message = error.to_string();
+                progress.event(Event::Failed {
+                    vertex,
+                    elapsed: started.elapsed(),
+                    error: &message,
+                });
+                Err(error)
+            }
+        }
+    };
 
     let mut dockerfile = None;
     internal(
@@ -132,15 +130,14 @@ pub fn build(
             "[internal] load build definition from {}",
             options.dockerfile_name
         ),
-        Some(format!(
-            "transferring dockerfile: {}B done",
-            options.dockerfile.len()
-        )),
         &mut || {
             let parsed = strata_dockerfile::parse(options.dockerfile.clone())
                 .map_err(|e| Error::Dockerfile(e.with_file(&options.dockerfile_name)))?;
             dockerfile = Some(parsed);
-            Ok(())
+            Ok(vec![format!(
+                "transferring dockerfile: {}B done",
+                options.dockerfile.len()
+            )])
         },
     )?;
     let Some(dockerfile) = dockerfile else {
@@ -149,9 +146,9 @@ pub fn build(
 
     let mut ignore = IgnoreFile::none();
     if let Some(root) = &options.context {
-        internal("[internal] load .dockerignore", None, &mut || {
+        internal("[internal] load .dockerignore", &mut || {
             ignore = IgnoreFile::for_build(root, options.dockerfile_path.as_deref())?;
-            Ok(())
+            Ok(Vec::new())
         })?;
     }
 
@@ -164,12 +161,18 @@ pub fn build(
                 return Err("this build has no context (the Dockerfile came from stdin): COPY and ADD cannot read files".to_owned());
             };
             let mut scanned = None;
-            let status = internal("[internal] load build context", None, &mut || {
+            let status = internal("[internal] load build context", &mut || {
                 let scan_options = ScanOptions::new()
                     .exclude(ignore.matcher().clone())
                     .cache_directory(Some(context_cache.clone()));
-                scanned = Some(Context::scan(root, &scan_options)?);
-                Ok(())
+                let context = Context::scan(root, &scan_options)?;
+                let stats = context.stats();
+                let status = format!(
+                    "transferring context: {} files, {} hashed, {} from the metadata cache done",
+                    stats.entries, stats.files_hashed, stats.cache_hits
+                );
+                scanned = Some(context);
+                Ok(vec![status])
             });
             match (status, scanned) {
                 (Ok(()), Some(context)) => {

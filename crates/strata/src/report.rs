@@ -33,11 +33,19 @@ pub(crate) fn colour_stderr() -> bool {
         && std::io::stderr().is_terminal()
 }
 
+/// Whether stdout should get ANSI colours.
+pub(crate) fn colour_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Severity {
     Error,
     Warning,
+    Info,
+    Style,
 }
 
 /// Renders `message` about `span` of `source` (in `file`) with the source
@@ -50,7 +58,20 @@ pub(crate) fn render(
     message: &str,
     colour: bool,
 ) -> String {
-    render_in_context(file, source, span, severity, message, colour, 0)
+    render_with_code(file, source, span, severity, None, message, colour)
+}
+
+/// [`render`] with a code after the severity: `warning[UndefinedVar]: ...`.
+pub(crate) fn render_with_code(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    code: Option<&str>,
+    message: &str,
+    colour: bool,
+) -> String {
+    render_full(file, source, span, severity, code, message, colour, 0)
 }
 
 /// [`render`], with up to `context` lines of the source before and after
@@ -64,6 +85,20 @@ pub(crate) fn render_in_context(
     colour: bool,
     context: usize,
 ) -> String {
+    render_full(file, source, span, severity, None, message, colour, context)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_full(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    code: Option<&str>,
+    message: &str,
+    colour: bool,
+    context: usize,
+) -> String {
     let (bold, red, yellow, blue, reset) = if colour {
         ("\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[0m")
     } else {
@@ -73,6 +108,12 @@ pub(crate) fn render_in_context(
     let label = match severity {
         Severity::Error => format!("{red}error{reset}"),
         Severity::Warning => format!("{yellow}warning{reset}"),
+        Severity::Info => format!("{blue}info{reset}"),
+        Severity::Style => format!("{blue}style{reset}"),
+    };
+    let label = match code {
+        Some(code) => format!("{label}[{code}]"),
+        None => label,
     };
     let mut out = String::new();
     let _ = writeln!(
@@ -146,10 +187,10 @@ pub(crate) fn render_in_context(
             .take(line_end_column.saturating_sub(line_start_column))
             .collect();
         let carets = expand_tabs(&marked).chars().count().max(1);
-        let colour_on = if severity == Severity::Error {
-            red
-        } else {
-            yellow
+        let colour_on = match severity {
+            Severity::Error => red,
+            Severity::Warning => yellow,
+            Severity::Info | Severity::Style => blue,
         };
         let _ = writeln!(
             out,
@@ -183,6 +224,49 @@ pub(crate) fn render_in_context(
 /// Tabs as four spaces, so carets line up.
 fn expand_tabs(text: &str) -> String {
     text.replace('\t', "    ")
+}
+
+fn lint_severity(severity: strata_lint::Severity) -> Severity {
+    match severity {
+        strata_lint::Severity::Error => Severity::Error,
+        strata_lint::Severity::Warning => Severity::Warning,
+        strata_lint::Severity::Info => Severity::Info,
+        strata_lint::Severity::Style => Severity::Style,
+    }
+}
+
+/// The text report: each diagnostic with its source lines and caret, then
+/// why it matters, its hadolint ids, its fix and its documentation.
+pub(crate) fn render_lint(
+    file: &str,
+    source: &Source,
+    diagnostics: &[strata_lint::Diagnostic],
+    colour: bool,
+) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        out.push_str(&render_with_code(
+            file,
+            source,
+            diagnostic.span,
+            lint_severity(diagnostic.severity),
+            Some(diagnostic.rule.name),
+            &diagnostic.message,
+            colour,
+        ));
+        let _ = writeln!(out, "  = why: {}", diagnostic.rule.why);
+        if !diagnostic.aliases.is_empty() {
+            let _ = writeln!(out, "  = hadolint: {}", diagnostic.aliases.join(", "));
+        }
+        if let Some(fix) = &diagnostic.fix {
+            let _ = writeln!(out, "  = fix: {} (strata lint --fix)", fix.description);
+        }
+        if let Some(url) = diagnostic.rule.url {
+            let _ = writeln!(out, "  = see: {url}");
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Renders a Dockerfile error.

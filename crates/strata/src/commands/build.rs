@@ -15,7 +15,7 @@ use strata_store::Access;
 use super::Global;
 use crate::images::open_store;
 use crate::progress::{Mode, Printer};
-use crate::report::{Rendered, Severity, colour_stderr, render_in_context};
+use crate::report::{Rendered, Severity, colour_stderr, render, render_in_context};
 
 mod outputs;
 
@@ -81,6 +81,9 @@ pub(crate) struct Args {
     /// Load the image into docker (`--output=type=docker`)
     #[arg(long)]
     load: bool,
+    /// Check the Dockerfile (BuildKit's build checks) and build nothing
+    #[arg(long)]
+    check: bool,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -224,6 +227,12 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.tags = tags;
     options.source_date_epoch = source_date_epoch;
     options.insecure_registries = global.insecure_registry.clone();
+
+    // BuildKit's build checks run first: warnings are shown, `--check` stops
+    // here, and `# check=error=true` turns warnings into a failed build.
+    if let Some(code) = check(&args, &options, mode)? {
+        return Ok(code);
+    }
 
     let mut specs = Vec::new();
     for text in &args.outputs {
@@ -468,6 +477,71 @@ fn clone_error(error: &strata_build::Error) -> std::io::Error {
         source = cause.source();
     }
     std::io::Error::other(message)
+}
+
+/// Runs BuildKit's build checks over the Dockerfile. `Some(code)` when the
+/// build must not go on (`--check`, or `# check=error=true` with findings).
+fn check(args: &Args, options: &BuildOptions, mode: Mode) -> anyhow::Result<Option<ExitCode>> {
+    // A Dockerfile that does not parse is reported by the build itself.
+    let Ok(dockerfile) = strata_dockerfile::parse(options.dockerfile.clone()) else {
+        return Ok(None);
+    };
+    let facts = match &options.context {
+        Some(context) => super::lint::gather_facts(context, options.dockerfile_path.as_deref())?,
+        None => None,
+    };
+    let facts: &dyn strata_lint::Facts = match &facts {
+        Some(facts) => facts,
+        None => &strata_lint::NoFacts,
+    };
+    let report = match strata_lint::lint(&dockerfile, facts, &strata_lint::Config::buildkit()) {
+        Ok(report) => report,
+        Err(error) => {
+            let text = render(
+                &options.dockerfile_name,
+                &dockerfile.source,
+                error.span,
+                Severity::Error,
+                &error.to_string(),
+                colour_stderr(),
+            );
+            return Err(Rendered(text).into());
+        }
+    };
+    let count = report.diagnostics.len();
+    if args.check {
+        if count == 0 {
+            eprintln!("Check complete, no warnings found.");
+            return Ok(Some(ExitCode::SUCCESS));
+        }
+        eprint!(
+            "{}",
+            crate::report::render_lint(
+                &options.dockerfile_name,
+                &dockerfile.source,
+                &report.diagnostics,
+                colour_stderr()
+            )
+        );
+        let plural = if count == 1 {
+            "warning has"
+        } else {
+            "warnings have"
+        };
+        eprintln!("Check complete, {count} {plural} been found!");
+        return Ok(Some(ExitCode::FAILURE));
+    }
+    if count > 0 && mode != Mode::Quiet {
+        let plural = if count == 1 { "warning" } else { "warnings" };
+        eprintln!(" {count} {plural} found:");
+        for diagnostic in &report.diagnostics {
+            eprintln!(" - {}", diagnostic.short());
+        }
+    }
+    if let Some(violation) = report.violation_error() {
+        bail!("{violation}");
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod history;
 mod images;
 mod import;
 mod inspect;
+mod lint;
 mod load;
 mod login;
 mod logout;
@@ -78,6 +79,8 @@ pub(crate) enum Command {
     Prune(prune::Args),
     /// Manage the store (`system df`)
     System(system::Args),
+    /// Lint a Dockerfile: BuildKit's checks, common mistakes, hadolint's rules
+    Lint(lint::Args),
 }
 
 impl Command {
@@ -101,6 +104,7 @@ impl Command {
             Command::Logout(args) => logout::run(args, global),
             Command::Prune(args) => prune::run(args, global),
             Command::System(args) => system::run(args, global),
+            Command::Lint(args) => lint::run(args, global),
         }
     }
 }
