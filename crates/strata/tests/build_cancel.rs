@@ -130,6 +130,8 @@ impl Fixture {
     }
 
     fn assert_store_verifies(&self) {
+        let checked = self.env.ok(&["system", "check"]);
+        assert!(checked.ends_with("the store is consistent\n"), "{checked}");
         let store = strata_store::Store::open(self.env.root()).unwrap();
         let verification = store.verify().unwrap();
         assert!(verification.is_consistent(), "{verification:#?}");
@@ -258,4 +260,33 @@ fn sigkill_leaves_nothing_the_next_command_keeps() {
     );
     fixture.assert_store_verifies();
     fixture.assert_next_build_works();
+}
+
+#[test]
+fn system_check_finds_what_is_wrong() {
+    let env = Env::new();
+    let source = tempfile::tempdir().unwrap();
+    std::fs::write(source.path().join("file"), "content\n").unwrap();
+    env.ok(&["import", source.path().to_str().unwrap(), "checked:1"]);
+    assert!(
+        env.ok(&["system", "check"])
+            .contains("the store is consistent")
+    );
+    // Tamper with the largest blob (the layer).
+    let blobs = env.root().join("images/blobs/sha256");
+    let layer = std::fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    std::fs::write(&layer, b"tampered").unwrap();
+    let output = env.run(&["system", "check"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let name = layer.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        stdout.contains(&format!("corrupt blob: sha256:{name}")),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("problems found\n"), "{stdout}");
 }
