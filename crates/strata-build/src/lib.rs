@@ -295,7 +295,8 @@ pub fn build(
                     status("exporting layers");
                     let manifest = match &target.destination {
                         Destination::Path(path) => output::write_file_atomically(path, |sink| {
-                            output::write_archive(&store, &image.manifest, target, sink)
+                            let mut sink = solve::CancelWriter::new(sink, cancel);
+                            output::write_archive(&store, &image.manifest, target, &mut sink)
                         })?,
                         Destination::Stream(stream) => {
                             let mut sink = stream;
@@ -324,7 +325,7 @@ pub fn build(
                             &snapshotter,
                             &output.layers,
                             options.source_date_epoch,
-                            sink,
+                            &mut solve::CancelWriter::new(sink, cancel),
                         )
                     };
                     let size = match (&target.destination, target.kind) {
@@ -370,6 +371,11 @@ pub fn build(
                 });
             }
             Err(error) => {
+                let error = if cancel.is_cancelled() {
+                    Error::Cancelled
+                } else {
+                    error
+                };
                 let message = error.to_string();
                 progress.event(Event::Failed {
                     vertex,

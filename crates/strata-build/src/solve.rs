@@ -318,6 +318,12 @@ impl<'a> Solver<'a> {
                     layers.push(layer);
                 }
                 Err(error) => {
+                    // What a cancel interrupted failed because of it.
+                    let error = if self.cancel.is_cancelled() {
+                        Error::Cancelled
+                    } else {
+                        error
+                    };
                     let message = error.to_string();
                     self.progress.event(Event::Failed {
                         vertex,
@@ -442,9 +448,17 @@ impl<'a> Solver<'a> {
             threads: 2,
         };
         let writer = self.store.begin_blob()?;
-        let (committed, writer) =
-            active.commit(&options, std::io::BufWriter::with_capacity(1 << 20, writer))?;
+        // A cancel stops the layer mid-write: the snapshot and the blob's
+        // temporary file go away with the error.
+        let (committed, writer) = active.commit(
+            &options,
+            CancelWriter::new(
+                std::io::BufWriter::with_capacity(1 << 20, writer),
+                self.cancel,
+            ),
+        )?;
         let writer = writer
+            .into_inner()
             .into_inner()
             .map_err(|e| Error::io("write", std::path::Path::new("layer"), e.into_error()))?;
         let (digest, size) = writer.commit(Some(&committed.layer.digest))?;
@@ -681,6 +695,37 @@ fn keep_mount_points(active: &ActiveSnapshot, epoch: Option<i64>) -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// A writer that fails once the build is cancelled, so that long writes
+/// (a big layer, an archive) stop at the next buffer.
+pub(crate) struct CancelWriter<'a, W> {
+    inner: W,
+    cancel: &'a Cancel,
+}
+
+impl<'a, W> CancelWriter<'a, W> {
+    pub(crate) fn new(inner: W, cancel: &'a Cancel) -> Self {
+        Self { inner, cancel }
+    }
+
+    pub(crate) fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for CancelWriter<'_, W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            // Not `Interrupted`: copy loops retry that.
+            return Err(std::io::Error::other("build cancelled"));
+        }
+        self.inner.write(data)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Removes a directory when dropped.
