@@ -325,7 +325,14 @@ fn load_into_docker() {
             .arg("info")
             .output()
             .is_ok_and(|o| o.status.success());
-    if !strata_test::should_run("load_into_docker", docker_works, "a running docker daemon") {
+    if !docker_works {
+        // docker is a reference to compare with, not a requirement: no
+        // daemon (CI need not run one) is a skip even under CI.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED load_into_docker: needs a running docker daemon"
+        );
         return;
     }
     let name = format!("strata-test-load:{}", std::process::id());
