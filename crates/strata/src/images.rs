@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use strata_oci::Digest;
-use strata_registry::{BlobSink, BlobSource, Client, ClientOptions, DockerConfig};
-use strata_store::{Access, BlobWriter, Store};
+use strata_registry::{BlobSource, Client, ClientOptions, DockerConfig};
+use strata_store::{Access, Store};
 
 use crate::commands::Global;
 
@@ -50,33 +50,6 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()?)
-}
-
-/// The store as a pull's destination.
-pub(crate) struct StoreSink(pub(crate) Arc<Store>);
-
-impl BlobSink for StoreSink {
-    type Writer = BlobWriter;
-
-    fn has_blob(&self, digest: &Digest) -> bool {
-        self.0.has_blob(digest)
-    }
-
-    fn create(&self) -> std::io::Result<BlobWriter> {
-        self.0.begin_blob().map_err(std::io::Error::other)
-    }
-
-    fn commit(&self, writer: BlobWriter, digest: &Digest) -> std::io::Result<()> {
-        writer
-            .commit(Some(digest))
-            .map(|_| ())
-            .map_err(std::io::Error::other)
-    }
-
-    /// The store hashes what it is given and refuses a mismatch at commit.
-    fn verifies_digests(&self) -> bool {
-        true
-    }
 }
 
 /// The store as a push's source.
