@@ -131,8 +131,8 @@ pub(crate) struct Solver<'a> {
     running_ids: AtomicUsize,
 }
 
-/// Keeps the last lines of a step's output for its error.
-const TAIL_LINES: usize = 20;
+/// How many of a failed step's last output lines its error keeps.
+pub const TAIL_LINES: usize = 20;
 
 impl<'a> Solver<'a> {
     #[allow(clippy::too_many_arguments)]
@@ -318,6 +318,12 @@ impl<'a> Solver<'a> {
                     layers.push(layer);
                 }
                 Err(error) => {
+                    // What a cancel interrupted failed because of it.
+                    let error = if self.cancel.is_cancelled() {
+                        Error::Cancelled
+                    } else {
+                        error
+                    };
                     let message = error.to_string();
                     self.progress.event(Event::Failed {
                         vertex,
@@ -364,25 +370,9 @@ impl<'a> Solver<'a> {
         Ok(outputs)
     }
 
-    /// Makes sure the snapshots of `layers` exist (unpacking what is
-    /// missing from the store's blobs); the chain id of the last.
+    /// Makes sure the snapshots of `layers` exist; the chain id of the last.
     fn ensure_chain(&self, layers: &[Layer]) -> Result<Option<Digest>> {
-        let mut parent: Option<Digest> = None;
-        for layer in layers {
-            let chain = chain_id(parent.as_ref(), &layer.diff_id);
-            if !self.snapshotter.contains(&chain) {
-                let digest = layer.descriptor.digest;
-                self.snapshotter
-                    .unpack(parent.as_ref(), &layer.diff_id, || {
-                        self.store
-                            .open_blob(&digest)
-                            .map(std::io::BufReader::new)
-                            .map_err(std::io::Error::other)
-                    })?;
-            }
-            parent = Some(chain);
-        }
-        Ok(parent)
+        ensure_chain(self.store, self.snapshotter, layers)
     }
 
     fn execute(
@@ -471,9 +461,17 @@ impl<'a> Solver<'a> {
             threads: 2,
         };
         let writer = self.store.begin_blob()?;
-        let (committed, writer) =
-            active.commit(&options, std::io::BufWriter::with_capacity(1 << 20, writer))?;
+        // A cancel stops the layer mid-write: the snapshot and the blob's
+        // temporary file go away with the error.
+        let (committed, writer) = active.commit(
+            &options,
+            CancelWriter::new(
+                std::io::BufWriter::with_capacity(1 << 20, writer),
+                self.cancel,
+            ),
+        )?;
         let writer = writer
+            .into_inner()
             .into_inner()
             .map_err(|e| Error::io("write", std::path::Path::new("layer"), e.into_error()))?;
         let (digest, size) = writer.commit(Some(&committed.layer.digest))?;
@@ -686,6 +684,30 @@ impl<'a> Solver<'a> {
     }
 }
 
+/// Makes sure the snapshots of `layers` exist (unpacking what is missing
+/// from the store's blobs); the chain id of the last.
+pub(crate) fn ensure_chain(
+    store: &Store,
+    snapshotter: &Snapshotter,
+    layers: &[Layer],
+) -> Result<Option<Digest>> {
+    let mut parent: Option<Digest> = None;
+    for layer in layers {
+        let chain = chain_id(parent.as_ref(), &layer.diff_id);
+        if !snapshotter.contains(&chain) {
+            let digest = layer.descriptor.digest;
+            snapshotter.unpack(parent.as_ref(), &layer.diff_id, || {
+                store
+                    .open_blob(&digest)
+                    .map(std::io::BufReader::new)
+                    .map_err(std::io::Error::other)
+            })?;
+        }
+        parent = Some(chain);
+    }
+    Ok(parent)
+}
+
 /// docker's BuildKit (runc) leaves the mount points it made for a RUN in the
 /// layer: `/dev`, `/etc`, `/proc` and `/sys` exist after any RUN. Images are
 /// compared file by file with docker's, so a RUN over a root without them
@@ -732,6 +754,37 @@ fn keep_mount_points(
             .map_err(|e| Error::io("set times", &mounted.path().join("etc"), e))?;
     }
     Ok(())
+}
+
+/// A writer that fails once the build is cancelled, so that long writes
+/// (a big layer, an archive) stop at the next buffer.
+pub(crate) struct CancelWriter<'a, W> {
+    inner: W,
+    cancel: &'a Cancel,
+}
+
+impl<'a, W> CancelWriter<'a, W> {
+    pub(crate) fn new(inner: W, cancel: &'a Cancel) -> Self {
+        Self { inner, cancel }
+    }
+
+    pub(crate) fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for CancelWriter<'_, W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            // Not `Interrupted`: copy loops retry that.
+            return Err(std::io::Error::other("build cancelled"));
+        }
+        self.inner.write(data)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Removes a directory when dropped.

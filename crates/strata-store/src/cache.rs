@@ -44,8 +44,7 @@ impl Store {
         };
         let path = self.cache_path(key);
         let bytes = serde_json::to_vec(&stored).map_err(json_error(&path))?;
-        strata_fs::write_atomic(&path, &bytes)?;
-        Ok(())
+        self.write_file(&path, &bytes)
     }
 
     /// The record stored under `key`, if any and if all its blobs are still present.

@@ -211,7 +211,6 @@ impl Store {
         index.manifests = unnamed;
         index.manifests.extend(named.into_values());
         index.media_type = Some(media_type::OCI_INDEX.to_owned());
-        strata_fs::write_atomic(&path, &index.to_json())?;
-        Ok(())
+        self.write_file(&path, &index.to_json())
     }
 }

@@ -71,6 +71,34 @@ pub(crate) fn render_with_code(
     message: &str,
     colour: bool,
 ) -> String {
+    render_full(file, source, span, severity, code, message, colour, 0)
+}
+
+/// [`render`], with up to `context` lines of the source before and after
+/// the span's lines.
+pub(crate) fn render_in_context(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    message: &str,
+    colour: bool,
+    context: usize,
+) -> String {
+    render_full(file, source, span, severity, None, message, colour, context)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_full(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    code: Option<&str>,
+    message: &str,
+    colour: bool,
+    context: usize,
+) -> String {
     let (bold, red, yellow, blue, reset) = if colour {
         ("\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[0m")
     } else {
@@ -107,8 +135,32 @@ pub(crate) fn render_with_code(
     // Show at most three lines of a long span.
     let last_line = end.line.max(start.line);
     let shown_last = last_line.min(start.line + 2);
-    let width = shown_last.to_string().len();
+    let after_last = if shown_last == last_line {
+        (shown_last + 1..=shown_last + context)
+            .take_while(|line| source.line_span(*line).is_some())
+            .last()
+            .unwrap_or(shown_last)
+    } else {
+        shown_last
+    };
+    // A last line that is empty (the newline ending the file) says nothing.
+    let after_last = (shown_last..=after_last)
+        .rev()
+        .find(|line| {
+            *line == shown_last
+                || source
+                    .line_span(*line)
+                    .is_some_and(|span| !source.slice(span).trim().is_empty())
+        })
+        .unwrap_or(shown_last);
+    let width = after_last.to_string().len();
     let _ = writeln!(out, "{blue}{:width$} |{reset}", "");
+    for line in start.line.saturating_sub(context).max(1)..start.line {
+        if let Some(line_span) = source.line_span(line) {
+            let text = expand_tabs(&source.slice(line_span));
+            let _ = writeln!(out, "{blue}{line:>width$} |{reset} {text}");
+        }
+    }
     for line in start.line..=shown_last {
         let Some(line_span) = source.line_span(line) else {
             break;
@@ -149,6 +201,12 @@ pub(crate) fn render_with_code(
         );
         if line == start.line && first_line.is_empty() {
             break;
+        }
+    }
+    for line in shown_last + 1..=after_last {
+        if let Some(line_span) = source.line_span(line) {
+            let text = expand_tabs(&source.slice(line_span));
+            let _ = writeln!(out, "{blue}{line:>width$} |{reset} {text}");
         }
     }
     if last_line > shown_last {

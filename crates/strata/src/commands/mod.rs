@@ -46,7 +46,7 @@ pub(crate) struct Global {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Build an image from a Dockerfile
-    Build(build::Args),
+    Build(Box<build::Args>),
     /// Parse a Dockerfile and print its instructions
     Parse(parse::Args),
     /// Inspect a build context: what is sent, what is ignored
@@ -87,7 +87,7 @@ impl Command {
     /// Runs the command; its exit code on success.
     pub(crate) fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         match self {
-            Command::Build(args) => build::run(args, global),
+            Command::Build(args) => build::run(*args, global),
             Command::Parse(args) => parse::run(args, global),
             Command::Context(args) => context::run(args, global),
             Command::Pull(args) => pull::run(args, global),
