@@ -32,6 +32,7 @@ mod options;
 mod output;
 mod plan;
 mod progress;
+mod remote;
 mod rootfs;
 mod solve;
 
@@ -197,7 +198,8 @@ pub fn build(
         options.pull,
         options.insecure_registries.clone(),
     );
-    let plan = plan::lower(&dockerfile, options, &images, &scan)?;
+    let downloads = Arc::new(remote::Downloads::new(store.temporary_path("downloads")));
+    let plan = plan::lower(&dockerfile, options, &images, &scan, &downloads)?;
     for warning in &plan.warnings {
         progress.event(Event::Warning { message: warning });
     }
