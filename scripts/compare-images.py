@@ -19,8 +19,11 @@ def load(path):
             import gzip; data = gzip.decompress(data)
         with tarfile.open(fileobj=io.BytesIO(data)) as t:
             for m in t.getmembers():
-                name = m.name.lstrip("./").rstrip("/")
-                if not name:
+                name = m.name
+                while name.startswith("./"):
+                    name = name[2:]
+                name = name.lstrip("/").rstrip("/")
+                if not name or name == ".":
                     continue
                 base = name.rsplit("/", 1)[-1]
                 parent = name.rsplit("/", 1)[0] if "/" in name else ""
@@ -39,7 +42,10 @@ def load(path):
                     digest = hashlib.sha256(t.extractfile(m).read()).hexdigest()[:16]
                 if m.islnk():
                     kind = "file"
-                    target = m.linkname.lstrip("./")
+                    target = m.linkname
+                    while target.startswith("./"):
+                        target = target[2:]
+                    target = target.lstrip("/")
                     digest = files.get(target, {}).get("content", "")
                     size = files.get(target, {}).get("size", 0)
                 else:

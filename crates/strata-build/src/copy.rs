@@ -14,7 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
-use strata_context::{Context, EntryKind};
+use strata_context::{Context, EntryKind, MatchInfo, PatternMatcher};
 
 use crate::error::{Error, Result};
 use crate::plan::{CopyInput, CopyOperation};
@@ -27,10 +27,20 @@ enum Item<'a> {
         context: &'a Context,
         root: &'a strata_context::SelectedRoot,
     },
-    /// A path in another stage's file system.
-    Stage { root: &'a Root, path: String },
+    /// A path in another stage's file system, and what below it is copied.
+    Stage {
+        root: &'a Root,
+        path: String,
+        filter: std::rc::Rc<Filter>,
+    },
     /// A heredoc.
     Inline { name: &'a str, data: &'a str },
+    /// A downloaded URL.
+    Remote {
+        downloaded: std::sync::Arc<crate::remote::Downloaded>,
+        name: &'a str,
+        unpack: bool,
+    },
 }
 
 /// Copies `operation`'s sources into `destination_root`. `stage_root` gives
@@ -58,28 +68,58 @@ pub(crate) fn copy(
                         .map(|root| Item::Context { context, root }),
                 );
             }
-            CopyInput::Stage { stage, source } => {
+            CopyInput::Stage {
+                stage,
+                source,
+                include,
+                exclude,
+                required,
+            } => {
                 let root = stage_roots
                     .get(stage)
                     .ok_or_else(|| copy_error("the source stage is not mounted"))?;
-                let matches = match_paths(root, source)?;
-                if matches.is_empty() {
-                    return Err(copy_error(&format!(
+                let not_found = |path: &str| {
+                    copy_error(&format!(
                         "failed to compute cache key: \"/{}\" not found: not found",
-                        source.trim_start_matches('/')
-                    )));
+                        path.trim_start_matches('/')
+                    ))
+                };
+                let matches = match_paths(root, source)?;
+                // A wildcard may match nothing (BuildKit's AllowEmptyWildcard).
+                if matches.is_empty() && !has_wildcard(source) {
+                    return Err(not_found(source));
                 }
-                items.extend(matches.into_iter().map(|path| Item::Stage { root, path }));
+                for path in required {
+                    if root.kind(path, false)?.is_none() {
+                        return Err(not_found(path));
+                    }
+                }
+                let filter = std::rc::Rc::new(Filter::new(include, exclude)?);
+                items.extend(matches.into_iter().map(|path| Item::Stage {
+                    root,
+                    path,
+                    filter: filter.clone(),
+                }));
             }
             CopyInput::Inline { name, data } => items.push(Item::Inline { name, data }),
+            CopyInput::Remote {
+                url,
+                name,
+                checksum,
+                unpack,
+                downloads,
+            } => items.push(Item::Remote {
+                downloaded: downloads.fetch(url, checksum.as_ref())?,
+                name,
+                unpack: *unpack,
+            }),
         }
     }
     let destination = operation.destination.as_str();
-    let destination_is_directory = destination.ends_with('/')
-        || items.len() > 1
-        || destination_root.kind(destination, true)? == Some(Kind::Directory);
-    let target = destination.trim_end_matches('/');
-    let target = if target.is_empty() { "/" } else { target };
+    // The destination's symlinks are followed, its last component's too: a
+    // file copied onto a link to a file replaces the link's target.
+    let target = destination_root.resolve(destination)?;
+    let target = target.as_str();
     let mut copier = Copier {
         root: destination_root,
         chown,
@@ -87,9 +127,16 @@ pub(crate) fn copy(
         epoch,
         directories: HashMap::new(),
         directory_times: Vec::new(),
+        links: HashMap::new(),
     };
+    // Each source is its own copy, as in BuildKit: whether the destination
+    // is a directory is decided again for each (an earlier one may have
+    // made it), so `COPY a b /dst` leaves /dst a file holding b.
     for item in &items {
-        copier.item(item, target, destination_is_directory, operation.unpack)?;
+        let into_directory = destination.ends_with('/')
+            || destination_root.kind(target, true)? == Some(Kind::Directory);
+        copier.links.clear();
+        copier.item(item, target, into_directory, operation.unpack)?;
     }
     copier.finish()
 }
@@ -150,6 +197,10 @@ struct Copier<'a> {
     directories: HashMap<String, OwnedFd>,
     /// Directory times to set once their contents are in (inner path, seconds, nanos).
     directory_times: Vec<(String, i64, u32)>,
+    /// Files of the current source with several links, by (device, inode):
+    /// where the first was copied (parent, name). BuildKit keeps hardlinks
+    /// within one source's tree, not across sources.
+    links: HashMap<(u64, u64), (String, OsString)>,
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -171,6 +222,10 @@ fn split(inner: &str) -> (&str, &str) {
 impl Copier<'_> {
     fn mode(&self, mode: u32, is_directory: bool) -> u32 {
         match self.chmod {
+            // docker 20.10's BuildKit hands an octal --chmod to Go's
+            // os.Chmod as an os.FileMode, which has no set-id or sticky bits
+            // at 0o7000: `--chmod=4755` gives 0755.
+            Some(strata_dockerfile::Chmod::Octal(octal)) => octal & 0o777,
             Some(chmod) => chmod.apply(mode, is_directory),
             None => mode,
         }
@@ -230,7 +285,14 @@ impl Copier<'_> {
             Item::Context { context, root } => {
                 self.context_item(context, root, target, into_directory, unpack)
             }
-            Item::Stage { root, path } => self.stage_item(root, path, target, into_directory),
+            Item::Stage { root, path, filter } => {
+                self.stage_item(root, path, filter, target, into_directory)
+            }
+            Item::Remote {
+                downloaded,
+                name,
+                unpack,
+            } => self.remote_item(downloaded, name, target, into_directory, *unpack),
         }
     }
 
@@ -287,20 +349,28 @@ impl Copier<'_> {
             }
             self.context_entry(context, entry, &parent, &name)?;
         }
-        self.context_files(context, &files)
+        // Files with other links wait for the rest and go in order, so that
+        // the first of each becomes the file and the others its hardlinks.
+        for index in self.context_files(context, &files)? {
+            let (parent, name, entry) = &files[index];
+            self.context_entry(context, entry, parent, name)?;
+        }
+        Ok(())
     }
 
     /// Copies context files into directories already open, on up to two
     /// threads when there are many (a COPY of a source tree is thousands of
-    /// small files, each a dozen system calls through overlayfs).
+    /// small files, each a dozen system calls through overlayfs). Returns
+    /// the (sorted) indices of the files it left alone: those with other
+    /// hardlinks, which [`Copier::context_entry`] copies in order.
     fn context_files(
         &self,
         context: &Context,
         files: &[(String, OsString, &strata_context::Entry)],
-    ) -> Result<()> {
-        let copy_one = |buffer: &mut Vec<u8>,
-                        (parent, name, entry): &(String, OsString, &strata_context::Entry)|
-         -> Result<()> {
+    ) -> Result<Vec<usize>> {
+        let linked = std::sync::Mutex::new(Vec::new());
+        let copy_one = |buffer: &mut Vec<u8>, index: usize| -> Result<()> {
+            let (parent, name, entry) = &files[index];
             let fd = self
                 .directories
                 .get(parent)
@@ -314,6 +384,14 @@ impl Copier<'_> {
             let (seconds, nanoseconds) = entry.mtime();
             let mut source = context.open(entry)?;
             let source_path = context.path_on_disk(entry);
+            let stat = rustix::fs::fstat(&source)
+                .map_err(|e| Error::io("stat", &source_path, e.into()))?;
+            if stat.st_nlink > 1 {
+                if let Ok(mut linked) = linked.lock() {
+                    linked.push(index);
+                }
+                return Ok(());
+            }
             let mut file = directory.create_file(name, mode, owner)?;
             copy_contents(&mut source, &mut file, entry.size(), buffer)
                 .map_err(|e| Error::io("copy", &source_path, e))?;
@@ -325,11 +403,15 @@ impl Copier<'_> {
         } else {
             std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
         };
+        let finish = |linked: std::sync::Mutex<Vec<usize>>| {
+            let mut linked = linked.into_inner().unwrap_or_default();
+            linked.sort_unstable();
+            linked
+        };
         if threads == 1 {
             let mut buffer = Vec::new();
-            return files
-                .iter()
-                .try_for_each(|file| copy_one(&mut buffer, file));
+            (0..files.len()).try_for_each(|index| copy_one(&mut buffer, index))?;
+            return Ok(finish(linked));
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
         let failed = std::sync::atomic::AtomicBool::new(false);
@@ -345,7 +427,7 @@ impl Copier<'_> {
                             {
                                 return Ok(());
                             }
-                            if let Err(error) = copy_one(&mut buffer, &files[index]) {
+                            if let Err(error) = copy_one(&mut buffer, index) {
                                 failed.store(true, std::sync::atomic::Ordering::Relaxed);
                                 return Err(error);
                             }
@@ -358,7 +440,8 @@ impl Copier<'_> {
                     .join()
                     .unwrap_or_else(|_| Err(copy_error("a copy thread failed")))
             })
-        })
+        })?;
+        Ok(finish(linked))
     }
 
     fn context_entry(
@@ -384,6 +467,11 @@ impl Copier<'_> {
                 let mode = self.mode(entry.mode() & 0o7777, false);
                 let mut source = context.open(entry)?;
                 let source_path = context.path_on_disk(entry);
+                let stat = rustix::fs::fstat(&source)
+                    .map_err(|e| Error::io("stat", &source_path, e.into()))?;
+                if self.link_to_earlier(&stat, parent, name)? {
+                    return Ok(());
+                }
                 self.in_directory(parent, |directory| {
                     let mut file = directory.create_file(name, mode, owner)?;
                     copy_contents(&mut source, &mut file, entry.size(), &mut Vec::new())
@@ -403,10 +491,46 @@ impl Copier<'_> {
         Ok(())
     }
 
+    /// A downloaded URL: root's (or `--chown`'s), mode 0600 whatever
+    /// `--chmod` says (docker 20.10's BuildKit does not pass the mode on for
+    /// URLs), its time from `Last-Modified`.
+    fn remote_item(
+        &mut self,
+        downloaded: &crate::remote::Downloaded,
+        name: &str,
+        target: &str,
+        into_directory: bool,
+        unpack: bool,
+    ) -> Result<()> {
+        let path = &downloaded.path;
+        let open = || std::fs::File::open(path).map_err(|e| Error::io("open", path, e));
+        if unpack && let Some(reader) = crate::archive::open_archive(open()?, path)? {
+            return self.unpack(reader, target, path);
+        }
+        let (parent, file_name) = if into_directory {
+            (target.to_owned(), name.to_owned())
+        } else {
+            let (parent, file) = split(target);
+            (parent.to_owned(), file.to_owned())
+        };
+        let owner = self.created_owner();
+        let mut source = open()?;
+        let modified = downloaded.modified;
+        self.in_directory(&parent, |directory| {
+            let name = OsStr::new(&file_name);
+            let mut file = directory.create_file(name, 0o600, owner)?;
+            std::io::copy(&mut source, &mut file)
+                .map_err(|e| Error::io("copy", &directory.path.join(name), e))?;
+            set_times(&file, modified, 0)
+                .map_err(|e| Error::io("set times", &directory.path.join(name), e))
+        })
+    }
+
     fn stage_item(
         &mut self,
         source: &Root,
         path: &str,
+        filter: &Filter,
         target: &str,
         into_directory: bool,
     ) -> Result<()> {
@@ -414,10 +538,18 @@ impl Copier<'_> {
             Some(Kind::Directory) => {
                 self.directory(target)?;
                 let fd = source.open_directory(path)?;
+                let mut walk = Walk {
+                    filter,
+                    pending: Vec::new(),
+                };
                 self.stage_tree(
                     &fd,
                     &source.path().join(path.trim_start_matches('/')),
                     target,
+                    &mut walk,
+                    "",
+                    &MatchInfo::default(),
+                    &MatchInfo::default(),
                 )
             }
             Some(_) => {
@@ -447,6 +579,53 @@ impl Copier<'_> {
         }
     }
 
+    /// Links `parent/name` to the copy of an earlier file of this source
+    /// that is the same file (a hardlink in the source); whether it did.
+    fn link_to_earlier(
+        &mut self,
+        stat: &rustix::fs::Stat,
+        parent: &str,
+        name: &OsStr,
+    ) -> Result<bool> {
+        if stat.st_nlink < 2 {
+            return Ok(false);
+        }
+        let key = (stat.st_dev, stat.st_ino);
+        let Some((first_parent, first_name)) = self.links.get(&key).cloned() else {
+            self.links
+                .insert(key, (parent.to_owned(), name.to_os_string()));
+            return Ok(false);
+        };
+        let from = self.directory(&first_parent)?.try_clone().map_err(|e| {
+            Error::io(
+                "open directory",
+                &self.root.path().join(first_parent.trim_start_matches('/')),
+                e,
+            )
+        })?;
+        self.in_directory(parent, |directory| {
+            if directory.clear(name)? == Some(Kind::Directory) {
+                return Err(Error::io(
+                    "create hardlink",
+                    &directory.path.join(name),
+                    std::io::Error::new(
+                        std::io::ErrorKind::IsADirectory,
+                        "cannot replace a directory with a file",
+                    ),
+                ));
+            }
+            rustix::fs::linkat(
+                &from,
+                first_name.as_os_str(),
+                directory.fd,
+                name,
+                AtFlags::empty(),
+            )
+            .map_err(|e| Error::io("create hardlink", &directory.path.join(name), e.into()))
+        })?;
+        Ok(true)
+    }
+
     fn stage_file(
         &mut self,
         file: std::fs::File,
@@ -454,6 +633,9 @@ impl Copier<'_> {
         parent: &str,
         name: &OsStr,
     ) -> Result<()> {
+        if self.link_to_earlier(stat, parent, name)? {
+            return Ok(());
+        }
         let owner = self.chown.unwrap_or(Owner {
             uid: stat.st_uid,
             gid: stat.st_gid,
@@ -471,8 +653,23 @@ impl Copier<'_> {
         })
     }
 
-    /// Copies the contents of source directory `fd` into destination directory `target`.
-    fn stage_tree(&mut self, fd: &OwnedFd, described: &Path, target: &str) -> Result<()> {
+    /// Copies the contents of source directory `fd` into destination
+    /// directory `target` (`relative` is `fd`'s path below the matched
+    /// source, for the patterns). As fsutil's copy: an entry not included
+    /// (or excluded) is skipped, but a directory is still walked when a
+    /// pattern could take something below it, and is created only once
+    /// something below it is copied.
+    #[allow(clippy::too_many_arguments)]
+    fn stage_tree(
+        &mut self,
+        fd: &OwnedFd,
+        described: &Path,
+        target: &str,
+        walk: &mut Walk<'_>,
+        relative: &str,
+        include_info: &MatchInfo,
+        exclude_info: &MatchInfo,
+    ) -> Result<()> {
         let mut names: Vec<OsString> = Vec::new();
         let directory = rustix::fs::Dir::read_from(fd)
             .map_err(|e| Error::io("list directory", described, e.into()))?;
@@ -487,30 +684,68 @@ impl Copier<'_> {
         names.sort();
         for name in names {
             let path = described.join(&name);
+            let child_relative = if relative.is_empty() {
+                name.to_string_lossy().into_owned()
+            } else {
+                format!("{relative}/{}", name.to_string_lossy())
+            };
+            let decision = walk
+                .filter
+                .decide(&child_relative, include_info, exclude_info)?;
+            if decision.skip {
+                continue;
+            }
             let stat = rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
                 .map_err(|e| Error::io("stat", &path, e.into()))?;
+            let file_type = FileType::from_raw_mode(stat.st_mode);
+            if !decision.include && file_type != FileType::Directory {
+                continue;
+            }
+            let inner = join(target, &name.to_string_lossy());
+            if file_type == FileType::Directory {
+                let child = rustix::fs::openat(
+                    fd,
+                    name.as_os_str(),
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| Error::io("open directory", &path, e.into()))?;
+                walk.pending.push(PendingDirectory {
+                    parent: target.to_owned(),
+                    name: name.clone(),
+                    stat,
+                    created: false,
+                });
+                if decision.include {
+                    self.create_pending(walk)?;
+                }
+                self.stage_tree(
+                    &child,
+                    &path,
+                    &inner,
+                    walk,
+                    &child_relative,
+                    &decision.include_info,
+                    &decision.exclude_info,
+                )?;
+                if let Some(pending) = walk.pending.pop()
+                    && pending.created
+                {
+                    self.directory_times.push((
+                        inner,
+                        pending.stat.st_mtime,
+                        pending.stat.st_mtime_nsec as u32,
+                    ));
+                }
+                continue;
+            }
+            self.create_pending(walk)?;
             let owner = self.chown.unwrap_or(Owner {
                 uid: stat.st_uid,
                 gid: stat.st_gid,
             });
-            let inner = join(target, &name.to_string_lossy());
             let (seconds, nanoseconds) = (stat.st_mtime, stat.st_mtime_nsec as u32);
-            match FileType::from_raw_mode(stat.st_mode) {
-                FileType::Directory => {
-                    let mode = self.mode(stat.st_mode & 0o7777, true);
-                    let created = self
-                        .in_directory(target, |d| d.create_directory(&name, mode, owner, true))?;
-                    self.directories.insert(inner.clone(), created);
-                    let child = rustix::fs::openat(
-                        fd,
-                        name.as_os_str(),
-                        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                        Mode::empty(),
-                    )
-                    .map_err(|e| Error::io("open directory", &path, e.into()))?;
-                    self.stage_tree(&child, &path, &inner)?;
-                    self.directory_times.push((inner, seconds, nanoseconds));
-                }
+            match file_type {
                 FileType::RegularFile => {
                     let file = rustix::fs::openat(
                         fd,
@@ -536,6 +771,31 @@ impl Copier<'_> {
                     self.in_directory(target, |d| d.create_node(&name, mode, stat.st_rdev, owner))?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Creates the walked directories not created yet (fsutil's
+    /// `createParentDirs`), each with its source's mode and owner.
+    fn create_pending(&mut self, walk: &mut Walk<'_>) -> Result<()> {
+        for index in 0..walk.pending.len() {
+            if walk.pending[index].created {
+                continue;
+            }
+            let (parent, name, stat) = {
+                let pending = &walk.pending[index];
+                (pending.parent.clone(), pending.name.clone(), pending.stat)
+            };
+            let owner = self.chown.unwrap_or(Owner {
+                uid: stat.st_uid,
+                gid: stat.st_gid,
+            });
+            let mode = self.mode(stat.st_mode & 0o7777, true);
+            let created =
+                self.in_directory(&parent, |d| d.create_directory(&name, mode, owner, true))?;
+            self.directories
+                .insert(join(&parent, &name.to_string_lossy()), created);
+            walk.pending[index].created = true;
         }
         Ok(())
     }
@@ -570,6 +830,93 @@ impl Copier<'_> {
         }
         Ok(())
     }
+}
+
+/// What below a `COPY --from` source is copied: `--parents`' include
+/// patterns and `--exclude`'s patterns, relative to the matched source.
+pub(crate) struct Filter {
+    include: Option<PatternMatcher>,
+    exclude: Option<PatternMatcher>,
+}
+
+/// What the filter says about one path.
+struct Decision {
+    /// Nothing below it can be copied: not even walked.
+    skip: bool,
+    /// It is copied (a directory not included may still be walked).
+    include: bool,
+    include_info: MatchInfo,
+    exclude_info: MatchInfo,
+}
+
+impl Filter {
+    fn new(include: &[String], exclude: &[String]) -> Result<Filter> {
+        let compile = |patterns: &[String]| -> Result<Option<PatternMatcher>> {
+            if patterns.is_empty() {
+                return Ok(None);
+            }
+            PatternMatcher::new(patterns)
+                .map(Some)
+                .map_err(|e| copy_error(&format!("invalid patterns {patterns:?}: {e}")))
+        };
+        Ok(Filter {
+            include: compile(include)?,
+            exclude: compile(exclude)?,
+        })
+    }
+
+    fn decide(
+        &self,
+        relative: &str,
+        include_info: &MatchInfo,
+        exclude_info: &MatchInfo,
+    ) -> Result<Decision> {
+        let pattern_error = |e: strata_context::PatternError| copy_error(&e.to_string());
+        let mut decision = Decision {
+            skip: false,
+            include: true,
+            include_info: MatchInfo::default(),
+            exclude_info: MatchInfo::default(),
+        };
+        if let Some(include) = &self.include {
+            let (matched, info) = include
+                .matches_using_parent_results(relative.as_bytes(), include_info)
+                .map_err(pattern_error)?;
+            decision.include = matched;
+            decision.include_info = info;
+        }
+        if let Some(exclude) = &self.exclude {
+            let (matched, info) = exclude
+                .matches_using_parent_results(relative.as_bytes(), exclude_info)
+                .map_err(pattern_error)?;
+            decision.exclude_info = info;
+            if matched {
+                decision.include = false;
+            }
+        }
+        decision.skip = !decision.include
+            && self.include.is_none()
+            && self.exclude.as_ref().is_none_or(|e| !e.has_exclusions());
+        Ok(decision)
+    }
+}
+
+/// A directory walked but not created yet.
+struct PendingDirectory {
+    parent: String,
+    name: OsString,
+    stat: rustix::fs::Stat,
+    created: bool,
+}
+
+/// The state of one source's walk.
+struct Walk<'a> {
+    filter: &'a Filter,
+    pending: Vec<PendingDirectory>,
+}
+
+fn has_wildcard(path: &str) -> bool {
+    path.contains(['*', '?', '['])
 }
 
 /// The paths a (possibly wildcarded) source names in `root`, sorted.

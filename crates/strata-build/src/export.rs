@@ -2,7 +2,7 @@
 //! `rootfs.diff_ids` and history times filled in as BuildKit's exporter
 //! fills them, an OCI manifest over the layers, and the `-t` names.
 
-use strata_oci::{Descriptor, Digest, History, ImageConfiguration, RootFs};
+use strata_oci::{Descriptor, Digest, History, ImageConfiguration, Reference, RootFs};
 use strata_store::Store;
 
 use crate::error::Result;
@@ -19,12 +19,13 @@ pub(crate) struct Exported {
     pub(crate) config_digest: Digest,
 }
 
-/// Writes the image of the plan's target and names it.
+/// Writes the image of the plan's target and names it `names`.
 pub(crate) fn export(
     store: &Store,
     plan: &Plan,
     output: &StageOutput,
     options: &BuildOptions,
+    names: &[Reference],
 ) -> Result<Exported> {
     let config = image_configuration(plan, output, options);
     let layers = output
@@ -33,7 +34,7 @@ pub(crate) fn export(
         .map(|layer| layer.descriptor.clone())
         .collect();
     let manifest = store.write_image(&config, layers)?;
-    for tag in &options.tags {
+    for tag in names {
         store.set_ref(&tag.to_string(), &manifest, None)?;
     }
     let config_digest = Digest::of(&config.to_json());

@@ -59,11 +59,22 @@ impl Images {
         {
             return Ok(found);
         }
+        // A digest reference is served by the store's image with that
+        // manifest digest, whatever it is named.
+        let by_digest = || {
+            reference
+                .digest()
+                .and_then(|_| self.store.find_image(&full).ok())
+                .map(|image| image.manifest_descriptor)
+        };
         let descriptor = match self.store.resolve(&full)? {
             Some(entry) if !self.pull => self.store.ref_target(&entry)?,
-            _ => self
-                .pull_image(&reference)
-                .map_err(|e| image_error(e.to_string()))?,
+            _ => match by_digest().filter(|_| !self.pull) {
+                Some(descriptor) => descriptor,
+                None => self
+                    .pull_image(&reference)
+                    .map_err(|e| image_error(e.to_string()))?,
+            },
         };
         let image = self.store.load_image(&descriptor)?;
         if image.config.rootfs.diff_ids.len() != image.manifest.layers.len() {

@@ -9,6 +9,9 @@
 //!   its parent (RUN in the sandbox, COPY/ADD/WORKDIR into a mounted
 //!   overlay), and its diff becomes a layer; a miss says why ([`explain`]).
 //! - [`export`]: the target's image in the store, with its names.
+//! - [`output`]: the other `--output`s (BuildKit's exporters): OCI and
+//!   docker archives (layers compressed once, kept as the store's
+//!   distribution variants), the final file system as a directory or a tar.
 //! - [`prune`]: the build cache emptied, named images kept
 //!   ([`prune_cache`], `strata builder prune`).
 //!
@@ -28,14 +31,17 @@ mod export;
 mod history;
 mod images;
 mod options;
+mod output;
 mod plan;
 mod progress;
 mod prune;
+mod remote;
 mod rootfs;
 mod solve;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -43,9 +49,13 @@ use std::time::Instant;
 pub use error::{Error, Result};
 pub use images::StoreSink;
 pub use options::{BuildOptions, NetworkMode};
+pub use output::{
+    Destination, LayerCompression, Output, OutputKind, OutputStream, distribution_image,
+};
 pub use progress::{Event, Progress, Silent, Stream, VertexId};
 pub use prune::{CachePruneReport, prune_cache};
-pub use solve::{Cancel, StepReport};
+pub use solve::{Cancel, StepReport, TAIL_LINES};
+pub use strata_layer::Compression;
 
 use strata_context::{Context, IgnoreFile, ScanOptions};
 use strata_oci::{Descriptor, Digest};
@@ -62,6 +72,19 @@ pub struct BuildOutput {
     pub steps: Vec<StepReport>,
     /// Warnings shown during the build.
     pub warnings: Vec<String>,
+    /// What each output wrote, in the order of [`BuildOptions::outputs`].
+    pub outputs: Vec<ExportedOutput>,
+    /// The number of vertices shown (a caller adding its own continues from here).
+    pub vertices: usize,
+}
+
+/// What one output wrote.
+#[derive(Clone, Debug)]
+pub struct ExportedOutput {
+    /// The exporter.
+    pub kind: OutputKind,
+    /// The manifest it wrote (image: the store's; oci, docker: the archive's).
+    pub manifest: Option<Descriptor>,
 }
 
 /// Builds `options.dockerfile` over `options.context` into `store`.
@@ -77,36 +100,34 @@ pub fn build(
     cancel: &Cancel,
 ) -> Result<BuildOutput> {
     let vertices = AtomicUsize::new(0);
-    let internal =
-        |name: &str, status: Option<String>, work: &mut dyn FnMut() -> Result<()>| -> Result<()> {
-            let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
-            let started = Instant::now();
-            progress.event(Event::Started { vertex, name });
-            match work() {
-                Ok(()) => {
-                    if let Some(status) = &status {
-                        progress.event(Event::Status {
-                            vertex,
-                            message: status,
-                        });
-                    }
-                    progress.event(Event::Done {
-                        vertex,
-                        elapsed: started.elapsed(),
-                    });
-                    Ok(())
+    // An internal vertex (loading, scanning, exporting): its work returns
+    // the status lines to show once it is done.
+    let internal = |name: &str, work: &mut dyn FnMut() -> Result<Vec<String>>| -> Result<()> {
+        let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
+        let started = Instant::now();
+        progress.event(Event::Started { vertex, name });
+        match work() {
+            Ok(statuses) => {
+                for message in &statuses {
+                    progress.event(Event::Status { vertex, message });
                 }
-                Err(error) => {
-                    let message = error.to_string();
-                    progress.event(Event::Failed {
-                        vertex,
-                        elapsed: started.elapsed(),
-                        error: &message,
-                    });
-                    Err(error)
-                }
+                progress.event(Event::Done {
+                    vertex,
+                    elapsed: started.elapsed(),
+                });
+                Ok(())
             }
-        };
+            Err(error) => {
+                let message = error.to_string();
+                progress.event(Event::Failed {
+                    vertex,
+                    elapsed: started.elapsed(),
+                    error: &message,
+                });
+                Err(error)
+            }
+        }
+    };
 
     let mut dockerfile = None;
     internal(
@@ -114,15 +135,14 @@ pub fn build(
             "[internal] load build definition from {}",
             options.dockerfile_name
         ),
-        Some(format!(
-            "transferring dockerfile: {}B done",
-            options.dockerfile.len()
-        )),
         &mut || {
             let parsed = strata_dockerfile::parse(options.dockerfile.clone())
                 .map_err(|e| Error::Dockerfile(e.with_file(&options.dockerfile_name)))?;
             dockerfile = Some(parsed);
-            Ok(())
+            Ok(vec![format!(
+                "transferring dockerfile: {}B done",
+                options.dockerfile.len()
+            )])
         },
     )?;
     let Some(dockerfile) = dockerfile else {
@@ -131,9 +151,9 @@ pub fn build(
 
     let mut ignore = IgnoreFile::none();
     if let Some(root) = &options.context {
-        internal("[internal] load .dockerignore", None, &mut || {
+        internal("[internal] load .dockerignore", &mut || {
             ignore = IgnoreFile::for_build(root, options.dockerfile_path.as_deref())?;
-            Ok(())
+            Ok(Vec::new())
         })?;
     }
 
@@ -146,12 +166,18 @@ pub fn build(
                 return Err("this build has no context (the Dockerfile came from stdin): COPY and ADD cannot read files".to_owned());
             };
             let mut scanned = None;
-            let status = internal("[internal] load build context", None, &mut || {
+            let status = internal("[internal] load build context", &mut || {
                 let scan_options = ScanOptions::new()
                     .exclude(ignore.matcher().clone())
                     .cache_directory(Some(context_cache.clone()));
-                scanned = Some(Context::scan(root, &scan_options)?);
-                Ok(())
+                let context = Context::scan(root, &scan_options)?;
+                let stats = context.stats();
+                let status = format!(
+                    "transferring context: {} files, {} hashed, {} from the metadata cache done",
+                    stats.entries, stats.files_hashed, stats.cache_hits
+                );
+                scanned = Some(context);
+                Ok(vec![status])
             });
             match (status, scanned) {
                 (Ok(()), Some(context)) => {
@@ -176,7 +202,8 @@ pub fn build(
         options.pull,
         options.insecure_registries.clone(),
     );
-    let plan = plan::lower(&dockerfile, options, &images, &scan)?;
+    let downloads = Arc::new(remote::Downloads::new(store.temporary_path("downloads")));
+    let plan = plan::lower(&dockerfile, options, &images, &scan, &downloads)?;
     for warning in &plan.warnings {
         progress.event(Event::Warning { message: warning });
     }
@@ -223,48 +250,194 @@ pub fn build(
     let (output, steps) = solver.solve()?;
     explainer.save();
 
-    let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
-    let started = Instant::now();
-    progress.event(Event::Started {
-        vertex,
-        name: "exporting to image",
-    });
-    let exported = match export::export(&store, &plan, &output, options) {
-        Ok(image) => image,
-        Err(error) => {
-            let message = error.to_string();
-            progress.event(Event::Failed {
-                vertex,
-                elapsed: started.elapsed(),
-                error: &message,
-            });
-            return Err(error);
-        }
-    };
-    progress.event(Event::Status {
-        vertex,
-        message: "exporting layers done",
-    });
-    let line = format!("writing image {} done", exported.config_digest);
-    progress.event(Event::Status {
-        vertex,
-        message: &line,
-    });
-    for tag in &options.tags {
-        let line = format!("naming to {tag} done");
-        progress.event(Event::Status {
-            vertex,
-            message: &line,
-        });
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled);
     }
-    progress.event(Event::Done {
-        vertex,
-        elapsed: started.elapsed(),
-    });
+    let outputs = if options.outputs.is_empty() {
+        let mut image = Output::new(OutputKind::Image, Destination::None);
+        image.names = options.tags.clone();
+        vec![image]
+    } else {
+        options.outputs.clone()
+    };
+    // The image is always written to the store: it is what archives are
+    // made of, and its layers are the cache.
+    let names: Vec<_> = outputs
+        .iter()
+        .filter(|o| o.kind == OutputKind::Image)
+        .flat_map(|o| o.names.iter().cloned())
+        .collect();
+    let mut exported = None;
+    let mut results = Vec::new();
+    for target in &outputs {
+        let name = match target.kind {
+            OutputKind::Image => "exporting to image",
+            OutputKind::Oci => "exporting to oci image format",
+            OutputKind::Docker => "exporting to docker image format",
+            OutputKind::Local | OutputKind::Tar => "exporting to client",
+        };
+        let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
+        let started = Instant::now();
+        progress.event(Event::Started { vertex, name });
+        let status = |message: &str| progress.event(Event::Status { vertex, message });
+        let result = (|| -> Result<Option<Descriptor>> {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let image = match &exported {
+                Some(image) => image,
+                None => exported.insert(export::export(&store, &plan, &output, options, &names)?),
+            };
+            match target.kind {
+                OutputKind::Image => {
+                    status("exporting layers done");
+                    status(&format!("writing image {} done", image.config_digest));
+                    for name in &target.names {
+                        status(&format!("naming to {name} done"));
+                    }
+                    Ok(Some(image.manifest.clone()))
+                }
+                OutputKind::Oci | OutputKind::Docker => {
+                    status("exporting layers");
+                    let manifest = match &target.destination {
+                        Destination::Path(path) => output::write_file_atomically(path, |sink| {
+                            let mut sink = solve::CancelWriter::new(sink, cancel);
+                            output::write_archive(&store, &image.manifest, target, &mut sink)
+                        })?,
+                        Destination::Stream(stream) => {
+                            let mut sink = stream;
+                            let manifest =
+                                output::write_archive(&store, &image.manifest, target, &mut sink)?;
+                            sink.flush()
+                                .map_err(|e| Error::io("write", Path::new(stream.name()), e))?;
+                            manifest
+                        }
+                        Destination::None => {
+                            return Err(Error::Option {
+                                flag: "output",
+                                message: format!("type={}: dest is required", target.kind.name()),
+                            });
+                        }
+                    };
+                    status(&format!("exporting manifest {} done", manifest.digest));
+                    status(&format!("exporting config {} done", image.config_digest));
+                    status("sending tarball done");
+                    Ok(Some(manifest))
+                }
+                OutputKind::Local | OutputKind::Tar => {
+                    let write = |sink: &mut dyn std::io::Write| {
+                        output::write_filesystem(
+                            &store,
+                            &snapshotter,
+                            &output.layers,
+                            options.source_date_epoch,
+                            &mut solve::CancelWriter::new(sink, cancel),
+                        )
+                    };
+                    let size = match (&target.destination, target.kind) {
+                        (Destination::Path(path), OutputKind::Local) => {
+                            output::unpack_into(path, write)?
+                        }
+                        (Destination::Path(path), _) => output::write_file_atomically(path, write)?,
+                        (Destination::Stream(stream), OutputKind::Tar) => {
+                            let mut sink = stream;
+                            let size = write(&mut sink)?;
+                            sink.flush()
+                                .map_err(|e| Error::io("write", Path::new(stream.name()), e))?;
+                            size
+                        }
+                        _ => {
+                            return Err(Error::Option {
+                                flag: "output",
+                                message: format!(
+                                    "type={}: dest must be a directory",
+                                    target.kind.name()
+                                ),
+                            });
+                        }
+                    };
+                    if target.kind == OutputKind::Local {
+                        status(&format!("copying files {} done", human_size(size)));
+                    } else {
+                        status("sending tarball done");
+                    }
+                    Ok(None)
+                }
+            }
+        })();
+        match result {
+            Ok(manifest) => {
+                progress.event(Event::Done {
+                    vertex,
+                    elapsed: started.elapsed(),
+                });
+                results.push(ExportedOutput {
+                    kind: target.kind,
+                    manifest,
+                });
+            }
+            Err(error) => {
+                let error = if cancel.is_cancelled() {
+                    Error::Cancelled
+                } else {
+                    error
+                };
+                let message = error.to_string();
+                progress.event(Event::Failed {
+                    vertex,
+                    elapsed: started.elapsed(),
+                    error: &message,
+                });
+                return Err(error);
+            }
+        }
+    }
+    let Some(exported) = exported else {
+        return Err(Error::Cancelled);
+    };
     Ok(BuildOutput {
         image_id: exported.config_digest,
         manifest: exported.manifest,
         steps,
         warnings: plan.warnings,
+        outputs: results,
+        vertices: vertices.load(Ordering::SeqCst),
     })
+}
+
+/// A size as BuildKit prints it (go-units' `HumanSize`: decimal units,
+/// four significant digits, `1.99MB`).
+fn human_size(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let integer_digits = if value < 1.0 {
+        1
+    } else {
+        value.log10().floor() as usize + 1
+    };
+    let decimals = 4usize.saturating_sub(integer_digits);
+    let mut text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text = text.trim_end_matches('0').trim_end_matches('.').to_owned();
+    }
+    format!("{text}{}", units[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_as_buildkit_prints_them() {
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(999), "999B");
+        assert_eq!(human_size(1_990_000), "1.99MB");
+        assert_eq!(human_size(2_126_848), "2.127MB");
+        assert_eq!(human_size(123_456_789), "123.5MB");
+    }
 }

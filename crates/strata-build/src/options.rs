@@ -52,6 +52,9 @@ pub struct BuildOptions {
     pub source_date_epoch: Option<i64>,
     /// Registries reached over plain http besides localhost.
     pub insecure_registries: Vec<String>,
+    /// `--output`s; empty: the image in the store named by `tags` (docker
+    /// build's default). `tags` name nothing unless an image output does.
+    pub outputs: Vec<crate::Output>,
 }
 
 impl BuildOptions {
@@ -77,6 +80,7 @@ impl BuildOptions {
             tags: Vec::new(),
             source_date_epoch: None,
             insecure_registries: Vec::new(),
+            outputs: Vec::new(),
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::history;
 use crate::images::{Images, ResolvedImage};
 use crate::options::{BuildOptions, NetworkMode};
+use crate::remote::{self, Checksum, Downloads};
 
 /// The version of the cache-key encoding; bump it when a key's meaning changes.
 const KEY_VERSION: &str = "strata.cache.v1";
@@ -178,6 +179,11 @@ pub(crate) struct RunOperation {
     pub(crate) scripts: Vec<(String, String)>,
     /// `--mount`s.
     pub(crate) mounts: Vec<RunMount>,
+    /// The proxy build args (`http_proxy`, ... given with --build-arg, declared
+    /// or not), as BuildKit adds them to every RUN: upper and lower case,
+    /// after `env`, outside the cache key and the history.
+    #[serde(skip)]
+    pub(crate) proxy_env: Vec<String>,
 }
 
 /// A `RUN --mount`.
@@ -252,6 +258,9 @@ pub(crate) struct CopyOperation {
     pub(crate) chmod: Option<Chmod>,
     /// ADD: unpack local tar archives.
     pub(crate) unpack: bool,
+    /// `--link` (without `--chmod`, as BuildKit): copied into an empty
+    /// directory whose layer is put on top of the parent, which it never reads.
+    pub(crate) link: bool,
 }
 
 /// One thing a COPY/ADD copies.
@@ -266,8 +275,27 @@ pub(crate) enum CopyInput {
     Stage {
         /// The stage it comes from.
         stage: usize,
-        /// The source path (wildcards allowed).
+        /// The source path (wildcards allowed; the pivot with `--parents`).
         source: String,
+        /// `--parents`: what below each match is copied, keeping its parents.
+        include: Vec<String>,
+        /// `--exclude`: patterns relative to each match.
+        exclude: Vec<String>,
+        /// `--parents` without wildcards: paths that must exist.
+        required: Vec<String>,
+    },
+    /// An http(s) URL (ADD): downloaded when first needed.
+    Remote {
+        /// The URL.
+        url: String,
+        /// The file's name (BuildKit's rule, see [`remote::file_name`]).
+        name: String,
+        /// `--checksum`.
+        checksum: Option<Checksum>,
+        /// `--unpack=true`: extract it when it is an archive.
+        unpack: bool,
+        /// Where it is downloaded.
+        downloads: Arc<Downloads>,
     },
     /// A heredoc: a file with this name and content.
     Inline {
@@ -285,6 +313,7 @@ pub(crate) fn lower(
     options: &BuildOptions,
     images: &Images,
     context: &dyn Fn() -> Result<Arc<Context>>,
+    downloads: &Arc<Downloads>,
 ) -> Result<Plan> {
     let stages = Stages::parse(dockerfile).map_err(|e| located(e, options))?;
     if stages.stages.is_empty() {
@@ -362,6 +391,7 @@ pub(crate) fn lower(
         by_image: BTreeMap::new(),
         used_args: std::collections::BTreeSet::new(),
         single_stage: stages.stages.len() == 1,
+        downloads: downloads.clone(),
     };
     let target = lowering.stage(target_index)?;
     let mut warnings = Vec::new();
@@ -419,6 +449,7 @@ struct Lowering<'a> {
     by_image: BTreeMap<String, usize>,
     used_args: std::collections::BTreeSet<String>,
     single_stage: bool,
+    downloads: Arc<Downloads>,
 }
 
 /// The state of a stage while its instructions are dispatched.
@@ -667,7 +698,11 @@ impl Lowering<'_> {
                 &name,
                 1,
                 total,
-                &format!("FROM {}@{}", image.name, image.manifest_digest),
+                &if image.name.contains('@') {
+                    format!("FROM {}", image.name)
+                } else {
+                    format!("FROM {}@{}", image.name, image.manifest_digest)
+                },
             )),
             _ => None,
         };
@@ -904,31 +939,50 @@ impl Lowering<'_> {
                         destination: &copy.destination,
                         chown: copy.chown.clone(),
                         chmod: copy.chmod.clone(),
+                        link: copy.link,
                         exclude: &copy.exclude,
                         parents: copy.parents,
                         from,
                         unpack: false,
+                        remote_unpack: false,
+                        checksum: None,
                     },
                 )?;
             }
             Command::Add(add) => {
                 state.number += 1;
-                if let Some(url) = add.sources.iter().find(|s| {
-                    s.starts_with("http://") || s.starts_with("https://") || s.starts_with("git@")
-                }) {
+                if let Some(url) = add.sources.iter().find(|s| remote::is_git(s)) {
                     return Err(self.error_at(
                         ErrorKind::Arguments,
-                        format!("ADD of a remote source ({url}) is not supported yet: use RUN with curl or git"),
+                        format!(
+                            "ADD of a git repository ({url}) is not supported yet: use RUN with git"
+                        ),
                         location,
                     ));
                 }
-                if add.checksum.is_some() {
-                    return Err(self.error_at(
-                        ErrorKind::Flag,
-                        "checksum requires HTTP(S) or Git sources",
-                        location,
-                    ));
-                }
+                let checksum = match &add.checksum {
+                    None => None,
+                    Some(text) => {
+                        if add.sources.len() != 1 || !add.contents.is_empty() {
+                            return Err(self.error_at(
+                                ErrorKind::Flag,
+                                "checksum can't be specified for multiple sources",
+                                location,
+                            ));
+                        }
+                        if !remote::is_url(&add.sources[0]) {
+                            return Err(self.error_at(
+                                ErrorKind::Flag,
+                                "checksum requires HTTP(S) or Git sources",
+                                location,
+                            ));
+                        }
+                        Some(
+                            Checksum::parse(text)
+                                .map_err(|m| self.error_at(ErrorKind::Flag, m, location))?,
+                        )
+                    }
+                };
                 self.lower_copy(
                     state,
                     stage_name,
@@ -942,10 +996,13 @@ impl Lowering<'_> {
                         destination: &add.destination,
                         chown: add.chown.clone(),
                         chmod: add.chmod.clone(),
+                        link: add.link,
                         exclude: &add.exclude,
                         parents: false,
                         from: None,
                         unpack: add.unpack.unwrap_or(true),
+                        remote_unpack: add.unpack == Some(true),
+                        checksum,
                     },
                 )?;
             }
@@ -983,8 +1040,18 @@ impl Lowering<'_> {
                     start_interval: check.start_interval,
                     retries: i64::from(check.retries),
                 };
+                // docker 20.10's HealthConfig has no StartInterval; current
+                // BuildKit's prints it after StartPeriod (only when set here).
+                let start_interval = if healthcheck.start_interval == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        " {}",
+                        dockerfile::go_quote(&history::go_duration(healthcheck.start_interval))
+                    )
+                };
                 let created_by = format!(
-                    "HEALTHCHECK &{{{} {} {} {} {}}}",
+                    "HEALTHCHECK &{{{} {} {} {}{start_interval} {}}}",
                     history::quoted_list(&healthcheck.test),
                     dockerfile::go_quote(&history::go_duration(healthcheck.interval)),
                     dockerfile::go_quote(&history::go_duration(healthcheck.timeout)),
@@ -1125,6 +1192,7 @@ impl Lowering<'_> {
             network,
             scripts,
             mounts: run_mounts,
+            proxy_env: proxy_env(&self.options.build_args),
         })
     }
 
@@ -1295,12 +1363,31 @@ impl Lowering<'_> {
             }
             None => None,
         };
+        // BuildKit links only without --chmod (it falls back to a plain copy).
+        let link = request.link && request.chmod.is_none();
+        if link
+            && let Some(chown) = &request.chown
+            && chown
+                .split(':')
+                .any(|part| !part.is_empty() && part != "root" && part.parse::<i64>().is_err())
+        {
+            return Err(self.error_at(
+                ErrorKind::Flag,
+                format!(
+                    "--chown={chown} cannot be used with --link: a linked copy cannot read the stage's /etc/passwd or /etc/group, use numeric ids"
+                ),
+                location,
+            ));
+        }
         let parent = state.key;
-        let mut inputs = vec![
-            (
+        let mut inputs = Vec::new();
+        if !link {
+            inputs.push((
                 "parent".to_owned(),
                 format!("{} {parent}", state.parent_label),
-            ),
+            ));
+        }
+        inputs.extend([
             ("destination".to_owned(), destination.clone()),
             (
                 "chown".to_owned(),
@@ -1310,10 +1397,50 @@ impl Lowering<'_> {
                 "chmod".to_owned(),
                 request.chmod.clone().unwrap_or_default(),
             ),
-        ];
+        ]);
         let mut key_sources: Vec<serde_json::Value> = Vec::new();
         let mut sources = Vec::new();
         for source in request.sources {
+            if request.from.is_none() && remote::is_url(source) {
+                if request.keyword != "ADD" {
+                    return Err(self.error_at(
+                        ErrorKind::Arguments,
+                        "source can't be a URL for COPY",
+                        location,
+                    ));
+                }
+                let name = remote::file_name(source);
+                let (content, modified) = match &request.checksum {
+                    // Pinned: the key needs no download.
+                    Some(checksum) => (checksum.text.clone(), None),
+                    None => {
+                        let downloaded =
+                            self.downloads
+                                .fetch(source, None)
+                                .map_err(|e| Error::Copy {
+                                    step: text.to_owned(),
+                                    message: e.to_string(),
+                                    span: location.span,
+                                })?;
+                        (downloaded.digest.clone(), Some(downloaded.modified))
+                    }
+                };
+                inputs.push((format!("url {source}"), content.clone()));
+                key_sources.push(serde_json::json!({
+                    "remote": content,
+                    "name": name,
+                    "modified": modified,
+                    "unpack": request.remote_unpack,
+                }));
+                sources.push(CopyInput::Remote {
+                    url: source.clone(),
+                    name,
+                    checksum: request.checksum.clone(),
+                    unpack: request.remote_unpack,
+                    downloads: self.downloads.clone(),
+                });
+                continue;
+            }
             match request.from {
                 Some(stage) => {
                     let stage_key = self.plans[stage].key;
@@ -1324,9 +1451,15 @@ impl Lowering<'_> {
                     key_sources.push(
                         serde_json::json!({"stage": stage_key.to_string(), "source": source}),
                     );
+                    // --exclude and --parents as for the context: patterns
+                    // relative to each matched source, split at the pivot.
+                    let selector = CopySource::dockerfile(source, request.exclude, request.parents);
                     sources.push(CopyInput::Stage {
                         stage,
-                        source: source.clone(),
+                        source: selector.path,
+                        include: selector.include,
+                        exclude: selector.exclude,
+                        required: selector.required,
                     });
                 }
                 None => {
@@ -1356,8 +1489,11 @@ impl Lowering<'_> {
                 data: content.data.clone(),
             });
         }
+        // A linked copy's layer does not depend on its parent: its key
+        // starts from nothing, and the stage's chain goes on from both.
+        let layer_parent = if link { Digest::of(b"link") } else { parent };
         let key = key_of(
-            &parent,
+            &layer_parent,
             &serde_json::json!({
                 "op": request.keyword,
                 "sources": key_sources,
@@ -1388,8 +1524,12 @@ impl Lowering<'_> {
             chown: request.chown,
             chmod,
             unpack: request.unpack,
+            link,
         });
         state.push_step(name, location, operation, key, inputs, stage_name);
+        if link {
+            state.key = key_of(&parent, &("link", key));
+        }
         state.history(created_by, true, self.options.source_date_epoch);
         Ok(())
     }
@@ -1428,10 +1568,15 @@ struct CopyRequest<'a> {
     destination: &'a str,
     chown: Option<String>,
     chmod: Option<String>,
+    link: bool,
     exclude: &'a [String],
     parents: bool,
     from: Option<usize>,
     unpack: bool,
+    /// ADD of a URL unpacks only with `--unpack=true`.
+    remote_unpack: bool,
+    /// ADD `--checksum`.
+    checksum: Option<Checksum>,
 }
 
 /// The Dockerfile stage an instruction at `location` belongs to.
@@ -1490,6 +1635,32 @@ pub(crate) fn format_time(seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// BuildKit's `proxyEnvFromBuildArgs` then `proxyEnvList`: each proxy build
+/// arg (any case; the last in sorted order wins) as `UPPER=v` and `lower=v`.
+fn proxy_env(build_args: &BTreeMap<String, String>) -> Vec<String> {
+    const NAMES: [&str; 5] = [
+        "http_proxy",
+        "https_proxy",
+        "ftp_proxy",
+        "no_proxy",
+        "all_proxy",
+    ];
+    let mut values: [Option<&str>; 5] = [None; 5];
+    for (key, value) in build_args {
+        if let Some(index) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(key)) {
+            values[index] = Some(value);
+        }
+    }
+    let mut env = Vec::new();
+    for (name, value) in NAMES.iter().zip(values) {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            env.push(format!("{}={value}", name.to_uppercase()));
+            env.push(format!("{name}={value}"));
+        }
+    }
+    env
 }
 
 /// Replaces `key`'s entry in place, or appends it.
@@ -1571,8 +1742,9 @@ fn normalize_workdir(current: &str, requested: &str) -> Option<String> {
     Some(absolute_in(current, requested))
 }
 
-/// BuildKit's `pathRelativeToWorkingDir` with `keepSlash`: absolute, cleaned,
-/// and ending in `/` when the user's text did (or was `.`).
+/// A COPY destination as docker 20.10's BuildKit makes it: absolute, cleaned,
+/// and ending in `/` when the user's text did (or was `.`). A text ending in
+/// `/.` is not a directory there (current BuildKit keeps it as one).
 fn normalize_destination(working_dir: &str, destination: &str) -> String {
     let destination = if destination.is_empty() || destination == "." {
         "./"
@@ -1580,7 +1752,7 @@ fn normalize_destination(working_dir: &str, destination: &str) -> String {
         destination
     };
     let mut path = absolute_in(working_dir, destination);
-    let keeps_slash = destination.ends_with('/') || destination.ends_with("/.");
+    let keeps_slash = destination.ends_with('/');
     if keeps_slash && !path.ends_with('/') {
         path.push('/');
     }
@@ -1661,6 +1833,7 @@ mod tests {
         assert_eq!(normalize_destination("/app", "x"), "/app/x");
         assert_eq!(normalize_destination("/", "/x/../y/"), "/y/");
         assert_eq!(normalize_destination("/a", "/"), "/");
+        assert_eq!(normalize_destination("/a", "x/."), "/a/x");
     }
 
     #[test]

@@ -120,6 +120,73 @@ impl Root {
         }
     }
 
+    /// `inner` with every symlink in it resolved inside the root, the last
+    /// component's too (continuity's `fs.RootPath`, which BuildKit applies
+    /// to a COPY destination): missing components are kept as written, `..`
+    /// stops at the top. Always absolute.
+    pub(crate) fn resolve(&self, inner: &str) -> Result<String> {
+        const MAX_LINKS: usize = 255;
+        let mut resolved: Vec<String> = Vec::new();
+        let mut remaining: std::collections::VecDeque<String> = inner
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_owned)
+            .collect();
+        let mut links = 0;
+        while let Some(component) = remaining.pop_front() {
+            if component == ".." {
+                resolved.pop();
+                continue;
+            }
+            let mut candidate = resolved.clone();
+            candidate.push(component.clone());
+            let path = candidate.join("/");
+            let link = match self.open_in(&path, OFlags::PATH | OFlags::NOFOLLOW) {
+                Ok(fd) => {
+                    let stat = rustix::fs::fstat(&fd)
+                        .map_err(|e| Error::io("stat", &self.describe(&path), e.into()))?;
+                    if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
+                        let target = rustix::fs::readlinkat(&fd, "", Vec::new()).map_err(|e| {
+                            Error::io("read symlink", &self.describe(&path), e.into())
+                        })?;
+                        Some(String::from_utf8_lossy(target.as_bytes()).into_owned())
+                    } else {
+                        None
+                    }
+                }
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotFound
+                        || e.raw_os_error() == Some(libc_enotdir()) =>
+                {
+                    None
+                }
+                Err(e) => return Err(Error::io("stat", &self.describe(&path), e)),
+            };
+            match link {
+                Some(target) => {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(Error::io(
+                            "resolve",
+                            &self.describe(inner),
+                            io::Error::other("too many levels of symbolic links"),
+                        ));
+                    }
+                    if target.starts_with('/') {
+                        resolved.clear();
+                    }
+                    for part in target.split('/').rev() {
+                        if !part.is_empty() && part != "." {
+                            remaining.push_front(part.to_owned());
+                        }
+                    }
+                }
+                None => resolved.push(component),
+            }
+        }
+        Ok(format!("/{}", resolved.join("/")))
+    }
+
     /// Reads a small text file (e.g. /etc/passwd); `None` when missing.
     pub(crate) fn read_to_string(&self, inner: &str) -> Option<String> {
         let fd = self.open_in(inner, OFlags::RDONLY).ok()?;
@@ -268,7 +335,9 @@ impl Directory<'_> {
     }
 
     /// Creates directory `name` (or keeps an existing one) and opens it; a
-    /// new one gets `mode` and `owner`, an existing one gets them when `set` is true.
+    /// new one gets `mode` and `owner`, an existing one gets them when `set`
+    /// is true. Anything else already there (a file, a symlink, even to a
+    /// directory) is an error, as in BuildKit's copy.
     pub(crate) fn create_directory(
         &self,
         name: &OsStr,
@@ -276,12 +345,19 @@ impl Directory<'_> {
         owner: Owner,
         set: bool,
     ) -> Result<OwnedFd> {
-        let existed = match self.clear(name)? {
+        let existed = match self.kind(name)? {
             Some(Kind::Directory) => true,
-            _ => {
+            None => {
                 rustix::fs::mkdirat(self.fd, name, Mode::from_raw_mode(0o700))
                     .map_err(|e| Error::io("create directory", &self.describe(name), e.into()))?;
                 false
+            }
+            Some(_) => {
+                return Err(Error::io(
+                    "copy",
+                    &self.describe(name),
+                    io::Error::new(io::ErrorKind::NotADirectory, "cannot copy to non-directory"),
+                ));
             }
         };
         let fd = rustix::fs::openat(
@@ -416,4 +492,55 @@ pub(crate) fn resolve_owner(root: &Root, spec: &str) -> Owner {
         _ => {}
     }
     owner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn destinations_resolve_through_links_inside_the_root() {
+        let directory = tempfile::tempdir().unwrap();
+        let top = directory.path();
+        std::fs::create_dir_all(top.join("real/sub")).unwrap();
+        std::fs::write(top.join("real/file"), "x").unwrap();
+        symlink("real", top.join("relative")).unwrap();
+        symlink("/real/file", top.join("absolute")).unwrap();
+        symlink("/nowhere/else", top.join("dangling")).unwrap();
+        symlink("../../../../real", top.join("real/sub/up")).unwrap();
+        symlink("loop", top.join("loop")).unwrap();
+        let root = Root::open(top).unwrap();
+        assert_eq!(root.resolve("/relative/sub").unwrap(), "/real/sub");
+        assert_eq!(root.resolve("/absolute").unwrap(), "/real/file");
+        assert_eq!(root.resolve("/dangling").unwrap(), "/nowhere/else");
+        assert_eq!(root.resolve("/real/sub/up/file").unwrap(), "/real/file");
+        assert_eq!(root.resolve("/missing/../real/./x").unwrap(), "/real/x");
+        assert_eq!(root.resolve("/").unwrap(), "/");
+        assert!(root.resolve("/loop").is_err());
+    }
+
+    #[test]
+    fn owners_resolve_in_the_roots_passwd_and_group() {
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::create_dir(directory.path().join("etc")).unwrap();
+        std::fs::write(
+            directory.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\napp:x:1001:1002::/app:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(directory.path().join("etc/group"), "staff:x:50:\n").unwrap();
+        let root = Root::open(directory.path()).unwrap();
+        let owner = |spec: &str| {
+            let o = resolve_owner(&root, spec);
+            (o.uid, o.gid)
+        };
+        assert_eq!(owner("app"), (1001, 1002));
+        assert_eq!(owner("app:staff"), (1001, 50));
+        assert_eq!(owner("1000"), (1000, 1000));
+        assert_eq!(owner("1000:7"), (1000, 7));
+        assert_eq!(owner("nobody"), (0, 0));
+        assert_eq!(owner("app:nogroup"), (1001, 1002));
+        assert_eq!(owner(""), (0, 0));
+    }
 }

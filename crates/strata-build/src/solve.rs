@@ -131,8 +131,8 @@ pub(crate) struct Solver<'a> {
     running_ids: AtomicUsize,
 }
 
-/// Keeps the last lines of a step's output for its error.
-const TAIL_LINES: usize = 20;
+/// How many of a failed step's last output lines its error keeps.
+pub const TAIL_LINES: usize = 20;
 
 impl<'a> Solver<'a> {
     #[allow(clippy::too_many_arguments)]
@@ -322,6 +322,12 @@ impl<'a> Solver<'a> {
                     layers.push(layer);
                 }
                 Err(error) => {
+                    // What a cancel interrupted failed because of it.
+                    let error = if self.cancel.is_cancelled() {
+                        Error::Cancelled
+                    } else {
+                        error
+                    };
                     let message = error.to_string();
                     self.progress.event(Event::Failed {
                         vertex,
@@ -368,25 +374,9 @@ impl<'a> Solver<'a> {
         Ok(outputs)
     }
 
-    /// Makes sure the snapshots of `layers` exist (unpacking what is
-    /// missing from the store's blobs); the chain id of the last.
+    /// Makes sure the snapshots of `layers` exist; the chain id of the last.
     fn ensure_chain(&self, layers: &[Layer]) -> Result<Option<Digest>> {
-        let mut parent: Option<Digest> = None;
-        for layer in layers {
-            let chain = chain_id(parent.as_ref(), &layer.diff_id);
-            if !self.snapshotter.contains(&chain) {
-                let digest = layer.descriptor.digest;
-                self.snapshotter
-                    .unpack(parent.as_ref(), &layer.diff_id, || {
-                        self.store
-                            .open_blob(&digest)
-                            .map(std::io::BufReader::new)
-                            .map_err(std::io::Error::other)
-                    })?;
-            }
-            parent = Some(chain);
-        }
-        Ok(parent)
+        ensure_chain(self.store, self.snapshotter, layers)
     }
 
     fn execute(
@@ -397,7 +387,11 @@ impl<'a> Solver<'a> {
         vertex: VertexId,
         started: Instant,
     ) -> Result<Layer> {
-        let parent = self.ensure_chain(layers)?;
+        let parent = match &step.operation {
+            // COPY --link starts from nothing.
+            Operation::Copy(copy) if copy.link => None,
+            _ => self.ensure_chain(layers)?,
+        };
         let active = self.snapshotter.prepare(parent.as_ref())?;
         match &step.operation {
             Operation::Run(run) => self.run(step, run, &active, stage_outputs, vertex, started)?,
@@ -433,11 +427,20 @@ impl<'a> Solver<'a> {
                     self.options.source_date_epoch,
                 )
                 .map_err(|e| match e {
-                    Error::Io(io) => Error::Copy {
-                        step: step.name.clone(),
-                        message: io.to_string(),
-                        span: step.span,
-                    },
+                    // Paths as the image sees them, not the snapshot's on the host.
+                    Error::Io(io) => {
+                        let mut message = io.to_string();
+                        for (prefix, _) in std::iter::once((mounted.path(), ()))
+                            .chain(mounted_sources.iter().map(|m| (m.path(), ())))
+                        {
+                            message = message.replace(&prefix.display().to_string(), "");
+                        }
+                        Error::Copy {
+                            step: step.name.clone(),
+                            message,
+                            span: step.span,
+                        }
+                    }
                     other => other,
                 })?;
                 drop(root);
@@ -462,9 +465,17 @@ impl<'a> Solver<'a> {
             threads: 2,
         };
         let writer = self.store.begin_blob_hashed_by_writer()?;
-        let (committed, writer) =
-            active.commit(&options, std::io::BufWriter::with_capacity(1 << 20, writer))?;
+        // A cancel stops the layer mid-write: the snapshot and the blob's
+        // temporary file go away with the error.
+        let (committed, writer) = active.commit(
+            &options,
+            CancelWriter::new(
+                std::io::BufWriter::with_capacity(1 << 20, writer),
+                self.cancel,
+            ),
+        )?;
         let writer = writer
+            .into_inner()
             .into_inner()
             .map_err(|e| Error::io("write", std::path::Path::new("layer"), e.into_error()))?;
         let (digest, size) = writer.commit(Some(&committed.layer.digest))?;
@@ -502,7 +513,7 @@ impl<'a> Solver<'a> {
         started: Instant,
     ) -> Result<()> {
         let mut spec = Spec::new(run.args.clone());
-        spec.env = run.env.clone();
+        spec.env = run.env.iter().chain(&run.proxy_env).cloned().collect();
         spec.working_dir = run.working_dir.clone();
         spec.user = run.user.clone();
         spec.network = if run.network {
@@ -615,6 +626,19 @@ impl<'a> Solver<'a> {
             mount: active.detached_mount()?,
             mount_point: active.mount_point(),
         };
+        // docker 20.10 keeps the directories made for RUN --mount targets.
+        let mount_targets: Vec<(String, bool)> = spec
+            .mounts
+            .iter()
+            .filter(|m| !m.destination.starts_with("/dev/"))
+            .map(|m| {
+                let is_directory = match &m.kind {
+                    MountKind::Bind { source } => source.is_dir(),
+                    MountKind::Tmpfs { .. } => true,
+                };
+                (m.destination.clone(), is_directory)
+            })
+            .collect();
         let running = self.sandbox.spawn(rootfs, &spec)?;
         let id = self.running_ids.fetch_add(1, Ordering::SeqCst);
         self.cancel.register(id, running.canceller());
@@ -640,7 +664,7 @@ impl<'a> Solver<'a> {
             return Err(Error::Cancelled);
         }
         if status.success() {
-            keep_mount_points(active, self.options.source_date_epoch)?;
+            keep_mount_points(active, &mount_targets, self.options.source_date_epoch)?;
         }
         if !status.success() {
             let (status_text, exit_code) = match status {
@@ -664,19 +688,107 @@ impl<'a> Solver<'a> {
     }
 }
 
+/// Makes sure the snapshots of `layers` exist (unpacking what is missing
+/// from the store's blobs); the chain id of the last.
+pub(crate) fn ensure_chain(
+    store: &Store,
+    snapshotter: &Snapshotter,
+    layers: &[Layer],
+) -> Result<Option<Digest>> {
+    let mut parent: Option<Digest> = None;
+    for layer in layers {
+        let chain = chain_id(parent.as_ref(), &layer.diff_id);
+        if !snapshotter.contains(&chain) {
+            let digest = layer.descriptor.digest;
+            snapshotter.unpack(parent.as_ref(), &layer.diff_id, || {
+                store
+                    .open_blob(&digest)
+                    .map(std::io::BufReader::new)
+                    .map_err(std::io::Error::other)
+            })?;
+        }
+        parent = Some(chain);
+    }
+    Ok(parent)
+}
+
 /// docker's BuildKit (runc) leaves the mount points it made for a RUN in the
 /// layer: `/dev`, `/etc`, `/proc` and `/sys` exist after any RUN. Images are
 /// compared file by file with docker's, so a RUN over a root without them
 /// gets them too (empty, 0755, root's).
-fn keep_mount_points(active: &ActiveSnapshot, epoch: Option<i64>) -> Result<()> {
+///
+/// Its mount stubs cleaner then removed the empty files it made for file
+/// mounts (`--mount` of a file, secrets, /etc/hosts and /etc/resolv.conf)
+/// but not directories: a `RUN --mount` target directory, and the parents
+/// made for any target, stay in the layer (0755, root's).
+fn keep_mount_points(
+    active: &ActiveSnapshot,
+    mount_targets: &[(String, bool)],
+    epoch: Option<i64>,
+) -> Result<()> {
     let mounted = active.mount()?;
     let root = Root::open(mounted.path())?;
+    // runc made (and BuildKit removed) /etc/hosts and /etc/resolv.conf when
+    // the image lacks them: /etc itself stays modified in docker's layer.
+    let etc_stubbed = root.kind("/etc", true)? == Some(crate::rootfs::Kind::Directory)
+        && (root.kind("/etc/hosts", false)?.is_none()
+            || root.kind("/etc/resolv.conf", false)?.is_none());
     for name in ["/dev", "/etc", "/proc", "/sys"] {
         if root.kind(name, false)?.is_none() {
             root.make_directories(name, crate::rootfs::Owner::ROOT, epoch)?;
         }
     }
+    for (target, is_directory) in mount_targets {
+        let directory = if *is_directory {
+            target.as_str()
+        } else {
+            target.rsplit_once('/').map_or("/", |(parent, _)| parent)
+        };
+        if !directory.is_empty() && root.kind(directory, true)?.is_none() {
+            root.make_directories(directory, crate::rootfs::Owner::ROOT, epoch)?;
+        }
+    }
+    if etc_stubbed {
+        let etc = root.open_directory("/etc")?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        // Now (the layer writer clamps it to SOURCE_DATE_EPOCH).
+        crate::rootfs::set_times(&etc, now.as_secs() as i64, now.subsec_nanos())
+            .map_err(|e| Error::io("set times", &mounted.path().join("etc"), e))?;
+    }
     Ok(())
+}
+
+/// A writer that fails once the build is cancelled, so that long writes
+/// (a big layer, an archive) stop at the next buffer.
+pub(crate) struct CancelWriter<'a, W> {
+    inner: W,
+    cancel: &'a Cancel,
+}
+
+impl<'a, W> CancelWriter<'a, W> {
+    pub(crate) fn new(inner: W, cancel: &'a Cancel) -> Self {
+        Self { inner, cancel }
+    }
+
+    pub(crate) fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for CancelWriter<'_, W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            // Not `Interrupted`: copy loops retry that.
+            return Err(std::io::Error::other("build cancelled"));
+        }
+        self.inner.write(data)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Removes a directory when dropped.

@@ -138,10 +138,10 @@ pub fn write_layer<W: Write>(
             }
             Item::Whiteout(path) => {
                 writer.ensure_parents(path)?;
-                writer.marker(path.parent(), whiteout_name(path))?;
+                writer.marker(path.parent(), whiteout_name(path), false)?;
             }
             Item::Opaque(path) => {
-                writer.marker(Some(path), OPAQUE_MARKER.as_bytes().to_vec())?;
+                writer.marker(Some(path), OPAQUE_MARKER.as_bytes().to_vec(), true)?;
             }
         }
     }
@@ -209,8 +209,10 @@ impl<W: Write> TarWriter<'_, W> {
         }
     }
 
-    /// A whiteout or opaque marker inside `parent`.
-    fn marker(&mut self, parent: Option<&Path>, name: Vec<u8>) -> Result<()> {
+    /// A whiteout or opaque marker inside `parent`. As docker's overlay2
+    /// driver writes them: a whiteout is root's with mode 0600, an opaque
+    /// marker has its directory's owner and permission bits.
+    fn marker(&mut self, parent: Option<&Path>, name: Vec<u8>, opaque: bool) -> Result<()> {
         let mut full = Vec::new();
         if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
             full.extend_from_slice(parent.as_os_str().as_bytes());
@@ -218,18 +220,25 @@ impl<W: Write> TarWriter<'_, W> {
         }
         full.extend_from_slice(&name);
         // Whiteouts carry the parent's times so that the layer is reproducible.
-        let mtime = match parent.filter(|p| !p.as_os_str().is_empty()) {
-            Some(parent) => {
-                let source = self.root.join(parent);
-                let metadata = strata_fs::symlink_metadata(&source)?;
-                self.mtime(&metadata)
-            }
-            None => 0,
+        let parent_metadata = match parent.filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => Some(strata_fs::symlink_metadata(self.root.join(parent))?),
+            None => None,
+        };
+        let mtime = parent_metadata.as_ref().map_or(0, |m| self.mtime(m));
+        let (mode, uid, gid) = match (&parent_metadata, opaque) {
+            (Some(metadata), true) => (
+                metadata.mode() & 0o777,
+                u64::from(metadata.uid()),
+                u64::from(metadata.gid()),
+            ),
+            _ => (0o600, 0, 0),
         };
         let header = EntryHeader {
             name: full,
             entry_type: Some(EntryType::Regular),
-            mode: 0o644,
+            mode,
+            uid,
+            gid,
             mtime,
             ..EntryHeader::default()
         };

@@ -471,6 +471,15 @@ fn child_main(
 
     mount_standard(root, spec, host_resolv_conf)?;
     for mount in &spec.mounts {
+        // /dev is a fresh tmpfs by now: a mount point below it (BuildKit's
+        // /dev/pipes for heredoc scripts) is made again there.
+        if Path::new(&mount.destination).starts_with("/dev") && mount.destination != "/dev" {
+            let is_directory = match &mount.kind {
+                MountKind::Bind { source } => source.is_dir(),
+                MountKind::Tmpfs { .. } => true,
+            };
+            create_mount_point(root, &mount.destination, is_directory)?;
+        }
         mount_extra(root, mount)?;
     }
 
@@ -712,6 +721,10 @@ fn mount_standard(root: &OwnedFd, spec: &Spec, host_resolv_conf: &str) -> Result
         ("ptmx", "pts/ptmx"),
         ("core", "/proc/kcore"),
     ] {
+        // As runc: /dev/core only when the host has a /proc/kcore.
+        if name == "core" && !Path::new("/proc/kcore").exists() {
+            continue;
+        }
         rustix::fs::symlinkat(target, &dev, name).map_err(setup(format!("create /dev/{name}")))?;
     }
     for (name, mode) in [("pts", 0o755), ("shm", 0o1777), ("mqueue", 0o755)] {

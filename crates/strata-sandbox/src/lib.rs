@@ -15,6 +15,9 @@
 //! every process and mount of the sandbox with it. Should the caller die, the
 //! parent-death signal does the same.
 //!
+//! [`private_mount_namespace`] gives a caller that attaches mounts itself a
+//! namespace of its own, so that nothing it mounted outlives it.
+//!
 //! Root is required for now ([`Error::NotRoot`]).
 #![cfg_attr(
     not(test),
@@ -24,6 +27,7 @@
 mod error;
 mod files;
 mod init;
+mod namespace;
 mod sandbox;
 mod spec;
 mod user;
@@ -31,6 +35,7 @@ mod wire;
 
 pub use error::{Error, Result};
 pub use init::run_if_requested;
+pub use namespace::private_mount_namespace;
 pub use sandbox::{Canceller, Running, Sandbox};
 pub use spec::{
     DEFAULT_HOSTNAME, DEFAULT_PATH, ExitStatus, Mount, MountKind, Network, RootFs, Spec, Stream,

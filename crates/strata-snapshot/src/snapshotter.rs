@@ -115,6 +115,19 @@ impl Snapshotter {
         Ok(snapshotter)
     }
 
+    /// Removes what killed processes left under `directory` (work
+    /// directories of either kind, and their mounts), without opening it as
+    /// a snapshotter: cheap enough for every command that opens the store.
+    pub fn remove_leftovers_in(directory: &Path) -> Result<()> {
+        for kind in [Kind::Overlay, Kind::Copy] {
+            let root = directory.join(kind.directory_name());
+            if root.join("active").is_dir() {
+                Self { root, kind }.remove_leftovers()?;
+            }
+        }
+        Ok(())
+    }
+
     /// The kind of these snapshots.
     pub fn kind(&self) -> Kind {
         self.kind

@@ -49,8 +49,7 @@ impl Store {
         // Not synced: a record a crash loses costs a rebuild of its step, and
         // one that survives is served only while all its blobs are present
         // (blobs are synced before they appear).
-        strata_fs::write_replace(&path, &bytes)?;
-        Ok(())
+        self.write_file_unsynced(&path, &bytes)
     }
 
     /// The record stored under `key`, if any, readable (a crash may leave an

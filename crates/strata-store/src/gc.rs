@@ -38,6 +38,34 @@ pub struct DiskUsage {
     pub areas: Vec<(String, u64)>,
 }
 
+/// What [`Store::verify`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verification {
+    /// Blobs read and hashed.
+    pub blobs_checked: usize,
+    /// Blobs whose content does not hash to their name.
+    pub corrupt_blobs: Vec<Digest>,
+    /// Refs that reach a missing blob (or an unreadable manifest).
+    pub incomplete_refs: Vec<String>,
+    /// Cache records (by key) whose blobs are not all present.
+    pub incomplete_cache_records: Vec<String>,
+    /// Files in `cache/` that are not cache records.
+    pub unreadable_files: Vec<std::path::PathBuf>,
+    /// What is in `tmp/`: writes under way, or left by a killed process.
+    pub temporary_files: Vec<std::path::PathBuf>,
+}
+
+impl Verification {
+    /// Whether nothing is corrupt, dangling or left over.
+    pub fn is_consistent(&self) -> bool {
+        self.corrupt_blobs.is_empty()
+            && self.incomplete_refs.is_empty()
+            && self.incomplete_cache_records.is_empty()
+            && self.unreadable_files.is_empty()
+            && self.temporary_files.is_empty()
+    }
+}
+
 /// The blobs each kind of root keeps.
 struct Marks {
     by_refs: BTreeSet<Digest>,
@@ -90,6 +118,17 @@ impl Store {
         for record in self.cache_records()? {
             by_cache.extend(record.blobs);
         }
+        // A variant lives as long as what it encodes (a distribution
+        // manifest's layers are variants of kept layers too).
+        for _ in 0..2 {
+            for (_, source, variant) in self.variant_records()? {
+                if by_refs.contains(&source) {
+                    by_refs.insert(variant);
+                } else if by_cache.contains(&source) {
+                    by_cache.insert(variant);
+                }
+            }
+        }
         Ok(Marks { by_refs, by_cache })
     }
 
@@ -138,6 +177,13 @@ impl Store {
             report.bytes_freed += size;
         }
         report.blobs_removed.sort();
+        for (path, source, variant) in self.variant_records()? {
+            let kept =
+                |digest: &Digest| marks.by_refs.contains(digest) || marks.by_cache.contains(digest);
+            if !kept(&source) || !kept(&variant) {
+                strata_fs::remove_file(&path)?;
+            }
+        }
         let temporary = self.temporary_directory();
         for entry in strata_fs::read_dir(&temporary)? {
             let entry = entry.map_err(io_error("list directory", &temporary))?;
@@ -151,6 +197,55 @@ impl Store {
             report.temporary_files_removed += 1;
         }
         Ok(report)
+    }
+
+    /// Checks the store: every blob hashes to its name, every ref reaches
+    /// only present blobs, every cache record's blobs are present, and
+    /// nothing is left in `tmp/`. Reads every blob: as slow as the store is big.
+    pub fn verify(&self) -> Result<Verification> {
+        let mut verification = Verification::default();
+        for (digest, _) in self.blobs()? {
+            let path = self.blob_path(&digest);
+            let file = std::fs::File::open(&path).map_err(io_error("open", &path))?;
+            let mut writer = strata_oci::Sha256Writer::new(std::io::sink());
+            std::io::copy(
+                &mut std::io::BufReader::with_capacity(1 << 20, file),
+                &mut writer,
+            )
+            .map_err(io_error("read", &path))?;
+            let (actual, _, _) = writer.finish();
+            verification.blobs_checked += 1;
+            if actual != digest {
+                verification.corrupt_blobs.push(digest);
+            }
+        }
+        for entry in self.refs()? {
+            let mut reachable = BTreeSet::new();
+            let complete = self.reachable(&entry.descriptor, &mut reachable).is_ok()
+                && reachable.iter().all(|digest| self.has_blob(digest));
+            if !complete {
+                verification.incomplete_refs.push(entry.name.clone());
+            }
+        }
+        let directory = self.root().join(crate::store::CACHE);
+        for entry in strata_fs::read_dir(&directory)? {
+            let entry = entry.map_err(io_error("list directory", &directory))?;
+            let path = entry.path();
+            let record = std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<crate::CacheRecord>(&bytes).ok());
+            match record {
+                Some(record) if record.blobs.iter().all(|blob| self.has_blob(blob)) => {}
+                Some(record) => verification.incomplete_cache_records.push(record.key),
+                None => verification.unreadable_files.push(path),
+            }
+        }
+        let temporary = self.temporary_directory();
+        for entry in strata_fs::read_dir(&temporary)? {
+            let entry = entry.map_err(io_error("list directory", &temporary))?;
+            verification.temporary_files.push(entry.path());
+        }
+        Ok(verification)
     }
 
     /// Sizes by kind, for `system df`.

@@ -21,6 +21,10 @@
 //!   type (names, IDs, ID prefixes, repo digests) to an [`Image`].
 //! - **Build cache**: [`Store::put_cache_record`] / [`Store::cache_record`]:
 //!   a key → JSON record, plus the blobs it keeps alive through prune.
+//! - **Distribution**: [`Store::distribution_image`] turns a stored image
+//!   (plain-tar layers) into what a registry or an archive gets, with layers
+//!   encoded by a [`BlobEncoder`] once and kept as variants of the stored ones.
+//! - **Checks**: [`Store::verify`] hashes every blob and checks every ref.
 //! - **Directories of other crates** (snapshots, context metadata):
 //!   [`Store::area`] gives `<root>/areas/<name>`; prune leaves areas alone,
 //!   `system df` reports their size.
@@ -49,11 +53,13 @@ mod gc;
 mod images;
 mod refs;
 mod store;
+mod variant;
 
 pub use archive::{ArchiveFormat, LoadedImage, SaveItem};
 pub use cache::CacheRecord;
 pub use error::{Result, StoreError};
-pub use gc::{DiskUsage, PruneReport};
+pub use gc::{DiskUsage, PruneReport, Verification};
 pub use images::Image;
 pub use refs::{ANNOTATION_DOCKER_MANIFEST, ANNOTATION_REPO_DIGEST, RefEntry};
 pub use store::{Access, BlobWriter, Store};
+pub use variant::{BlobEncoder, DistributionImage, MediaTypes};

@@ -213,14 +213,14 @@ impl Store {
         index.media_type = Some(media_type::OCI_INDEX.to_owned());
         let updated = index.to_json();
         // A rebuild names the same image again: nothing to write (nor fsync).
-        if updated != bytes {
-            // The renames of the blobs the new refs name, durable first.
-            let blobs = self.layout_path().join("blobs/sha256");
-            std::fs::File::open(&blobs)
-                .and_then(|directory| directory.sync_all())
-                .map_err(crate::error::io_error("fsync", &blobs))?;
-            strata_fs::write_atomic(&path, &updated)?;
+        if updated == bytes {
+            return Ok(());
         }
-        Ok(())
+        // The renames of the blobs the new refs name, durable first.
+        let blobs = self.layout_path().join("blobs/sha256");
+        std::fs::File::open(&blobs)
+            .and_then(|directory| directory.sync_all())
+            .map_err(crate::error::io_error("fsync", &blobs))?;
+        self.write_file(&path, &updated)
     }
 }

@@ -113,11 +113,17 @@ impl Store {
             root.join(LOCKS),
             root.join(CACHE),
             root.join(AREAS),
+            root.join(crate::variant::VARIANTS),
         ] {
             strata_fs::create_dir_all(&directory)?;
         }
         let lock_path = root.join(LOCKS).join("store");
         let lock = open_lock(&lock_path)?;
+        // Alone with the store: whatever is in tmp/ was left by a process
+        // that died mid-write (killed, power lost), and goes now.
+        if access == Access::Shared && lock.try_lock().is_ok() {
+            remove_leftovers(&root.join(TEMPORARY));
+        }
         if wait {
             match access {
                 Access::Shared => lock.lock_shared(),
@@ -341,6 +347,59 @@ impl Store {
 
     pub(crate) fn temporary_directory(&self) -> PathBuf {
         self.root.join(TEMPORARY)
+    }
+
+    /// Writes a small file of the store atomically, staged in `tmp/` (so
+    /// that what a killed process leaves is found and removed there).
+    pub(crate) fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.write_file_with(path, bytes, true)
+    }
+
+    /// Like [`Store::write_file`] without the fsyncs: for files a crash may
+    /// lose (or leave empty) at no cost but some lost cache.
+    pub(crate) fn write_file_unsynced(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.write_file_with(path, bytes, false)
+    }
+
+    fn write_file_with(&self, path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+        let temporary = self.temporary_path("file");
+        let result = (|| {
+            let mut file = File::create(&temporary).map_err(io_error("create", &temporary))?;
+            file.write_all(bytes)
+                .map_err(io_error("write", &temporary))?;
+            if durable {
+                file.sync_all().map_err(io_error("fsync", &temporary))?;
+            }
+            std::fs::rename(&temporary, path).map_err(io_error("rename", &temporary))?;
+            if !durable {
+                return Ok(());
+            }
+            if let Some(directory) = path.parent() {
+                File::open(directory)
+                    .and_then(|d| d.sync_all())
+                    .map_err(io_error("fsync", directory))?;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        result
+    }
+}
+
+/// Removes everything in `directory` (best effort: what cannot be removed
+/// now is tried again next time).
+fn remove_leftovers(directory: &Path) {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let _ = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
     }
 }
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use strata_oci::Digest;
-use strata_registry::{BlobSink, BlobSource, Client, ClientOptions, DockerConfig};
-use strata_store::{Access, BlobWriter, Store};
+use strata_registry::{BlobSource, Client, ClientOptions, DockerConfig};
+use strata_store::{Access, Store};
 
 use crate::commands::Global;
 
@@ -19,10 +19,19 @@ pub(crate) fn store_root(global: &Global) -> PathBuf {
 }
 
 /// Opens the store with `access`.
+/// Opens the store with `access`. Work directories that killed builds
+/// left among the snapshots go (the store's own `tmp/` is cleaned by the
+/// store when it finds itself idle).
 pub(crate) fn open_store(global: &Global, access: Access) -> anyhow::Result<Store> {
     let root = store_root(global);
-    Store::open_with(&root, access)
-        .with_context(|| format!("opening the store at {}", root.display()))
+    let store = Store::open_with(&root, access)
+        .with_context(|| format!("opening the store at {}", root.display()))?;
+    let snapshots = store.root().join("areas/snapshots");
+    if snapshots.is_dir() {
+        // Best effort: what cannot be removed now is tried again next time.
+        let _ = strata_snapshot::Snapshotter::remove_leftovers_in(&snapshots);
+    }
+    Ok(store)
 }
 
 /// A registry client with Docker's credentials and the insecure registries given.
@@ -41,33 +50,6 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()?)
-}
-
-/// The store as a pull's destination.
-pub(crate) struct StoreSink(pub(crate) Arc<Store>);
-
-impl BlobSink for StoreSink {
-    type Writer = BlobWriter;
-
-    fn has_blob(&self, digest: &Digest) -> bool {
-        self.0.has_blob(digest)
-    }
-
-    fn create(&self) -> std::io::Result<BlobWriter> {
-        self.0.begin_blob().map_err(std::io::Error::other)
-    }
-
-    fn commit(&self, writer: BlobWriter, digest: &Digest) -> std::io::Result<()> {
-        writer
-            .commit(Some(digest))
-            .map(|_| ())
-            .map_err(std::io::Error::other)
-    }
-
-    /// The store hashes what it is given and refuses a mismatch at commit.
-    fn verifies_digests(&self) -> bool {
-        true
-    }
 }
 
 /// The store as a push's source.
@@ -96,4 +78,113 @@ pub(crate) fn creation_time() -> anyhow::Result<jiff::Timestamp> {
 /// The first 12 hex digits of a digest (Docker's short IDs).
 pub(crate) fn short_id(digest: &Digest) -> String {
     digest.hex()[..12].to_owned()
+}
+
+/// What a push sends: the request, and the configuration digests (which
+/// docker's progress does not show).
+pub(crate) struct PushPlan {
+    /// The manifest and blobs.
+    pub(crate) request: strata_registry::PushRequest,
+    /// Configuration blobs among `request.blobs`.
+    pub(crate) configs: std::collections::BTreeSet<Digest>,
+    /// Layers compressed for this push (0 when the store had them all).
+    pub(crate) encoded: usize,
+}
+
+/// Plans the push of the store's image `target` (what ref `name` points
+/// at) to `reference`. A single-platform image with plain-tar layers (as
+/// builds store them) goes with gzip layers and a manifest of its own, as
+/// `docker push` sends it; the compressed layers are kept in the store, so a
+/// second push compresses nothing. Anything else goes byte for byte.
+pub(crate) fn plan_push(
+    store: &Store,
+    name: &str,
+    reference: &strata_oci::Reference,
+    target: &strata_oci::Descriptor,
+    media_types: strata_store::MediaTypes,
+) -> anyhow::Result<PushPlan> {
+    use strata_oci::{Manifest, Reference};
+    let mut encoded = 0;
+    let (manifest_bytes, media_type, blobs, children, configs) =
+        match store.read_manifest(target)? {
+            Manifest::Image(_) => {
+                let image = strata_build::distribution_image(
+                    store,
+                    target,
+                    // gzip at level 6, what docker sends.
+                    strata_build::Compression::GZIP,
+                    media_types,
+                )?;
+                encoded = image.encoded;
+                let mut blobs = vec![image.config.clone()];
+                blobs.extend(image.layers.iter().cloned());
+                let configs = [image.config.digest].into();
+                (
+                    image.manifest_bytes,
+                    image.manifest.media_type,
+                    blobs,
+                    Vec::new(),
+                    configs,
+                )
+            }
+            Manifest::Index(index) => {
+                let mut blobs = Vec::new();
+                let mut children = Vec::new();
+                let mut configs = std::collections::BTreeSet::new();
+                for child in &index.manifests {
+                    if !store.has_blob(&child.digest) {
+                        anyhow::bail!(
+                            "manifest {} of {} is not in the store",
+                            child.digest,
+                            reference.familiar()
+                        );
+                    }
+                    if let Manifest::Image(manifest) = store.read_manifest(child)? {
+                        configs.insert(manifest.config.digest);
+                        blobs.push(manifest.config.clone());
+                        blobs.extend(manifest.layers.iter().cloned());
+                        children.push((store.read_blob(&child.digest)?, child.media_type.clone()));
+                    }
+                }
+                (
+                    store.read_blob(&target.digest)?,
+                    target.media_type.clone(),
+                    blobs,
+                    children,
+                    configs,
+                )
+            }
+        };
+    // Blobs this image came with from other repositories of the same registry can be mounted.
+    let source = store.resolve(name)?.map(|entry| entry.descriptor.digest);
+    let mut mount_from: Vec<String> = store
+        .refs()?
+        .iter()
+        .filter(|other| Some(other.descriptor.digest) == source)
+        .flat_map(|other| {
+            [Some(other.name.as_str()), other.repo_digest()]
+                .into_iter()
+                .flatten()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|text| Reference::parse(&text).ok())
+        .filter(|other| {
+            other.registry() == reference.registry() && other.repository() != reference.repository()
+        })
+        .map(|other| other.repository().to_owned())
+        .collect();
+    mount_from.sort();
+    mount_from.dedup();
+    Ok(PushPlan {
+        request: strata_registry::PushRequest {
+            manifest: manifest_bytes,
+            media_type,
+            blobs,
+            children,
+            mount_from,
+        },
+        configs,
+        encoded,
+    })
 }

@@ -33,11 +33,19 @@ pub(crate) fn colour_stderr() -> bool {
         && std::io::stderr().is_terminal()
 }
 
+/// Whether stdout should get ANSI colours.
+pub(crate) fn colour_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Severity {
     Error,
     Warning,
+    Info,
+    Style,
 }
 
 /// Renders `message` about `span` of `source` (in `file`) with the source
@@ -50,6 +58,47 @@ pub(crate) fn render(
     message: &str,
     colour: bool,
 ) -> String {
+    render_with_code(file, source, span, severity, None, message, colour)
+}
+
+/// [`render`] with a code after the severity: `warning[UndefinedVar]: ...`.
+pub(crate) fn render_with_code(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    code: Option<&str>,
+    message: &str,
+    colour: bool,
+) -> String {
+    render_full(file, source, span, severity, code, message, colour, 0)
+}
+
+/// [`render`], with up to `context` lines of the source before and after
+/// the span's lines.
+pub(crate) fn render_in_context(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    message: &str,
+    colour: bool,
+    context: usize,
+) -> String {
+    render_full(file, source, span, severity, None, message, colour, context)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_full(
+    file: &str,
+    source: &Source,
+    span: Span,
+    severity: Severity,
+    code: Option<&str>,
+    message: &str,
+    colour: bool,
+    context: usize,
+) -> String {
     let (bold, red, yellow, blue, reset) = if colour {
         ("\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[0m")
     } else {
@@ -59,6 +108,12 @@ pub(crate) fn render(
     let label = match severity {
         Severity::Error => format!("{red}error{reset}"),
         Severity::Warning => format!("{yellow}warning{reset}"),
+        Severity::Info => format!("{blue}info{reset}"),
+        Severity::Style => format!("{blue}style{reset}"),
+    };
+    let label = match code {
+        Some(code) => format!("{label}[{code}]"),
+        None => label,
     };
     let mut out = String::new();
     let _ = writeln!(
@@ -80,8 +135,32 @@ pub(crate) fn render(
     // Show at most three lines of a long span.
     let last_line = end.line.max(start.line);
     let shown_last = last_line.min(start.line + 2);
-    let width = shown_last.to_string().len();
+    let after_last = if shown_last == last_line {
+        (shown_last + 1..=shown_last + context)
+            .take_while(|line| source.line_span(*line).is_some())
+            .last()
+            .unwrap_or(shown_last)
+    } else {
+        shown_last
+    };
+    // A last line that is empty (the newline ending the file) says nothing.
+    let after_last = (shown_last..=after_last)
+        .rev()
+        .find(|line| {
+            *line == shown_last
+                || source
+                    .line_span(*line)
+                    .is_some_and(|span| !source.slice(span).trim().is_empty())
+        })
+        .unwrap_or(shown_last);
+    let width = after_last.to_string().len();
     let _ = writeln!(out, "{blue}{:width$} |{reset}", "");
+    for line in start.line.saturating_sub(context).max(1)..start.line {
+        if let Some(line_span) = source.line_span(line) {
+            let text = expand_tabs(&source.slice(line_span));
+            let _ = writeln!(out, "{blue}{line:>width$} |{reset} {text}");
+        }
+    }
     for line in start.line..=shown_last {
         let Some(line_span) = source.line_span(line) else {
             break;
@@ -108,10 +187,10 @@ pub(crate) fn render(
             .take(line_end_column.saturating_sub(line_start_column))
             .collect();
         let carets = expand_tabs(&marked).chars().count().max(1);
-        let colour_on = if severity == Severity::Error {
-            red
-        } else {
-            yellow
+        let colour_on = match severity {
+            Severity::Error => red,
+            Severity::Warning => yellow,
+            Severity::Info | Severity::Style => blue,
         };
         let _ = writeln!(
             out,
@@ -122,6 +201,12 @@ pub(crate) fn render(
         );
         if line == start.line && first_line.is_empty() {
             break;
+        }
+    }
+    for line in shown_last + 1..=after_last {
+        if let Some(line_span) = source.line_span(line) {
+            let text = expand_tabs(&source.slice(line_span));
+            let _ = writeln!(out, "{blue}{line:>width$} |{reset} {text}");
         }
     }
     if last_line > shown_last {
@@ -139,6 +224,49 @@ pub(crate) fn render(
 /// Tabs as four spaces, so carets line up.
 fn expand_tabs(text: &str) -> String {
     text.replace('\t', "    ")
+}
+
+fn lint_severity(severity: strata_lint::Severity) -> Severity {
+    match severity {
+        strata_lint::Severity::Error => Severity::Error,
+        strata_lint::Severity::Warning => Severity::Warning,
+        strata_lint::Severity::Info => Severity::Info,
+        strata_lint::Severity::Style => Severity::Style,
+    }
+}
+
+/// The text report: each diagnostic with its source lines and caret, then
+/// why it matters, its hadolint ids, its fix and its documentation.
+pub(crate) fn render_lint(
+    file: &str,
+    source: &Source,
+    diagnostics: &[strata_lint::Diagnostic],
+    colour: bool,
+) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        out.push_str(&render_with_code(
+            file,
+            source,
+            diagnostic.span,
+            lint_severity(diagnostic.severity),
+            Some(diagnostic.rule.name),
+            &diagnostic.message,
+            colour,
+        ));
+        let _ = writeln!(out, "  = why: {}", diagnostic.rule.why);
+        if !diagnostic.aliases.is_empty() {
+            let _ = writeln!(out, "  = hadolint: {}", diagnostic.aliases.join(", "));
+        }
+        if let Some(fix) = &diagnostic.fix {
+            let _ = writeln!(out, "  = fix: {} (strata lint --fix)", fix.description);
+        }
+        if let Some(url) = diagnostic.rule.url {
+            let _ = writeln!(out, "  = see: {url}");
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Renders a Dockerfile error.

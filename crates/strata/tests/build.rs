@@ -470,3 +470,55 @@ fn errors_name_the_dockerfile_line() {
     assert!(stderr(&output).contains("target stage \"nope\" could not be found"));
     let _: PathBuf = fixture.context.path().to_path_buf();
 }
+
+#[test]
+fn build_checks_warn_and_check_error_fails() {
+    let Some(fixture) = Fixture::new("build_checks_warn_and_check_error_fails") else {
+        return;
+    };
+    fixture.write("Dockerfile", "FROM local/busybox:latest\nCMD echo hi\n");
+    let output = fixture.build(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            " 1 warning found:\n - JSONArgsRecommended: JSON arguments recommended for CMD"
+        ),
+        "{}",
+        stderr(&output)
+    );
+
+    // --check lints and builds nothing.
+    let output = fixture.build(&["--check", "-t", "checked"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("Check complete, 1 warning has been found!"),
+        "{}",
+        stderr(&output)
+    );
+    let images = fixture
+        .strata()
+        .args(["images", "-q", "checked"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&images.stdout).trim().is_empty());
+
+    // `# check=error=true` fails the build on a warning.
+    fixture.write(
+        "Dockerfile",
+        "# check=error=true\nFROM local/busybox:latest\nCMD echo hi\n",
+    );
+    let output = fixture.build(&[]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("lint violation found for rules: JSONArgsRecommended"),
+        "{}",
+        stderr(&output)
+    );
+
+    fixture.write(
+        "Dockerfile",
+        "FROM local/busybox:latest\nCMD [\"echo\", \"hi\"]\n",
+    );
+    let output = fixture.build(&["--check"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}

@@ -118,6 +118,27 @@ fn layer_files(path: &Path) -> std::collections::BTreeMap<String, (u32, u64, u64
     files
 }
 
+/// Every hardlink of a layer tar: (path, target).
+fn layer_links(path: &Path) -> Vec<(String, String)> {
+    let mut archive = tar::Archive::new(fs::File::open(path).unwrap());
+    let mut links = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let entry = entry.unwrap();
+        if entry.header().entry_type() == tar::EntryType::Link {
+            links.push((
+                entry.path().unwrap().to_string_lossy().into_owned(),
+                entry
+                    .link_name()
+                    .unwrap()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+            ));
+        }
+    }
+    links
+}
+
 #[test]
 fn copies_of_many_and_large_files_keep_every_byte_mode_owner_and_time() {
     let Some(fixture) = Fixture::new("COPY fast paths") else {
@@ -134,6 +155,12 @@ fn copies_of_many_and_large_files_keep_every_byte_mode_owner_and_time() {
             mode,
         );
     }
+    // A hardlink among them: copied as a link to the first of its names.
+    fs::hard_link(
+        fixture.context.path().join("tree/d0/e0/f0.txt"),
+        fixture.context.path().join("tree/d4/e2/zz-link.txt"),
+    )
+    .unwrap();
     let large: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     fixture.write("large.bin", &large, 0o600);
     fixture.write(
@@ -163,8 +190,16 @@ fn copies_of_many_and_large_files_keep_every_byte_mode_owner_and_time() {
 
     let copied = layer_files(&saved.path().join(&layers[1]));
     assert_eq!(copied.len(), 150);
+    assert_eq!(
+        layer_links(&saved.path().join(&layers[1])),
+        vec![(
+            "app/tree/d4/e2/zz-link.txt".to_owned(),
+            "app/tree/d0/e0/f0.txt".to_owned()
+        )]
+    );
     let owned = layer_files(&saved.path().join(&layers[2]));
     assert_eq!(owned.len(), 150);
+    assert_eq!(layer_links(&saved.path().join(&layers[2])).len(), 1);
     for index in 0..150 {
         let relative = format!("d{}/e{}/f{index}.txt", index % 5, index % 3);
         let on_disk = fixture.context.path().join("tree").join(&relative);

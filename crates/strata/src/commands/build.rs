@@ -15,7 +15,9 @@ use strata_store::Access;
 use super::Global;
 use crate::images::open_store;
 use crate::progress::{Mode, Printer};
-use crate::report::{Rendered, Severity, colour_stderr, render};
+use crate::report::{Rendered, Severity, colour_stderr, render, render_in_context};
+
+mod outputs;
 
 /// Arguments of `strata build`.
 #[derive(Debug, clap::Args)]
@@ -69,14 +71,40 @@ pub(crate) struct Args {
     /// Write build result metadata (digests, and why each step ran) to the file
     #[arg(long = "metadata-file", value_name = "FILE")]
     metadata_file: Option<PathBuf>,
+    /// Output destination (`type=oci|docker|tar,dest=FILE`, `type=local,dest=DIR`,
+    /// `type=image,name=NAME,push=true`, `type=registry`; `DIR` = local, `-` = tar to stdout); repeatable
+    #[arg(short = 'o', long = "output", value_name = "[type=TYPE,]dest=PATH")]
+    outputs: Vec<String>,
+    /// Push the image to its registry after the build (`--output=type=registry`)
+    #[arg(long)]
+    push: bool,
+    /// Load the image into docker (`--output=type=docker`)
+    #[arg(long)]
+    load: bool,
+    /// Check the Dockerfile (BuildKit's build checks) and build nothing
+    #[arg(long)]
+    check: bool,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let mode = match (args.quiet, args.progress.as_str()) {
+    // First, while the process has one thread: whatever the build mounts
+    // lives in a namespace of its own and dies with it, even on SIGKILL.
+    if let Err(error) = strata_sandbox::private_mount_namespace() {
+        eprintln!("WARNING: {error}: a killed build may leave mounts behind");
+    }
+    // As docker: BUILDKIT_PROGRESS stands in for auto; tty falls back to
+    // plain lines when stderr is no terminal.
+    let mut progress = args.progress.clone();
+    if progress == "auto"
+        && let Ok(value) = std::env::var("BUILDKIT_PROGRESS")
+        && !value.is_empty()
+    {
+        progress = value;
+    }
+    let mode = match (args.quiet, progress.as_str()) {
         (true, _) | (_, "quiet") => Mode::Quiet,
         (_, "plain") => Mode::Plain,
-        (_, "tty") => Mode::Tty,
-        (_, "auto") => {
+        (_, "tty" | "auto") => {
             if std::io::stderr().is_terminal() {
                 Mode::Tty
             } else {
@@ -200,42 +228,206 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.source_date_epoch = source_date_epoch;
     options.insecure_registries = global.insecure_registry.clone();
 
+    // BuildKit's build checks run first: warnings are shown, `--check` stops
+    // here, and `# check=error=true` turns warnings into a failed build.
+    if let Some(code) = check(&args, &options, mode)? {
+        return Ok(code);
+    }
+
+    let mut specs = Vec::new();
+    for text in &args.outputs {
+        specs.push(outputs::OutputSpec::parse(text).with_context(|| format!("--output {text}"))?);
+    }
+    if args.push {
+        specs.push(outputs::OutputSpec::parse("type=registry")?);
+    }
+    if args.load {
+        specs.push(outputs::OutputSpec::parse("type=docker")?);
+    }
+    let stdout_is_terminal = std::io::stdout().is_terminal();
+    let mut resolved = outputs::resolve(&specs, &options.tags, stdout_is_terminal)?;
+    for warning in &resolved.warnings {
+        eprintln!("WARNING: {warning}");
+    }
+    options.outputs = std::mem::take(&mut resolved.outputs);
+
     let store = Arc::new(open_store(global, Access::Shared)?);
     let printer = Printer::new(mode);
     let cancel = Cancel::new();
     let _signals = crate::signals::cancel_on_interrupt(cancel.clone())?;
-    let result = strata_build::build(store, &options, &secrets, &printer, &cancel);
-    printer.finish();
+    let result = strata_build::build(store.clone(), &options, &secrets, &printer, &cancel);
+    // Streams close here (a `docker load` reads to the end of its input).
+    options.outputs.clear();
+    let loaded = resolved.finish_docker_load();
     let output = match result {
         Ok(output) => output,
-        Err(error) => return Err(render_build_error(&error, &dockerfile_name, &dockerfile)),
+        Err(error) => {
+            printer.finish();
+            return Err(render_build_error(
+                &error,
+                &dockerfile_name,
+                &dockerfile,
+                colour_stderr(),
+            ));
+        }
     };
+    loaded?;
+    let mut pushed = None;
+    if !resolved.push.is_empty() {
+        let result = push_images(
+            &store,
+            &output,
+            &resolved.push,
+            resolved.push_media_types,
+            global,
+            &printer,
+        );
+        printer.finish();
+        pushed = Some(result?);
+    }
+    printer.finish();
     if let Some(path) = &args.iidfile {
         strata_fs::write_atomic(path, output.image_id.to_string().as_bytes())?;
     }
     if let Some(path) = &args.metadata_file {
-        let names: Vec<String> = options.tags.iter().map(ToString::to_string).collect();
-        let metadata = serde_json::json!({
-            "containerimage.config.digest": output.image_id.to_string(),
-            "containerimage.digest": output.manifest.digest.to_string(),
-            "image.name": names.join(","),
-            "strata.steps": output.steps,
-        });
-        let text = serde_json::to_vec_pretty(&metadata)?;
+        let text = serde_json::to_vec_pretty(&metadata(&output, &resolved, pushed.as_ref()))?;
         strata_fs::write_atomic(path, &text)?;
     }
-    if args.quiet {
+    if args.quiet && !resolved.stdout_used {
         println!("{}", output.image_id);
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// BuildKit's result metadata (`--metadata-file`, as buildx writes it):
+/// the configuration digest, the manifest (the pushed one after a push,
+/// else the archive's or the store's), the names, and strata's steps.
+fn metadata(
+    output: &strata_build::BuildOutput,
+    resolved: &outputs::Resolved,
+    pushed: Option<&strata_oci::Descriptor>,
+) -> serde_json::Value {
+    let manifest = pushed.cloned().unwrap_or_else(|| {
+        output
+            .outputs
+            .iter()
+            .rev()
+            .find_map(|o| o.manifest.clone())
+            .unwrap_or_else(|| output.manifest.clone())
+    });
+    let mut metadata = serde_json::json!({
+        "containerimage.config.digest": output.image_id.to_string(),
+        "containerimage.digest": manifest.digest.to_string(),
+        "containerimage.descriptor": {
+            "mediaType": manifest.media_type,
+            "digest": manifest.digest.to_string(),
+            "size": manifest.size,
+        },
+        "strata.steps": output.steps,
+    });
+    if !resolved.names.is_empty() {
+        let names: Vec<String> = resolved.names.iter().map(ToString::to_string).collect();
+        metadata["image.name"] = serde_json::Value::String(names.join(","));
+    }
+    metadata
+}
+
+/// Pushes the built image under each of `names`, as BuildKit's image
+/// exporter does with `push=true`: layers compressed (once: they stay in
+/// the store), one manifest, shown as a vertex of the build's progress.
+/// The pushed manifest's descriptor.
+fn push_images(
+    store: &Arc<strata_store::Store>,
+    output: &strata_build::BuildOutput,
+    names: &[Reference],
+    media_types: strata_store::MediaTypes,
+    global: &Global,
+    printer: &Printer,
+) -> anyhow::Result<strata_oci::Descriptor> {
+    use strata_build::{Event, Progress};
+    let client = crate::images::registry_client(global)?;
+    let runtime = crate::images::runtime()?;
+    let mut pushed = None;
+    for (vertex, reference) in (output.vertices + 1..).zip(names) {
+        let started = std::time::Instant::now();
+        let name = format!("pushing {reference}");
+        printer.event(Event::Started {
+            vertex,
+            name: &name,
+        });
+        let result = (|| -> anyhow::Result<strata_oci::Descriptor> {
+            let full = reference.to_string();
+            let plan =
+                crate::images::plan_push(store, &full, reference, &output.manifest, media_types)?;
+            if plan.encoded > 0 {
+                printer.event(Event::Status {
+                    vertex,
+                    message: &format!("compressing {} layers done", plan.encoded),
+                });
+            }
+            let digest = runtime
+                .block_on(strata_registry::push(
+                    &client,
+                    reference,
+                    &plan.request,
+                    Arc::new(crate::images::StoreSource(store.clone())),
+                    Arc::new(|_| {}),
+                ))
+                .with_context(|| format!("pushing {}", reference.familiar()))?;
+            printer.event(Event::Status {
+                vertex,
+                message: "pushing layers done",
+            });
+            printer.event(Event::Status {
+                vertex,
+                message: &format!("pushing manifest for {reference}@{digest} done"),
+            });
+            if store.resolve(&full)?.is_some() {
+                let repo_digest = reference.with_digest(digest);
+                store.set_ref(&full, &output.manifest, Some(&repo_digest.to_string()))?;
+            }
+            Ok(strata_oci::Descriptor::new(
+                plan.request.media_type.clone(),
+                digest,
+                plan.request.manifest.len() as u64,
+            ))
+        })();
+        match result {
+            Ok(descriptor) => {
+                printer.event(Event::Done {
+                    vertex,
+                    elapsed: started.elapsed(),
+                });
+                pushed = Some(descriptor);
+            }
+            Err(error) => {
+                let message = format!("{error:#}");
+                printer.event(Event::Failed {
+                    vertex,
+                    elapsed: started.elapsed(),
+                    error: &message,
+                });
+                return Err(error);
+            }
+        }
+    }
+    pushed.ok_or_else(|| anyhow::anyhow!("tag is needed when pushing to registry"))
+}
+
 /// A build error for the terminal: Dockerfile errors with the source line
-/// and a caret; a failed step with its command, exit status and last lines
-/// of output, then the Dockerfile lines around it.
-fn render_build_error(error: &strata_build::Error, file: &str, dockerfile: &[u8]) -> anyhow::Error {
+/// and a caret; a failed step as BuildKit shows it (the step, the last lines
+/// of its output between dashes), then the error (the command and its exit
+/// code) over the Dockerfile lines around the instruction, caret under it.
+fn render_build_error(
+    error: &strata_build::Error,
+    file: &str,
+    dockerfile: &[u8],
+    colour: bool,
+) -> anyhow::Error {
     let source = strata_dockerfile::Source::new(dockerfile.to_vec());
-    let colour = colour_stderr();
+    let in_context = |span, message: &str| {
+        render_in_context(file, &source, span, Severity::Error, message, colour, 2)
+    };
     match error {
         strata_build::Error::Dockerfile(error) => {
             let name = error
@@ -250,31 +442,23 @@ fn render_build_error(error: &strata_build::Error, file: &str, dockerfile: &[u8]
         } => {
             let mut text = String::new();
             text.push_str("------\n");
-            text.push_str(&format!(" > {step}:\n"));
+            if output.len() >= strata_build::TAIL_LINES {
+                text.push_str(&format!(
+                    " > {step} (its last {} lines of output):\n",
+                    strata_build::TAIL_LINES
+                ));
+            } else {
+                text.push_str(&format!(" > {step}:\n"));
+            }
             for line in output {
                 text.push_str(&format!("   {line}\n"));
             }
             text.push_str("------\n");
-            text.push_str(&render(
-                file,
-                &source,
-                *span,
-                Severity::Error,
-                &error.to_string(),
-                colour,
-            ));
+            text.push_str(&in_context(*span, &error.to_string()));
             Rendered(text).into()
         }
         other => match other.span() {
-            Some(span) => Rendered(render(
-                file,
-                &source,
-                span,
-                Severity::Error,
-                &other.to_string(),
-                colour,
-            ))
-            .into(),
+            Some(span) => Rendered(in_context(span, &other.to_string())).into(),
             None => anyhow::Error::new(clone_error(other)),
         },
     }
@@ -293,4 +477,121 @@ fn clone_error(error: &strata_build::Error) -> std::io::Error {
         source = cause.source();
     }
     std::io::Error::other(message)
+}
+
+/// Runs BuildKit's build checks over the Dockerfile. `Some(code)` when the
+/// build must not go on (`--check`, or `# check=error=true` with findings).
+fn check(args: &Args, options: &BuildOptions, mode: Mode) -> anyhow::Result<Option<ExitCode>> {
+    // A Dockerfile that does not parse is reported by the build itself.
+    let Ok(dockerfile) = strata_dockerfile::parse(options.dockerfile.clone()) else {
+        return Ok(None);
+    };
+    let facts = match &options.context {
+        Some(context) => super::lint::gather_facts(context, options.dockerfile_path.as_deref())?,
+        None => None,
+    };
+    let facts: &dyn strata_lint::Facts = match &facts {
+        Some(facts) => facts,
+        None => &strata_lint::NoFacts,
+    };
+    let report = match strata_lint::lint(&dockerfile, facts, &strata_lint::Config::buildkit()) {
+        Ok(report) => report,
+        Err(error) => {
+            let text = render(
+                &options.dockerfile_name,
+                &dockerfile.source,
+                error.span,
+                Severity::Error,
+                &error.to_string(),
+                colour_stderr(),
+            );
+            return Err(Rendered(text).into());
+        }
+    };
+    let count = report.diagnostics.len();
+    if args.check {
+        if count == 0 {
+            eprintln!("Check complete, no warnings found.");
+            return Ok(Some(ExitCode::SUCCESS));
+        }
+        eprint!(
+            "{}",
+            crate::report::render_lint(
+                &options.dockerfile_name,
+                &dockerfile.source,
+                &report.diagnostics,
+                colour_stderr()
+            )
+        );
+        let plural = if count == 1 {
+            "warning has"
+        } else {
+            "warnings have"
+        };
+        eprintln!("Check complete, {count} {plural} been found!");
+        return Ok(Some(ExitCode::FAILURE));
+    }
+    if count > 0 && mode != Mode::Quiet {
+        let plural = if count == 1 { "warning" } else { "warnings" };
+        eprintln!(" {count} {plural} found:");
+        for diagnostic in &report.diagnostics {
+            eprintln!(" - {}", diagnostic.short());
+        }
+    }
+    if let Some(violation) = report.violation_error() {
+        bail!("{violation}");
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_dockerfile::Span;
+
+    const DOCKERFILE: &str = "FROM local/busybox:latest\nENV A=1\nRUN echo one; \\\n  echo two >&2; exit 3\nENV B=2\nCMD [\"sh\"]\n";
+
+    fn run_span() -> Span {
+        let start = DOCKERFILE.find("RUN").unwrap();
+        let end = DOCKERFILE.find("\nENV B").unwrap();
+        Span::new(start, end)
+    }
+
+    fn step_failed(output: Vec<String>) -> strata_build::Error {
+        strata_build::Error::StepFailed {
+            step: "[2/2] RUN echo one;   echo two >&2; exit 3".to_owned(),
+            command: "/bin/sh -c echo one;   echo two >&2; exit 3".to_owned(),
+            status: "exit code: 3".to_owned(),
+            exit_code: Some(3),
+            output,
+            span: run_span(),
+        }
+    }
+
+    fn rendered(error: &strata_build::Error) -> String {
+        render_build_error(error, "Dockerfile", DOCKERFILE.as_bytes(), false).to_string()
+    }
+
+    #[test]
+    fn failed_step_with_output_and_context() {
+        let error = step_failed(vec!["one".to_owned(), "two".to_owned()]);
+        insta::assert_snapshot!("failed_step", rendered(&error));
+    }
+
+    #[test]
+    fn failed_step_with_a_long_output_says_it_is_cut() {
+        let output = (6..=25).map(|i| format!("line {i}")).collect();
+        insta::assert_snapshot!("failed_step_long_output", rendered(&step_failed(output)));
+    }
+
+    #[test]
+    fn copy_error_in_context() {
+        let start = DOCKERFILE.find("ENV A").unwrap();
+        let error = strata_build::Error::Copy {
+            step: "[2/3] COPY missing /".to_owned(),
+            message: "failed to compute cache key: \"/missing\" not found".to_owned(),
+            span: Span::new(start, start + 7),
+        };
+        insta::assert_snapshot!("copy_error", rendered(&error));
+    }
 }

@@ -145,18 +145,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 for row in &rows {
                     lines.push(template.render(&crate::format::template::Value::of(row)?)?);
                 }
-                if table_mode {
-                    let cells: Vec<Vec<String>> = lines
-                        .iter()
-                        .map(|l| l.split('\t').map(str::to_owned).collect())
-                        .collect();
-                    out.push_str(&table::render(&cells));
-                } else {
-                    for line in lines {
-                        out.push_str(&line);
-                        out.push('\n');
-                    }
-                }
+                out.push_str(&table::template_output(lines, table_mode));
             }
             _ => {
                 let mut cells = vec![

@@ -193,18 +193,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 let data = crate::format::template::Value::of(&row.fields(now, truncate))?;
                 lines.push(template.render(&data)?);
             }
-            if table_mode {
-                let cells: Vec<Vec<String>> = lines
-                    .iter()
-                    .map(|l| l.split('\t').map(str::to_owned).collect())
-                    .collect();
-                out.push_str(&table::render(&cells));
-            } else {
-                for line in lines {
-                    out.push_str(&line);
-                    out.push('\n');
-                }
-            }
+            out.push_str(&table::template_output(lines, table_mode));
         }
         _ => {
             let mut header = vec!["REPOSITORY", "TAG"];

@@ -12,6 +12,7 @@ mod history;
 mod images;
 mod import;
 mod inspect;
+mod lint;
 mod load;
 mod login;
 mod logout;
@@ -46,7 +47,7 @@ pub(crate) struct Global {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Build an image from a Dockerfile
-    Build(build::Args),
+    Build(Box<build::Args>),
     /// Manage the build cache (`builder prune`)
     Builder(builder::Args),
     /// Parse a Dockerfile and print its instructions
@@ -81,13 +82,15 @@ pub(crate) enum Command {
     Prune(prune::Args),
     /// Manage the store (`system df`)
     System(system::Args),
+    /// Lint a Dockerfile: BuildKit's checks, common mistakes, hadolint's rules
+    Lint(lint::Args),
 }
 
 impl Command {
     /// Runs the command; its exit code on success.
     pub(crate) fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         match self {
-            Command::Build(args) => build::run(args, global),
+            Command::Build(args) => build::run(*args, global),
             Command::Builder(args) => builder::run(args, global),
             Command::Parse(args) => parse::run(args, global),
             Command::Context(args) => context::run(args, global),
@@ -105,6 +108,7 @@ impl Command {
             Command::Logout(args) => logout::run(args, global),
             Command::Prune(args) => prune::run(args, global),
             Command::System(args) => system::run(args, global),
+            Command::Lint(args) => lint::run(args, global),
         }
     }
 }

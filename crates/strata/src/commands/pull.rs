@@ -9,7 +9,9 @@ use strata_registry::TransferEvent;
 use strata_store::Access;
 
 use super::Global;
-use crate::images::{StoreSink, open_store, registry_client, runtime, short_id};
+use strata_build::StoreSink;
+
+use crate::images::{open_store, registry_client, runtime, short_id};
 
 /// Arguments of `strata pull`.
 #[derive(Debug, clap::Args)]

@@ -4,12 +4,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use strata_oci::{Manifest, Reference};
-use strata_registry::{PushRequest, TransferEvent};
-use strata_store::Access;
+use strata_oci::Reference;
+use strata_registry::TransferEvent;
+use strata_store::{Access, MediaTypes};
 
 use super::Global;
-use crate::images::{StoreSource, open_store, registry_client, runtime, short_id};
+use crate::images::{StoreSource, open_store, plan_push, registry_client, runtime, short_id};
 
 /// Arguments of `strata push`.
 #[derive(Debug, clap::Args)]
@@ -33,78 +33,15 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         );
     };
     let target = store.ref_target(&entry)?;
-    let manifest_bytes = store.read_blob(&target.digest)?;
-    let (blobs, children) = match store.read_manifest(&target)? {
-        Manifest::Image(manifest) => {
-            let mut blobs = vec![manifest.config.clone()];
-            blobs.extend(manifest.layers.iter().cloned());
-            (blobs, Vec::new())
-        }
-        Manifest::Index(index) => {
-            let mut blobs = Vec::new();
-            let mut children = Vec::new();
-            for child in &index.manifests {
-                if !store.has_blob(&child.digest) {
-                    anyhow::bail!(
-                        "manifest {} of {} is not in the store",
-                        child.digest,
-                        reference.familiar()
-                    );
-                }
-                if let Manifest::Image(manifest) = store.read_manifest(child)? {
-                    blobs.push(manifest.config.clone());
-                    blobs.extend(manifest.layers.iter().cloned());
-                    children.push((store.read_blob(&child.digest)?, child.media_type.clone()));
-                }
-            }
-            (blobs, children)
-        }
-    };
-    // Blobs this image came with from other repositories of the same registry can be mounted.
-    let mut mount_from: Vec<String> = store
-        .refs()?
-        .iter()
-        .filter(|other| other.descriptor.digest == entry.descriptor.digest)
-        .flat_map(|other| {
-            [Some(other.name.as_str()), other.repo_digest()]
-                .into_iter()
-                .flatten()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .filter_map(|text| Reference::parse(&text).ok())
-        .filter(|other| {
-            other.registry() == reference.registry() && other.repository() != reference.repository()
-        })
-        .map(|other| other.repository().to_owned())
-        .collect();
-    mount_from.sort();
-    mount_from.dedup();
-    let request = PushRequest {
-        manifest: manifest_bytes.clone(),
-        media_type: target.media_type.clone(),
-        blobs,
-        children,
-        mount_from,
-    };
+    let plan = plan_push(&store, &name, &reference, &target, MediaTypes::Keep)?;
     let quiet = args.quiet;
-    // Docker reports layers only.
-    let configs: std::collections::BTreeSet<strata_oci::Digest> =
-        match store.read_manifest(&target)? {
-            Manifest::Image(manifest) => [manifest.config.digest].into(),
-            Manifest::Index(_) => request
-                .blobs
-                .iter()
-                .filter(|b| strata_oci::media_type::layer_compression(&b.media_type).is_none())
-                .map(|b| b.digest)
-                .collect(),
-        };
     if !quiet {
         eprintln!(
             "The push refers to repository [{}]",
             reference.familiar_name()
         );
     }
+    let configs = plan.configs.clone();
     let progress: strata_registry::Progress = Arc::new(move |event| {
         let digest = match &event {
             TransferEvent::Exists(d)
@@ -113,6 +50,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             | TransferEvent::Started { digest: d, .. }
             | TransferEvent::Resolved { digest: d } => *d,
         };
+        // Docker reports layers only.
         if quiet || configs.contains(&digest) {
             return;
         }
@@ -132,7 +70,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         .block_on(strata_registry::push(
             &client,
             &reference,
-            &request,
+            &plan.request,
             Arc::new(StoreSource(store.clone())),
             progress,
         ))
@@ -140,6 +78,9 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let repo_digest = reference.with_digest(digest);
     store.set_ref(&name, &entry.descriptor, Some(&repo_digest.to_string()))?;
     let tag = reference.tag().unwrap_or(strata_oci::DEFAULT_TAG);
-    println!("{tag}: digest: {digest} size: {}", manifest_bytes.len());
+    println!(
+        "{tag}: digest: {digest} size: {}",
+        plan.request.manifest.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,4 @@
-//! `strata system`: store-wide information (`df`).
+//! `strata system`: store-wide information (`df`) and checks (`check`).
 
 use std::process::ExitCode;
 
@@ -19,11 +19,15 @@ pub(crate) struct Args {
 enum SystemCommand {
     /// Show disk usage of the store
     Df,
+    /// Verify the store: every blob against its digest, every ref and cache
+    /// record complete, nothing half-written left
+    Check,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     match args.command {
         SystemCommand::Df => df(global),
+        SystemCommand::Check => check(global),
     }
 }
 
@@ -70,4 +74,42 @@ fn df(global: &Global) -> anyhow::Result<ExitCode> {
     }
     print!("{}", table::render(&rows));
     Ok(ExitCode::SUCCESS)
+}
+
+fn check(global: &Global) -> anyhow::Result<ExitCode> {
+    let store = open_store(global, Access::Shared)?;
+    let found = store.verify()?;
+    for digest in &found.corrupt_blobs {
+        println!("corrupt blob: {digest} (its content has another digest)");
+    }
+    for name in &found.incomplete_refs {
+        println!("incomplete image: {name} (a blob it needs is missing)");
+    }
+    for key in &found.incomplete_cache_records {
+        println!("incomplete cache record: {key}");
+    }
+    for path in &found.unreadable_files {
+        println!("unreadable cache record: {}", path.display());
+    }
+    for path in &found.temporary_files {
+        println!(
+            "temporary file: {} (a write in progress, or left by a killed process: `strata prune` removes it)",
+            path.display()
+        );
+    }
+    let consistent = found.is_consistent();
+    println!(
+        "{} blobs checked: {}",
+        found.blobs_checked,
+        if consistent {
+            "the store is consistent"
+        } else {
+            "problems found"
+        }
+    );
+    Ok(if consistent {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -29,6 +29,24 @@ pub(crate) fn render(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Template output: tab-separated `lines` aligned as a table (`table …`
+/// templates), or printed one per line.
+pub(crate) fn template_output(lines: Vec<String>, table_mode: bool) -> String {
+    if table_mode {
+        let cells: Vec<Vec<String>> = lines
+            .iter()
+            .map(|l| l.split('\t').map(str::to_owned).collect())
+            .collect();
+        return render(&cells);
+    }
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

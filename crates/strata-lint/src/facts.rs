@@ -1,0 +1,94 @@
+//! What the rules may know besides the Dockerfile: the build context (its
+//! ignore file, the notable paths it holds) and the base images' configs.
+//! Plain data and a trait, so that this crate needs neither the context
+//! walker nor the registry: the binary fills them in.
+
+use std::collections::BTreeMap;
+
+/// A notable path at the top of the context: heavy (`.git`,
+/// `node_modules`) or secret (`.env`, `.npmrc`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotablePath {
+    /// The name relative to the context root, e.g. `.git`.
+    pub name: String,
+    /// Whether it is a directory.
+    pub is_directory: bool,
+    /// Whether the ignore rules send it to the builder.
+    pub sent: bool,
+}
+
+/// What the lint knows of a base image's config.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageFacts {
+    /// The environment, `KEY=value` (PATH included when the image sets it).
+    pub env: Vec<String>,
+    /// The configured user; empty for root.
+    pub user: String,
+    /// The configured shell, empty for the default.
+    pub shell: Vec<String>,
+    /// Whether the image defines a health check.
+    pub healthcheck: bool,
+}
+
+/// Facts about the context and base images. Every method has a default
+/// meaning "unknown", under which the rules that need the fact stay silent.
+pub trait Facts {
+    /// Whether an ignore file is in effect; `None` when the context is unknown.
+    fn has_ignore_file(&self) -> Option<bool> {
+        None
+    }
+
+    /// Notable paths at the top of the context, sorted by name.
+    fn notable_paths(&self) -> &[NotablePath] {
+        &[]
+    }
+
+    /// BuildKit's CopyIgnoredFile check for one COPY/ADD source (already
+    /// expanded): whether the ignore rules exclude it.
+    fn copy_source_ignored(&self, _source: &str) -> bool {
+        false
+    }
+
+    /// The config of base image `reference` as written after expansion
+    /// (`node:20`), when known.
+    fn base_image(&self, _reference: &str) -> Option<ImageFacts> {
+        None
+    }
+}
+
+/// No facts: a Dockerfile on its own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoFacts;
+
+impl Facts for NoFacts {}
+
+/// Facts as plain data (what tests and callers without a context use).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContextFacts {
+    /// Whether an ignore file is in effect (`None`: the context is unknown).
+    pub ignore_file: Option<bool>,
+    /// Notable paths at the top of the context.
+    pub notable: Vec<NotablePath>,
+    /// COPY/ADD sources the ignore rules exclude, as BuildKit's check sees them.
+    pub ignored_sources: Vec<String>,
+    /// Known base image configs by reference.
+    pub images: BTreeMap<String, ImageFacts>,
+}
+
+impl Facts for ContextFacts {
+    fn has_ignore_file(&self) -> Option<bool> {
+        self.ignore_file
+    }
+
+    fn notable_paths(&self) -> &[NotablePath] {
+        &self.notable
+    }
+
+    fn copy_source_ignored(&self, source: &str) -> bool {
+        self.ignored_sources.iter().any(|ignored| ignored == source)
+    }
+
+    fn base_image(&self, reference: &str) -> Option<ImageFacts> {
+        self.images.get(reference).cloned()
+    }
+}

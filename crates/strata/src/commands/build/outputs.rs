@@ -1,0 +1,419 @@
+//! `--output`, `--push` and `--load` as buildx reads them: CSV `key=value`
+//! fields (`type=oci,dest=out.tar`), a bare path meaning `type=local`, `-`
+//! meaning `type=tar` to stdout; `dest` defaults to stdout for the file
+//! exporters (refused when stdout is a terminal), and `type=docker` without
+//! `dest` loads the image into docker.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context as _, bail};
+use strata_build::{Compression, Destination, Output, OutputKind, OutputStream};
+use strata_oci::Reference;
+use strata_store::MediaTypes;
+
+/// One `--output`, parsed but not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct OutputSpec {
+    /// `type=`.
+    pub(super) kind: String,
+    /// `dest=`, if given.
+    pub(super) destination: Option<String>,
+    /// Every other attribute, keys lower-cased.
+    pub(super) attributes: BTreeMap<String, String>,
+}
+
+impl OutputSpec {
+    /// Parses `text` as buildx does.
+    pub(super) fn parse(text: &str) -> anyhow::Result<Self> {
+        let fields = csv_fields(text)?;
+        if fields.len() == 1 && fields[0] == text && !text.starts_with("type=") {
+            let kind = if text == "-" { "tar" } else { "local" };
+            return Ok(Self {
+                kind: kind.to_owned(),
+                destination: Some(text.to_owned()),
+                attributes: BTreeMap::new(),
+            });
+        }
+        let mut spec = Self {
+            kind: String::new(),
+            destination: None,
+            attributes: BTreeMap::new(),
+        };
+        for field in fields {
+            let Some((key, value)) = field.split_once('=') else {
+                bail!("invalid value {field}");
+            };
+            match key.trim().to_lowercase().as_str() {
+                "type" => spec.kind = value.to_owned(),
+                "dest" => spec.destination = Some(value.to_owned()),
+                key => {
+                    spec.attributes.insert(key.to_owned(), value.to_owned());
+                }
+            }
+        }
+        if spec.kind.is_empty() {
+            bail!("type is required for output");
+        }
+        Ok(spec)
+    }
+}
+
+/// Splits one CSV record (`a,"b,c",d`): quotes group, `""` is a quote.
+fn csv_fields(text: &str) -> anyhow::Result<Vec<String>> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', false) if field.is_empty() => quoted = true,
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            ('"', true) => quoted = false,
+            ('"', false) => bail!("bare \" in non-quoted-field"),
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    if quoted {
+        bail!("extraneous or missing \" in quoted-field");
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+/// The outputs of a build, checked and opened.
+#[derive(Debug)]
+pub(super) struct Resolved {
+    /// What the builder writes.
+    pub(super) outputs: Vec<Output>,
+    /// Names to push after the build.
+    pub(super) push: Vec<Reference>,
+    /// The media types pushed images are sent in.
+    pub(super) push_media_types: MediaTypes,
+    /// The image's names (in the store, archives or registries).
+    pub(super) names: Vec<Reference>,
+    /// Whether an output writes to stdout.
+    pub(super) stdout_used: bool,
+    /// A `docker load` reading a docker output.
+    pub(super) docker_load: Option<Child>,
+    /// Attributes strata ignores.
+    pub(super) warnings: Vec<String>,
+}
+
+impl Resolved {
+    /// Waits for `docker load` (once the build dropped its input), passing
+    /// on what it printed.
+    pub(super) fn finish_docker_load(&mut self) -> anyhow::Result<()> {
+        let Some(child) = self.docker_load.take() else {
+            return Ok(());
+        };
+        let result = child
+            .wait_with_output()
+            .context("waiting for docker load")?;
+        eprint!("{}", String::from_utf8_lossy(&result.stdout));
+        if !result.status.success() {
+            bail!(
+                "docker load failed ({}): {}",
+                result.status,
+                String::from_utf8_lossy(&result.stderr).trim()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Turns `specs` into the builder's outputs, with buildx's rules: `-t`
+/// names the image, oci and docker outputs (else their `name=`), one output
+/// at most on stdout, and never a terminal.
+pub(super) fn resolve(
+    specs: &[OutputSpec],
+    tags: &[Reference],
+    stdout_is_terminal: bool,
+) -> anyhow::Result<Resolved> {
+    let mut resolved = Resolved {
+        outputs: Vec::new(),
+        push: Vec::new(),
+        push_media_types: MediaTypes::Docker,
+        names: Vec::new(),
+        stdout_used: false,
+        docker_load: None,
+        warnings: Vec::new(),
+    };
+    if specs.is_empty() {
+        let mut image = Output::new(OutputKind::Image, Destination::None);
+        image.names = tags.to_vec();
+        resolved.names = tags.to_vec();
+        resolved.outputs.push(image);
+        return Ok(resolved);
+    }
+    for spec in specs {
+        let mut attributes = spec.attributes.clone();
+        let (kind, push) = match spec.kind.as_str() {
+            "image" => (OutputKind::Image, false),
+            "registry" => (OutputKind::Image, true),
+            "oci" => (OutputKind::Oci, false),
+            "docker" => (OutputKind::Docker, false),
+            "local" => (OutputKind::Local, false),
+            "tar" => (OutputKind::Tar, false),
+            other => bail!(
+                "--output type={other}: unknown exporter (expected image, registry, oci, docker, local or tar)"
+            ),
+        };
+        let push = match attributes.remove("push") {
+            Some(value) => parse_bool("push", &value)? || push,
+            None => push,
+        };
+        let names = if !tags.is_empty() {
+            attributes.remove("name");
+            tags.to_vec()
+        } else {
+            match attributes.remove("name") {
+                Some(list) => list
+                    .split(',')
+                    .filter(|n| !n.is_empty())
+                    .map(|n| Reference::parse(n).with_context(|| format!("--output name={n}")))
+                    .collect::<anyhow::Result<_>>()?,
+                None => Vec::new(),
+            }
+        };
+        let mut output = Output::new(kind, Destination::None);
+        if let Some(value) = attributes.remove("oci-mediatypes") {
+            output.oci_media_types = parse_bool("oci-mediatypes", &value)?;
+        }
+        let level = attributes
+            .remove("compression-level")
+            .map(|text| {
+                text.parse::<i32>()
+                    .with_context(|| format!("--output compression-level={text}: not a number"))
+            })
+            .transpose()?;
+        if let Some(name) = attributes.remove("compression") {
+            output.compression = match name.as_str() {
+                "uncompressed" => Compression::None,
+                "gzip" => Compression::Gzip {
+                    level: level.map_or(6, |l| l.clamp(0, 9) as u32),
+                },
+                "zstd" => Compression::Zstd {
+                    level: level.unwrap_or(3),
+                },
+                other => bail!("--output compression={other}: expected uncompressed, gzip or zstd"),
+            };
+        } else if let (Some(level), Compression::Gzip { .. }) = (level, output.compression) {
+            output.compression = Compression::Gzip {
+                level: level.clamp(0, 9) as u32,
+            };
+        }
+        if let Some(value) = attributes.remove("tar")
+            && !parse_bool("tar", &value)?
+        {
+            bail!(
+                "--output type={}: tar=false (a directory layout) is not supported; write a tar",
+                spec.kind
+            );
+        }
+        for key in attributes.keys() {
+            resolved.warnings.push(format!(
+                "--output type={}: attribute {key} is not supported and is ignored",
+                spec.kind
+            ));
+        }
+        match kind {
+            OutputKind::Image => {
+                if push {
+                    if names.is_empty() {
+                        bail!("tag is needed when pushing to registry");
+                    }
+                    resolved.push.extend(names.iter().cloned());
+                    if output.oci_media_types && spec.attributes.contains_key("oci-mediatypes") {
+                        resolved.push_media_types = MediaTypes::Oci;
+                    }
+                }
+            }
+            OutputKind::Local => {
+                let Some(destination) = &spec.destination else {
+                    bail!("dest is required for local exporter");
+                };
+                if destination == "-" {
+                    bail!("dest cannot be stdout for local exporter");
+                }
+                let path = PathBuf::from(destination);
+                if path.exists() && !path.is_dir() {
+                    bail!("destination directory {destination} is a file");
+                }
+                output.destination = Destination::Path(path);
+            }
+            OutputKind::Tar | OutputKind::Oci | OutputKind::Docker => {
+                let destination = match spec.destination.as_deref() {
+                    None if kind == OutputKind::Docker => None,
+                    None | Some("-") => Some("-"),
+                    Some(path) => Some(path),
+                };
+                output.destination = match destination {
+                    Some("-") => {
+                        if resolved.stdout_used {
+                            bail!("multiple outputs configured to write to stdout");
+                        }
+                        if stdout_is_terminal {
+                            bail!(
+                                "dest file is required for {} exporter. refusing to write to console",
+                                spec.kind
+                            );
+                        }
+                        resolved.stdout_used = true;
+                        Destination::Stream(OutputStream::new(
+                            "stdout",
+                            Box::new(std::io::stdout()),
+                        ))
+                    }
+                    Some(path) => {
+                        let path = PathBuf::from(path);
+                        if path.is_dir() {
+                            bail!("destination file {} is a directory", path.display());
+                        }
+                        Destination::Path(path)
+                    }
+                    None => {
+                        if resolved.docker_load.is_some() {
+                            bail!("only one docker output can load into docker");
+                        }
+                        let mut child = Command::new("docker")
+                            .arg("load")
+                            .stdin(Stdio::piped())
+                            .stdout(Stdio::piped())
+                            .stderr(Stdio::piped())
+                            .spawn()
+                            .context(
+                                "type=docker without dest loads the image into docker, and docker could not be started (give dest=FILE)",
+                            )?;
+                        let Some(input) = child.stdin.take() else {
+                            bail!("docker load has no input");
+                        };
+                        resolved.docker_load = Some(child);
+                        Destination::Stream(OutputStream::new("docker load", Box::new(input)))
+                    }
+                };
+            }
+        }
+        output.names = names.clone();
+        for name in names {
+            if !resolved.names.contains(&name) {
+                resolved.names.push(name);
+            }
+        }
+        resolved.outputs.push(output);
+    }
+    Ok(resolved)
+}
+
+fn parse_bool(key: &str, value: &str) -> anyhow::Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "t" | "true" => Ok(true),
+        "0" | "f" | "false" => Ok(false),
+        _ => bail!("--output {key}={value}: expected true or false"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> OutputSpec {
+        OutputSpec::parse(text).unwrap()
+    }
+
+    #[test]
+    fn short_forms_are_local_and_tar() {
+        assert_eq!(spec("out").kind, "local");
+        assert_eq!(spec("out").destination.as_deref(), Some("out"));
+        assert_eq!(spec("-").kind, "tar");
+        assert_eq!(spec("-").destination.as_deref(), Some("-"));
+        let full = spec("type=oci,dest=a.tar,\"Name=x:1,y:2\"");
+        assert_eq!(full.kind, "oci");
+        assert_eq!(full.destination.as_deref(), Some("a.tar"));
+        assert_eq!(full.attributes["name"], "x:1,y:2");
+    }
+
+    #[test]
+    fn malformed_outputs_are_refused() {
+        // As buildx: one field without type= is a directory, even `dest=x`.
+        assert_eq!(spec("dest=x").kind, "local");
+        let error = OutputSpec::parse("dest=x,a=b").unwrap_err().to_string();
+        assert_eq!(error, "type is required for output");
+        let error = OutputSpec::parse("type=tar,dest").unwrap_err().to_string();
+        assert_eq!(error, "invalid value dest");
+        assert!(OutputSpec::parse("type=\"tar").is_err());
+        assert!(OutputSpec::parse("\"type=tar").is_err());
+    }
+
+    #[test]
+    fn buildx_rules_for_destinations() {
+        let tags = [Reference::parse("app:1").unwrap()];
+        let error = |specs: &[&str], terminal: bool| {
+            let specs: Vec<OutputSpec> = specs.iter().map(|s| spec(s)).collect();
+            resolve(&specs, &tags, terminal).unwrap_err().to_string()
+        };
+        assert_eq!(
+            error(&["type=local"], false),
+            "dest is required for local exporter"
+        );
+        assert_eq!(
+            error(&["type=local,dest=-"], false),
+            "dest cannot be stdout for local exporter"
+        );
+        assert_eq!(
+            error(&["type=tar"], true),
+            "dest file is required for tar exporter. refusing to write to console"
+        );
+        assert_eq!(
+            error(&["-", "type=oci"], false),
+            "multiple outputs configured to write to stdout"
+        );
+        assert!(error(&["type=nope"], false).contains("unknown exporter"));
+        assert!(error(&["type=oci,tar=false,dest=x"], false).contains("not supported"));
+        let specs = [spec("type=registry")];
+        assert_eq!(
+            resolve(&specs, &[], false).unwrap_err().to_string(),
+            "tag is needed when pushing to registry"
+        );
+    }
+
+    #[test]
+    fn tags_name_image_and_archive_outputs() {
+        let tags = [Reference::parse("app:1").unwrap()];
+        let specs = [
+            spec("type=oci,dest=/nonexistent/out.tar,name=other:2,compression=zstd"),
+            spec("type=image,push=true"),
+            spec("type=local,dest=/nonexistent/dir,unknown=1"),
+        ];
+        let resolved = resolve(&specs, &tags, true).unwrap();
+        assert_eq!(resolved.outputs.len(), 3);
+        assert_eq!(resolved.outputs[0].names, tags);
+        assert_eq!(
+            resolved.outputs[0].compression,
+            Compression::Zstd { level: 3 }
+        );
+        assert!(resolved.outputs[0].oci_media_types);
+        assert_eq!(resolved.push, tags);
+        assert_eq!(resolved.names, tags);
+        assert!(!resolved.stdout_used);
+        assert_eq!(resolved.warnings.len(), 1, "{:?}", resolved.warnings);
+        // Without -t, name= names.
+        let resolved = resolve(
+            &[spec("type=docker,dest=x.tar,\"name=a:1,b:2\"")],
+            &[],
+            true,
+        );
+        let resolved = resolved.unwrap();
+        assert_eq!(resolved.outputs[0].names.len(), 2);
+        assert!(!resolved.outputs[0].oci_media_types);
+        // No output: the image in the store, named by the tags.
+        let resolved = resolve(&[], &tags, true).unwrap();
+        assert_eq!(resolved.outputs[0].kind, OutputKind::Image);
+        assert_eq!(resolved.outputs[0].names, tags);
+    }
+}

@@ -1,0 +1,255 @@
+//! `RUN --mount`: secrets never reach a layer, caches persist between builds,
+//! tmpfs and binds are there for the step only.
+
+use std::fs;
+
+use assert_cmd::Command;
+
+fn strata(store: &std::path::Path) -> Command {
+    let mut command = Command::cargo_bin("strata").unwrap();
+    command
+        .env("STRATA_ROOT", store)
+        .env("NO_COLOR", "1")
+        .env_remove("SOURCE_DATE_EPOCH");
+    command
+}
+
+/// A store holding local/busybox:latest, or `None` after a loud skip.
+fn store(test: &str) -> Option<tempfile::TempDir> {
+    if !strata_test::should_run_as_root(test) {
+        return None;
+    }
+    let store = tempfile::tempdir().unwrap();
+    let output = strata(store.path())
+        .env("SOURCE_DATE_EPOCH", "0")
+        .arg("import")
+        .arg(strata_test::busybox_rootfs())
+        .arg("local/busybox:latest")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(store)
+}
+
+/// Every byte of every blob in the store, for "is this secret anywhere?".
+fn store_contains(store: &std::path::Path, needle: &[u8]) -> bool {
+    fn walk(path: &std::path::Path, needle: &[u8]) -> bool {
+        let Ok(entries) = fs::read_dir(path) else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            let file_type = entry.file_type().unwrap();
+            if file_type.is_dir() {
+                walk(&path, needle)
+            } else if file_type.is_file() {
+                fs::read(&path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            } else {
+                false
+            }
+        })
+    }
+    walk(&store.join("images").join("blobs"), needle) || walk(&store.join("cache"), needle)
+}
+
+#[test]
+fn secrets_are_readable_in_the_step_and_never_stored() {
+    let Some(store) = store("secrets_are_readable_in_the_step_and_never_stored") else {
+        return;
+    };
+    let context = tempfile::tempdir().unwrap();
+    let secret = context
+        .path()
+        .join("..")
+        .join(format!("secret-{}", std::process::id()));
+    fs::write(&secret, "s3cr3t-t0ken-value\n").unwrap();
+    fs::write(
+        context.path().join("Dockerfile"),
+        "FROM local/busybox:latest\n\
+         RUN --mount=type=secret,id=token wc -c < /run/secrets/token > /file-length\n\
+         RUN --mount=type=secret,id=token,env=TOKEN echo ${#TOKEN} > /env-length\n\
+         RUN --mount=type=secret,id=missing echo optional secrets may be absent\n",
+    )
+    .unwrap();
+    let output = strata(store.path())
+        .args(["build", "--progress=plain", "-t", "secret", "--secret"])
+        .arg(format!("id=token,src={}", secret.display()))
+        .arg(context.path())
+        .output()
+        .unwrap();
+    fs::remove_file(&secret).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !store_contains(store.path(), b"s3cr3t-t0ken-value"),
+        "the secret reached the store"
+    );
+    let saved = store.path().join("saved.tar");
+    strata(store.path())
+        .args(["save", "-o"])
+        .arg(&saved)
+        .arg("secret")
+        .assert()
+        .success();
+    let unpacked = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(&saved)
+        .arg("-C")
+        .arg(unpacked.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(unpacked.path().join("manifest.json")).unwrap()).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    for layer in manifest[0]["Layers"].as_array().unwrap() {
+        let status = std::process::Command::new("tar")
+            .arg("-xf")
+            .arg(unpacked.path().join(layer.as_str().unwrap()))
+            .arg("-C")
+            .arg(root.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    // The step saw the whole secret (19 bytes with its newline; 18 in the variable).
+    assert_eq!(
+        fs::read_to_string(root.path().join("file-length"))
+            .unwrap()
+            .trim(),
+        "19"
+    );
+    assert_eq!(
+        fs::read_to_string(root.path().join("env-length"))
+            .unwrap()
+            .trim(),
+        "18"
+    );
+    assert!(
+        !root.path().join("run/secrets/token").exists(),
+        "the secret's mount point reached a layer"
+    );
+
+    // A required secret that is missing fails the step.
+    fs::write(
+        context.path().join("Dockerfile"),
+        "FROM local/busybox:latest\nRUN --mount=type=secret,id=absent,required cat /run/secrets/absent\n",
+    )
+    .unwrap();
+    let output = strata(store.path())
+        .args(["build", "--progress=plain"])
+        .arg(context.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("secret absent not found"));
+}
+
+#[test]
+fn cache_mounts_persist_and_tmpfs_and_binds_do_not_reach_layers() {
+    let Some(store) = store("cache_mounts_persist_and_tmpfs_and_binds_do_not_reach_layers") else {
+        return;
+    };
+    let context = tempfile::tempdir().unwrap();
+    fs::write(context.path().join("input.txt"), "from the context\n").unwrap();
+    let dockerfile = |run: &str| {
+        fs::write(
+            context.path().join("Dockerfile"),
+            format!(
+                "FROM local/busybox:latest\n\
+                 RUN --mount=type=cache,target=/cache {run}\n\
+                 RUN --mount=type=tmpfs,target=/scratch echo temp > /scratch/t && test -f /scratch/t\n\
+                 RUN --mount=type=bind,source=input.txt,target=/mnt/input.txt cp /mnt/input.txt /copied.txt\n"
+            ),
+        )
+        .unwrap();
+    };
+    dockerfile("echo first >> /cache/log && cp /cache/log /seen-1");
+    let output = strata(store.path())
+        .args(["build", "--progress=plain", "-t", "m"])
+        .arg(context.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A different command (a cache miss) sees what the first left in the cache.
+    dockerfile("echo second >> /cache/log && cp /cache/log /seen-2");
+    let output = strata(store.path())
+        .args(["build", "--progress=plain", "-t", "m"])
+        .arg(context.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let saved = store.path().join("m.tar");
+    strata(store.path())
+        .args(["save", "-o"])
+        .arg(&saved)
+        .arg("m")
+        .assert()
+        .success();
+    let unpacked = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(&saved)
+        .arg("-C")
+        .arg(unpacked.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(unpacked.path().join("manifest.json")).unwrap()).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    for layer in manifest[0]["Layers"].as_array().unwrap() {
+        let status = std::process::Command::new("tar")
+            .arg("-xf")
+            .arg(unpacked.path().join(layer.as_str().unwrap()))
+            .arg("-C")
+            .arg(root.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    assert_eq!(
+        fs::read_to_string(root.path().join("seen-2")).unwrap(),
+        "first\nsecond\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.path().join("copied.txt")).unwrap(),
+        "from the context\n"
+    );
+    // As in docker 20.10's layers: the mount points made for directories
+    // stay, empty; a file mount point goes, its parent stays.
+    let empty = |path: &str| {
+        let path = root.path().join(path);
+        path.is_dir() && fs::read_dir(&path).unwrap().next().is_none()
+    };
+    assert!(
+        empty("cache"),
+        "the cache mount point (empty) is not in a layer"
+    );
+    assert!(
+        empty("scratch"),
+        "the tmpfs mount point (empty) is not in a layer"
+    );
+    assert!(
+        !root.path().join("mnt/input.txt").exists(),
+        "the bind mount point reached a layer"
+    );
+    assert!(empty("mnt"));
+}
