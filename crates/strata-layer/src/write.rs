@@ -24,7 +24,8 @@ pub struct LayerOptions {
     /// When set, every mtime later than this (seconds since the epoch) is
     /// clamped to it, as `SOURCE_DATE_EPOCH` asks.
     pub source_date_epoch: Option<i64>,
-    /// Compression threads; 0 (the default) means one per core.
+    /// Compression threads; 0 (the default) means one per core. Above one,
+    /// the diff id is also hashed on a thread of its own.
     pub threads: usize,
 }
 
@@ -123,7 +124,7 @@ pub fn write_layer<W: Write>(
         .map_err(|source| Error::Output { source })?;
     let mut writer = TarWriter {
         root: source_root,
-        sink: Sha256Writer::new(compressor),
+        sink: HashingWriter::new(compressor, threads > 1),
         scratch: Vec::with_capacity(4096),
         buffer: vec![0; 1024 * 1024],
         emitted_directories: HashSet::new(),
@@ -147,7 +148,10 @@ pub fn write_layer<W: Write>(
     }
     // The end of the archive: two zero blocks.
     writer.put(&[0; 1024])?;
-    let (diff_id, uncompressed_size, compressor) = writer.sink.finish();
+    let (diff_id, uncompressed_size, compressor) = writer
+        .sink
+        .finish()
+        .map_err(|source| Error::Output { source })?;
     let blob = compressor
         .finish()
         .map_err(|source| Error::Output { source })?;
@@ -172,7 +176,7 @@ fn whiteout_name(path: &Path) -> Vec<u8> {
 
 struct TarWriter<'a, W: Write> {
     root: &'a Path,
-    sink: Sha256Writer<Compressor<BlobOutput<W>>>,
+    sink: HashingWriter<Compressor<BlobOutput<W>>>,
     scratch: Vec<u8>,
     buffer: Vec<u8>,
     emitted_directories: HashSet<PathBuf>,
@@ -436,6 +440,147 @@ impl<W: Write> Write for BlobOutput<W> {
         match self {
             BlobOutput::Hashed(writer) => writer.flush(),
             BlobOutput::Same { inner } => inner.flush(),
+        }
+    }
+}
+
+/// How much of the tar [`HashingWriter`] gathers before it writes it out and
+/// hands it to the hashing thread.
+const HASH_CHUNK: usize = 1 << 20;
+
+/// Computes the sha256 of what passes through (the diff id). With `parallel`
+/// it does so on a second thread, a chunk at a time, so that hashing (about
+/// 1 GB/s) runs beside the reading and writing of a big layer rather than
+/// between them; a layer smaller than a chunk is hashed in place and starts
+/// no thread.
+enum HashingWriter<W: Write> {
+    /// Hashed as written, on this thread.
+    InPlace(Sha256Writer<W>),
+    /// Gathered into chunks that a thread hashes.
+    Chunked {
+        inner: W,
+        chunk: Vec<u8>,
+        size: u64,
+        pipe: Option<HashPipe>,
+    },
+}
+
+struct HashPipe {
+    chunks: std::sync::mpsc::SyncSender<Vec<u8>>,
+    recycled: std::sync::mpsc::Receiver<Vec<u8>>,
+    thread: std::thread::JoinHandle<Digest>,
+}
+
+fn stopped() -> io::Error {
+    io::Error::other("the layer's hashing thread stopped")
+}
+
+impl HashPipe {
+    fn start() -> io::Result<Self> {
+        let (chunks, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        let (give_back, recycled) = std::sync::mpsc::sync_channel::<Vec<u8>>(3);
+        let thread = std::thread::Builder::new()
+            .name("layer-sha256".to_owned())
+            .spawn(move || {
+                let mut hasher = Sha256Writer::new(io::sink());
+                for chunk in receiver {
+                    // Writing to a sink cannot fail.
+                    let _ = hasher.write_all(&chunk);
+                    let _ = give_back.try_send(chunk);
+                }
+                hasher.finish().0
+            })?;
+        Ok(Self {
+            chunks,
+            recycled,
+            thread,
+        })
+    }
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W, parallel: bool) -> Self {
+        if parallel {
+            HashingWriter::Chunked {
+                inner,
+                chunk: Vec::with_capacity(HASH_CHUNK),
+                size: 0,
+                pipe: None,
+            }
+        } else {
+            HashingWriter::InPlace(Sha256Writer::new(inner))
+        }
+    }
+
+    /// The sha256 and size of everything written, and the inner writer.
+    fn finish(self) -> io::Result<(Digest, u64, W)> {
+        match self {
+            HashingWriter::InPlace(writer) => Ok(writer.finish()),
+            HashingWriter::Chunked {
+                mut inner,
+                chunk,
+                size,
+                pipe,
+            } => {
+                inner.write_all(&chunk)?;
+                let digest = match pipe {
+                    Some(pipe) => {
+                        pipe.chunks.send(chunk).map_err(|_| stopped())?;
+                        drop(pipe.chunks);
+                        pipe.thread
+                            .join()
+                            .map_err(|_| io::Error::other("the layer's hashing thread panicked"))?
+                    }
+                    None => {
+                        let mut hasher = Sha256Writer::new(io::sink());
+                        hasher.write_all(&chunk)?;
+                        hasher.finish().0
+                    }
+                };
+                Ok((digest, size, inner))
+            }
+        }
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            HashingWriter::InPlace(writer) => writer.write(buf),
+            HashingWriter::Chunked {
+                inner,
+                chunk,
+                size,
+                pipe,
+            } => {
+                let taken = buf.len().min(HASH_CHUNK - chunk.len());
+                chunk.extend_from_slice(&buf[..taken]);
+                *size += taken as u64;
+                if chunk.len() == HASH_CHUNK {
+                    inner.write_all(chunk)?;
+                    if pipe.is_none() {
+                        *pipe = Some(HashPipe::start()?);
+                    }
+                    if let Some(pipe) = pipe {
+                        let mut next = pipe
+                            .recycled
+                            .try_recv()
+                            .unwrap_or_else(|_| Vec::with_capacity(HASH_CHUNK));
+                        next.clear();
+                        let full = std::mem::replace(chunk, next);
+                        pipe.chunks.send(full).map_err(|_| stopped())?;
+                    }
+                }
+                Ok(taken)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            HashingWriter::InPlace(writer) => writer.flush(),
+            // The gathered chunk is written at the end (finish).
+            HashingWriter::Chunked { inner, .. } => inner.flush(),
         }
     }
 }

@@ -309,3 +309,42 @@ fn parents_are_included_for_nested_changes() {
         .collect();
     assert_eq!(names, ["a/", "a/b/", "a/b/c"]);
 }
+
+#[test]
+fn layers_of_many_chunks_hash_alike_on_one_thread_and_two() {
+    // Past the 1 MiB chunks the diff id is hashed in on a second thread:
+    // files of odd sizes around and across chunk boundaries.
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("source");
+    fs::create_dir(&source).unwrap();
+    for (index, size) in [0usize, 1, 511, 1 << 20, (1 << 20) + 1, 3 << 20, 12345]
+        .into_iter()
+        .enumerate()
+    {
+        let data: Vec<u8> = (0..size).map(|i| (i * 7 + index) as u8).collect();
+        fs::write(source.join(format!("f{index}")), data).unwrap();
+    }
+    let changes = all_changes(&source);
+    for compression in [Compression::None, Compression::GZIP] {
+        let mut results = Vec::new();
+        for threads in [1, 2] {
+            let options = LayerOptions {
+                compression,
+                threads,
+                source_date_epoch: Some(0),
+            };
+            let (digests, blob) = write_layer(&source, &changes, &options, Vec::new()).unwrap();
+            let target = work
+                .path()
+                .join(format!("target-{compression:?}-{threads}"));
+            fs::create_dir(&target).unwrap();
+            let report = apply_layer(&blob[..], &target, &ApplyOptions::default()).unwrap();
+            assert_eq!(report.diff_id, digests.diff_id, "{compression:?} {threads}");
+            assert_eq!(report.uncompressed_size, digests.uncompressed_size);
+            assert_eq!(digests.digest, strata_oci::Digest::of(&blob));
+            assert!(digests.uncompressed_size > 5 << 20);
+            results.push(digests.diff_id);
+        }
+        assert_eq!(results[0], results[1], "{compression:?}");
+    }
+}
