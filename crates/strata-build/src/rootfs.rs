@@ -310,22 +310,33 @@ impl Directory<'_> {
 
     /// Creates (or truncates) regular file `name` with `mode`, owned by `owner`.
     pub(crate) fn create_file(&self, name: &OsStr, mode: u32, owner: Owner) -> Result<File> {
-        if self.clear(name)? == Some(Kind::Directory) {
-            return Err(Error::io(
-                "create",
-                &self.describe(name),
-                io::Error::new(
-                    io::ErrorKind::IsADirectory,
-                    "cannot replace a directory with a file",
-                ),
-            ));
+        let create = || {
+            rustix::fs::openat(
+                self.fd,
+                name,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o600),
+            )
+        };
+        // Created first, cleared only when something is there: a lookup of a
+        // missing name goes through every lower layer of an overlay, and a
+        // COPY mostly creates new files.
+        let fd = match create() {
+            Err(rustix::io::Errno::EXIST) => {
+                if self.clear(name)? == Some(Kind::Directory) {
+                    return Err(Error::io(
+                        "create",
+                        &self.describe(name),
+                        io::Error::new(
+                            io::ErrorKind::IsADirectory,
+                            "cannot replace a directory with a file",
+                        ),
+                    ));
+                }
+                create()
+            }
+            other => other,
         }
-        let fd = rustix::fs::openat(
-            self.fd,
-            name,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        )
         .map_err(|e| Error::io("create", &self.describe(name), e.into()))?;
         set_owner(&fd, owner).map_err(|e| Error::io("chown", &self.describe(name), e))?;
         // After chown, which clears set-id bits.
