@@ -413,18 +413,20 @@ impl Copier<'_> {
             (0..files.len()).try_for_each(|index| copy_one(&mut buffer, index))?;
             return Ok(finish(linked));
         }
-        let next = std::sync::atomic::AtomicUsize::new(0);
+        // Each thread a contiguous run of the files (they come directory by
+        // directory): two threads creating files in one directory wait on
+        // its lock more than they work.
         let failed = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| -> Result<()> {
+                .map(|thread| {
+                    let range =
+                        files.len() * thread / threads..files.len() * (thread + 1) / threads;
+                    let (failed, copy_one) = (&failed, &copy_one);
+                    scope.spawn(move || -> Result<()> {
                         let mut buffer = Vec::new();
-                        loop {
-                            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            if index >= files.len()
-                                || failed.load(std::sync::atomic::Ordering::Relaxed)
-                            {
+                        for index in range {
+                            if failed.load(std::sync::atomic::Ordering::Relaxed) {
                                 return Ok(());
                             }
                             if let Err(error) = copy_one(&mut buffer, index) {
@@ -432,6 +434,7 @@ impl Copier<'_> {
                                 return Err(error);
                             }
                         }
+                        Ok(())
                     })
                 })
                 .collect();
