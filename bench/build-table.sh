@@ -97,4 +97,21 @@ for scenario, mode, factor, text in targets:
 if lines:
     print()
     print("Targets against BuildKit (medians): " + "; ".join(lines) + ".")
+
+# The time from the last RUN's RUN-DONE line to the end of the build: the
+# layer's commit, the image and its name (s5: one ~410 MB layer).
+after = []
+for (scenario, mode), per in sorted(runs.items()):
+    cells = []
+    for b in present:
+        values = [number(r["after_marker_s"]) for r in per.get(b, [])]
+        values = [v for v in values if v is not None]
+        if values:
+            cells.append(f"{names[b]} {statistics.median(values):.2f} s")
+    if cells:
+        after.append(f"{scenario} {mode}: " + ", ".join(cells))
+if after:
+    print()
+    print("After the last RUN's output to the end of the build (commit, image, name; medians): "
+          + "; ".join(after) + ".")
 PYTHON
