@@ -14,6 +14,7 @@ use strata_oci::Digest;
 use crate::Error;
 use crate::cache::{MetadataCache, Stamp};
 use crate::filter::{Decision, Filter, FilterState};
+use crate::listing::{self, Listings};
 use crate::pattern::PatternMatcher;
 use crate::tarsum::{self, Header};
 use crate::usage::{Usage, UsageBuilder};
@@ -293,6 +294,7 @@ pub(crate) fn open_no_follow(path: &Path) -> Result<File, strata_fs::Error> {
 struct Walker<'a> {
     root: &'a Path,
     filter: Filter,
+    listings: Listings,
     account_ignored: bool,
     entries: Vec<Entry>,
     warnings: Vec<Warning>,
@@ -311,29 +313,26 @@ impl Walker<'_> {
         state: &FilterState,
         pending: &mut Vec<Pending>,
     ) -> Result<(), Error> {
-        let absolute = self.absolute(relative);
-        let reader = match std::fs::read_dir(&absolute) {
-            Ok(reader) => reader,
+        let listing = match self.listings.take(relative) {
+            Some(listing) => listing,
+            None => listing::list(&self.absolute(relative)),
+        };
+        let children = match listing {
+            Ok(children) => children,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(error) => {
+                let absolute = self.absolute(relative);
                 return Err(strata_fs::Error::new("list directory", absolute, error).into());
             }
         };
-        let mut children = Vec::new();
-        for child in reader {
-            let child = child.map_err(|e| strata_fs::Error::new("list directory", &absolute, e))?;
-            // The name once: `DirEntry::file_name` allocates on every call.
-            children.push((child.file_name(), child));
-        }
-        children.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        for (name, child) in children {
+        for (name, metadata) in children {
             let mut path = Vec::with_capacity(relative.len() + 1 + name.len());
             if !relative.is_empty() {
                 path.extend_from_slice(relative);
                 path.push(b'/');
             }
             path.extend_from_slice(name.as_bytes());
-            let metadata = match child.metadata() {
+            let metadata = match metadata {
                 Ok(metadata) => metadata,
                 // Removed while we walked: as fsutil, carry on.
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
@@ -502,9 +501,11 @@ impl Context {
             return Err(Error::NotADirectory { path: root });
         }
         let filter = Filter::from_matchers(options.include.clone(), options.exclude.clone());
+        let listings = Listings::prefetch(&root, &filter);
         let mut walker = Walker {
             root: &root,
             filter,
+            listings,
             account_ignored: options.account_ignored,
             entries: Vec::new(),
             warnings: Vec::new(),

@@ -27,6 +27,7 @@ mod filter;
 mod gopath;
 mod goregex;
 pub mod ignorefile;
+mod listing;
 mod pattern;
 mod select;
 pub mod source;
