@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use strata_context::Context;
@@ -177,33 +177,39 @@ impl<'a> Solver<'a> {
     pub(crate) fn solve(&self) -> Result<(StageOutput, Vec<StepReport>)> {
         let needed = self.needed();
         let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
-        std::thread::scope(|scope| {
-            for index in needed.iter().copied() {
-                let errors = &errors;
-                scope.spawn(move || {
-                    let result = self.run_stage(index);
-                    let stored = match result {
-                        Ok(output) => Ok(Arc::new(output)),
-                        Err(error) => {
-                            // Other stages stop at their next step; running processes are killed.
-                            if !matches!(error, Error::Cancelled) {
-                                self.cancel.cancel();
-                            }
-                            if let Ok(mut errors) = errors.lock() {
-                                errors.push(error);
-                            }
-                            Err(())
-                        }
-                    };
-                    let (lock, condvar) = &self.slots[index];
-                    if let Ok(mut slot) = lock.lock() {
-                        *slot = Some(stored);
+        let errors = &errors;
+        let run = |index: usize| {
+            let result = self.run_stage(index);
+            let stored = match result {
+                Ok(output) => Ok(Arc::new(output)),
+                Err(error) => {
+                    // Other stages stop at their next step; running processes are killed.
+                    if !matches!(error, Error::Cancelled) {
+                        self.cancel.cancel();
                     }
-                    condvar.notify_all();
-                });
+                    if let Ok(mut errors) = errors.lock() {
+                        errors.push(error);
+                    }
+                    Err(())
+                }
+            };
+            let (lock, condvar) = &self.slots[index];
+            if let Ok(mut slot) = lock.lock() {
+                *slot = Some(stored);
+            }
+            condvar.notify_all();
+        };
+        // One stage runs on this thread: a one-stage build starts none.
+        std::thread::scope(|scope| {
+            if let Some((last, others)) = needed.split_last() {
+                for index in others.iter().copied() {
+                    scope.spawn(move || run(index));
+                }
+                run(*last);
             }
         });
-        let mut errors = errors.into_inner().unwrap_or_default();
+        let mut errors =
+            std::mem::take(&mut *errors.lock().unwrap_or_else(PoisonError::into_inner));
         if !errors.is_empty() {
             // The first real failure explains the others' cancellation.
             let index = errors
