@@ -88,11 +88,14 @@ pub fn build(
     };
 
     let mut dockerfile = None;
+    // BuildKit names the Dockerfile by its file name (`-f dir/app.Dockerfile`
+    // shows `app.Dockerfile`); errors keep the path as given.
+    let shown_name = Path::new(&options.dockerfile_name).file_name().map_or_else(
+        || options.dockerfile_name.clone(),
+        |name| name.to_string_lossy().into_owned(),
+    );
     internal(
-        &format!(
-            "[internal] load build definition from {}",
-            options.dockerfile_name
-        ),
+        &format!("[internal] load build definition from {shown_name}"),
         &mut || {
             let parsed = strata_dockerfile::parse(options.dockerfile.clone())
                 .map_err(|e| Error::Dockerfile(e.with_file(&options.dockerfile_name)))?;

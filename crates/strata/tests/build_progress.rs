@@ -145,3 +145,29 @@ fn failed_step_on_a_terminal_and_in_a_log() {
     assert!(last.contains("exit code: 7"), "{last:?}");
     assert!(last.contains("   oops"), "{last:?}");
 }
+
+#[test]
+fn the_dockerfile_is_named_by_its_file_name_as_buildkit_does() {
+    let Some(fixture) = Fixture::new("the_dockerfile_is_named_by_its_file_name_as_buildkit_does")
+    else {
+        return;
+    };
+    let directory = fixture.context.path().join("build");
+    std::fs::create_dir(&directory).unwrap();
+    let dockerfile = directory.join("app.Dockerfile");
+    std::fs::write(&dockerfile, "FROM local/busybox:latest\nENV A=1\n").unwrap();
+    let output = fixture
+        .env
+        .command()
+        .args(["build", "--progress=plain", "-f"])
+        .arg(&dockerfile)
+        .arg(fixture.context.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("#1 [internal] load build definition from app.Dockerfile\n"),
+        "{stderr}"
+    );
+}
