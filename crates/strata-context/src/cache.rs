@@ -9,6 +9,10 @@
 //! the scan started (less 50 ms of coarse-clock lag); a newer file is hashed
 //! again next time, and stored then.
 //!
+//! A scan in which every entry came from the cache, and no entry is missing,
+//! has the directory digests of the scan that wrote the file: they are
+//! stored too (with the root's), so such a rescan hashes nothing at all.
+//!
 //! The file is one per context root and options, written with
 //! `strata_fs::write_replace` and ending in a sha256 of its body, so a killed
 //! or torn write reads as "no cache", never as wrong digests.
@@ -19,7 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest as _, Sha256};
 use strata_oci::Digest;
 
-const MAGIC: &[u8] = b"strata-context-cache v1\n";
+const MAGIC: &[u8] = b"strata-context-cache v2\n";
 
 /// The stat fields an entry is valid for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +43,8 @@ pub(crate) struct Stamp {
 pub(crate) struct CacheEntry {
     pub(crate) stamp: Stamp,
     pub(crate) digest: Digest,
+    /// For a directory: the digest of its tree.
+    pub(crate) directory_digest: Option<Digest>,
 }
 
 /// The loaded cache of one context, and the entries of the current scan.
@@ -57,6 +63,9 @@ pub(crate) struct MetadataCache {
 struct Previous {
     bytes: Vec<u8>,
     entries: Vec<(std::ops::Range<usize>, CacheEntry)>,
+    /// The digest of the whole context, if the scan that wrote the file
+    /// stored its directory digests.
+    root_digest: Option<Digest>,
 }
 
 impl Previous {
@@ -116,6 +125,26 @@ impl MetadataCache {
             .map(|entry| entry.digest)
     }
 
+    /// The directory digests and the root digest of the scan that wrote the
+    /// file, when `entries` are exactly its entries (same paths, stamps and
+    /// digests: the caller checked every entry hit and that the counts are
+    /// equal). `None` when the file has none or any is missing.
+    pub(crate) fn directory_digests<'a>(
+        &self,
+        directories: impl Iterator<Item = &'a [u8]>,
+        count: usize,
+    ) -> Option<(Vec<Digest>, Digest)> {
+        if count != self.previous.len() {
+            return None;
+        }
+        let root = self.previous.root_digest?;
+        let mut cursor = 0;
+        let digests = directories
+            .map(|path| self.previous.get(path, &mut cursor)?.directory_digest)
+            .collect::<Option<Vec<_>>>()?;
+        Some((digests, root))
+    }
+
     /// Whether an entry with this stamp may be stored.
     pub(crate) fn trustworthy(&self, stamp: &Stamp) -> bool {
         stamp.mtime.0 < self.racy_from && stamp.ctime.0 < self.racy_from
@@ -124,35 +153,43 @@ impl MetadataCache {
     /// Writes the entries of this scan (path, stamp, digest) if they differ
     /// from what was loaded; an unchanged scan copies nothing. Returns
     /// whether the file was written.
+    /// The directory digests (and `root_digest`) are kept only when every
+    /// entry is stored: a rescan may reuse them only when nothing changed.
     pub(crate) fn store<'a>(
         &self,
-        entries: impl Iterator<Item = (&'a [u8], &'a Stamp, &'a Digest)> + Clone,
+        entries: impl Iterator<Item = (&'a [u8], &'a Stamp, &'a Digest, Option<&'a Digest>)> + Clone,
+        root_digest: &Digest,
     ) -> Result<bool, strata_fs::Error> {
-        let trusted = entries.filter(|(_, stamp, _)| self.trustworthy(stamp));
+        let all_trusted = entries
+            .clone()
+            .all(|(_, stamp, _, _)| self.trustworthy(stamp));
+        let root_digest = all_trusted.then_some(*root_digest);
+        let trusted = entries.filter(|(_, stamp, _, _)| self.trustworthy(stamp));
         let mut count = 0;
-        let mut unchanged = true;
+        let mut unchanged = self.previous.root_digest == root_digest;
         let mut cursor = 0;
-        for (path, stamp, digest) in trusted.clone() {
-            count += 1;
-            if !self
-                .previous
-                .get(path, &mut cursor)
-                .is_some_and(|old| old.stamp == *stamp && old.digest == *digest)
-            {
-                unchanged = false;
+        for (path, stamp, digest, directory_digest) in trusted.clone() {
+            if !unchanged {
                 break;
             }
+            count += 1;
+            unchanged = self.previous.get(path, &mut cursor).is_some_and(|old| {
+                old.stamp == *stamp
+                    && old.digest == *digest
+                    && (root_digest.is_none() || old.directory_digest.as_ref() == directory_digest)
+            });
         }
         if unchanged && count == self.previous.len() {
             return Ok(false);
         }
         let mut current: Vec<(Vec<u8>, CacheEntry)> = trusted
-            .map(|(path, stamp, digest)| {
+            .map(|(path, stamp, digest, directory_digest)| {
                 (
                     path.to_vec(),
                     CacheEntry {
                         stamp: *stamp,
                         digest: *digest,
+                        directory_digest: root_digest.and(directory_digest.copied()),
                     },
                 )
             })
@@ -162,15 +199,16 @@ impl MetadataCache {
             strata_fs::create_dir_all(directory)?;
         }
         // Not synced: a file a crash truncates fails its checksum (no cache).
-        strata_fs::write_replace(&self.file, &encode(&current))?;
+        strata_fs::write_replace(&self.file, &encode(&current, root_digest.as_ref()))?;
         Ok(true)
     }
 }
 
-fn encode(entries: &[(Vec<u8>, CacheEntry)]) -> Vec<u8> {
+fn encode(entries: &[(Vec<u8>, CacheEntry)], root_digest: Option<&Digest>) -> Vec<u8> {
     let mut out = Vec::with_capacity(MAGIC.len() + entries.len() * 128);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+    push_optional_digest(&mut out, root_digest);
     for (path, entry) in entries {
         let s = &entry.stamp;
         out.extend_from_slice(&(path.len() as u32).to_le_bytes());
@@ -186,10 +224,21 @@ fn encode(entries: &[(Vec<u8>, CacheEntry)]) -> Vec<u8> {
             out.extend_from_slice(&value.to_le_bytes());
         }
         out.extend_from_slice(entry.digest.as_bytes());
+        push_optional_digest(&mut out, entry.directory_digest.as_ref());
     }
     let checksum = Sha256::digest(&out);
     out.extend_from_slice(&checksum);
     out
+}
+
+fn push_optional_digest(out: &mut Vec<u8>, digest: Option<&Digest>) {
+    match digest {
+        Some(digest) => {
+            out.push(1);
+            out.extend_from_slice(digest.as_bytes());
+        }
+        None => out.push(0),
+    }
 }
 
 struct Reader<'a> {
@@ -208,6 +257,14 @@ impl<'a> Reader<'a> {
 
     fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn optional_digest(&mut self) -> Option<Option<Digest>> {
+        match self.take(1)? {
+            [0] => Some(None),
+            [1] => Some(Some(Digest::from_bytes(self.take(32)?.try_into().ok()?))),
+            _ => None,
+        }
     }
 
     fn u64(&mut self) -> Option<u64> {
@@ -229,6 +286,7 @@ fn decode(bytes: Vec<u8>) -> Option<Previous> {
         bytes: body.strip_prefix(MAGIC)?,
     };
     let count = reader.u64()?;
+    let root_digest = reader.optional_digest()?;
     let mut entries = Vec::with_capacity(usize::try_from(count).ok()?.min(1 << 20));
     for _ in 0..count {
         let length = reader.u32()? as usize;
@@ -246,7 +304,15 @@ fn decode(bytes: Vec<u8>) -> Option<Previous> {
             gid: reader.u32()?,
         };
         let digest = Digest::from_bytes(reader.take(32)?.try_into().ok()?);
-        entries.push((path, CacheEntry { stamp, digest }));
+        let directory_digest = reader.optional_digest()?;
+        entries.push((
+            path,
+            CacheEntry {
+                stamp,
+                digest,
+                directory_digest,
+            },
+        ));
     }
     if !reader.bytes.is_empty() {
         return None;
@@ -255,7 +321,11 @@ fn decode(bytes: Vec<u8>) -> Option<Previous> {
     if !entries.is_sorted_by(|a, b| bytes[a.0.clone()] <= bytes[b.0.clone()]) {
         entries.sort_by(|a, b| bytes[a.0.clone()].cmp(&bytes[b.0.clone()]));
     }
-    Some(Previous { bytes, entries })
+    Some(Previous {
+        bytes,
+        entries,
+        root_digest,
+    })
 }
 
 #[cfg(test)]
@@ -282,9 +352,10 @@ mod tests {
             CacheEntry {
                 stamp: stamp(10),
                 digest: Digest::of(b"x"),
+                directory_digest: Some(Digest::of(b"tree")),
             },
         )];
-        let bytes = encode(&entries);
+        let bytes = encode(&entries, Some(&Digest::of(b"root")));
         let previous = decode(bytes.clone()).unwrap();
         let mut cursor = 0;
         assert_eq!(
@@ -292,6 +363,11 @@ mod tests {
             Digest::of(b"x")
         );
         assert_eq!(cursor, 1);
+        assert_eq!(previous.root_digest, Some(Digest::of(b"root")));
+        assert_eq!(
+            previous.get(b"a/b", &mut 0).unwrap().directory_digest,
+            Some(Digest::of(b"tree"))
+        );
         assert!(previous.get(b"a", &mut cursor).is_none());
         assert!(previous.get(b"a/c", &mut 0).is_none());
         assert!(

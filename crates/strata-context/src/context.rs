@@ -154,6 +154,9 @@ pub struct ScanStats {
     pub cache_hits: u64,
     /// Whether the metadata cache file was rewritten.
     pub cache_written: bool,
+    /// Whether the directory digests came from the metadata cache (nothing
+    /// changed since it was written).
+    pub trees_cached: bool,
 }
 
 /// How to scan a context. The default selects everything, computes digests
@@ -541,14 +544,48 @@ impl Context {
                 options.reset_owner,
                 &mut stats,
             )?;
-            root_digest = Some(fill_directory_digests(&mut entries));
+            // Every entry from the cache, none missing: the trees are those
+            // the cache was written with.
+            let cached_trees = cache
+                .as_ref()
+                .filter(|_| stats.cache_hits == stats.entries)
+                .and_then(|cache| {
+                    cache.directory_digests(
+                        entries
+                            .iter()
+                            .filter(|entry| entry.kind == EntryKind::Directory)
+                            .map(Entry::path_bytes),
+                        entries.len(),
+                    )
+                });
+            let root = match cached_trees {
+                Some((digests, root)) => {
+                    stats.trees_cached = true;
+                    let directories = entries
+                        .iter_mut()
+                        .filter(|entry| entry.kind == EntryKind::Directory);
+                    for (entry, digest) in directories.zip(digests) {
+                        entry.directory_digest = Some(digest);
+                    }
+                    root
+                }
+                None => fill_directory_digests(&mut entries),
+            };
+            root_digest = Some(root);
             if let Some(cache) = &cache {
-                stats.cache_written = cache.store(entries.iter().filter_map(|entry| {
-                    entry
-                        .digest
-                        .as_ref()
-                        .map(|digest| (entry.path_bytes(), &entry.stamp, digest))
-                }))?;
+                stats.cache_written = cache.store(
+                    entries.iter().filter_map(|entry| {
+                        entry.digest.as_ref().map(|digest| {
+                            (
+                                entry.path_bytes(),
+                                &entry.stamp,
+                                digest,
+                                entry.directory_digest.as_ref(),
+                            )
+                        })
+                    }),
+                    &root,
+                )?;
             }
         }
         Ok(Context {

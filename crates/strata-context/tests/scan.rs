@@ -604,3 +604,51 @@ fn facts_for_lint() {
     assert!(!none.has_ignore_file());
     assert!(none.find(".git").unwrap().sent);
 }
+
+#[test]
+fn an_unchanged_rescan_takes_its_trees_from_the_cache() {
+    let context_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let root = context_dir.path();
+    for index in 0..30 {
+        write(
+            root,
+            &format!("d{}/e{}/f{index}", index % 3, index % 2),
+            index.to_string().as_bytes(),
+            0o644,
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let trees_of = |context: &Context| -> Vec<(String, Option<strata_oci::Digest>)> {
+        context
+            .entries()
+            .iter()
+            .map(|e| {
+                (
+                    e.path().display().to_string(),
+                    e.directory_digest().copied(),
+                )
+            })
+            .collect()
+    };
+    let cold = cached_scan(root, cache_dir.path());
+    let warm = cached_scan(root, cache_dir.path());
+    assert_eq!(warm.stats().cache_hits, warm.stats().entries);
+    assert!(!cold.stats().trees_cached);
+    assert!(warm.stats().trees_cached);
+    assert!(!warm.stats().cache_written);
+    let uncached = Context::scan(root, &ScanOptions::new()).unwrap();
+    assert_eq!(trees_of(&warm), trees_of(&uncached));
+    assert_eq!(trees_of(&cold), trees_of(&uncached));
+    assert_eq!(warm.root_digest(), uncached.root_digest());
+    assert!(warm.get(b"d1/e0").unwrap().directory_digest().is_some());
+
+    // One file gone: its directory changed, and so do the trees above it.
+    fs::remove_file(root.join("d1/e0/f4")).unwrap();
+    let after = cached_scan(root, cache_dir.path());
+    assert!(!after.stats().trees_cached);
+    let uncached = Context::scan(root, &ScanOptions::new()).unwrap();
+    assert_eq!(trees_of(&after), trees_of(&uncached));
+    assert_ne!(after.root_digest(), warm.root_digest());
+    assert_eq!(after.root_digest(), uncached.root_digest());
+}
