@@ -38,6 +38,28 @@ pub(crate) struct Stamp {
     pub(crate) gid: u32,
 }
 
+impl Stamp {
+    /// The stamp of `metadata` (not following symlinks, as the scan stats).
+    pub(crate) fn of(metadata: &std::fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            size: metadata.size(),
+            mtime: (metadata.mtime(), metadata.mtime_nsec() as u32),
+            ctime: (metadata.ctime(), metadata.ctime_nsec() as u32),
+            mode: metadata.mode(),
+            uid: metadata.uid(),
+            gid: metadata.gid(),
+        }
+    }
+
+    /// The file type bits of the mode (`S_IFMT`).
+    pub(crate) fn format(&self) -> u32 {
+        self.mode & libc::S_IFMT
+    }
+}
+
 /// One cached digest.
 #[derive(Debug, Clone)]
 pub(crate) struct CacheEntry {

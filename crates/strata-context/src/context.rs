@@ -2,9 +2,9 @@
 //! BuildKit's order, with their metadata and digests.
 
 use std::ffi::OsStr;
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -270,19 +270,6 @@ fn typeflag(kind: EntryKind) -> u8 {
     }
 }
 
-fn stamp_of(metadata: &Metadata) -> Stamp {
-    Stamp {
-        device: metadata.dev(),
-        inode: metadata.ino(),
-        size: metadata.size(),
-        mtime: (metadata.mtime(), metadata.mtime_nsec() as u32),
-        ctime: (metadata.ctime(), metadata.ctime_nsec() as u32),
-        mode: metadata.mode(),
-        uid: metadata.uid(),
-        gid: metadata.gid(),
-    }
-}
-
 /// Opens a context file for reading without following a symlink that may
 /// have replaced it since the scan.
 pub(crate) fn open_no_follow(path: &Path) -> Result<File, strata_fs::Error> {
@@ -328,22 +315,22 @@ impl Walker<'_> {
                 return Err(strata_fs::Error::new("list directory", absolute, error).into());
             }
         };
-        for (name, metadata) in children {
+        for (name, stamp) in children {
             let mut path = Vec::with_capacity(relative.len() + 1 + name.len());
             if !relative.is_empty() {
                 path.extend_from_slice(relative);
                 path.push(b'/');
             }
             path.extend_from_slice(name.as_bytes());
-            let metadata = match metadata {
-                Ok(metadata) => metadata,
+            let stamp = match stamp {
+                Ok(stamp) => stamp,
                 // Removed while we walked: as fsutil, carry on.
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(error) => {
                     return Err(strata_fs::Error::new("stat", self.absolute(&path), error).into());
                 }
             };
-            self.visit(path, metadata, state, pending)?;
+            self.visit(path, stamp, state, pending)?;
         }
         Ok(())
     }
@@ -359,12 +346,12 @@ impl Walker<'_> {
     fn visit(
         &mut self,
         path: Vec<u8>,
-        metadata: Metadata,
+        stamp: Stamp,
         parent: &FilterState,
         pending: &mut Vec<Pending>,
     ) -> Result<(), Error> {
-        let file_type = metadata.file_type();
-        let is_directory = file_type.is_dir();
+        let format = stamp.format();
+        let is_directory = format == libc::S_IFDIR;
         let (decision, state) =
             self.filter
                 .decide(&path, is_directory, parent)
@@ -383,32 +370,29 @@ impl Walker<'_> {
                 }
                 self.usage.ignored_directory(&path);
                 pending.push(Pending {
-                    entry: Some(self.entry(path.clone(), EntryKind::Directory, &metadata)?),
+                    entry: Some(self.entry(path.clone(), EntryKind::Directory, &stamp)?),
                 });
                 let result = self.walk_directory(&path, &state, pending);
                 pending.pop();
                 return result;
             }
-            if file_type.is_file() {
-                self.usage.ignored_file(&path, metadata.len());
+            if format == libc::S_IFREG {
+                self.usage.ignored_file(&path, stamp.size);
             }
             return Ok(());
         }
         let kind = if is_directory {
             EntryKind::Directory
-        } else if file_type.is_symlink() {
+        } else if format == libc::S_IFLNK {
             EntryKind::Symlink
-        } else if file_type.is_file() {
+        } else if format == libc::S_IFREG {
             EntryKind::File
         } else {
-            let kind = if file_type.is_socket() {
-                "socket"
-            } else if file_type.is_fifo() {
-                "fifo"
-            } else if file_type.is_char_device() {
-                "character device"
-            } else {
-                "block device"
+            let kind = match format {
+                libc::S_IFSOCK => "socket",
+                libc::S_IFIFO => "fifo",
+                libc::S_IFCHR => "character device",
+                _ => "block device",
             };
             self.warnings.push(Warning::SkippedSpecial {
                 path: PathBuf::from(OsStr::from_bytes(&path)),
@@ -423,13 +407,13 @@ impl Walker<'_> {
             }
         }
         if kind == EntryKind::File {
-            self.usage.sent_file(&path, metadata.size());
+            self.usage.sent_file(&path, stamp.size);
         }
         if !is_directory {
-            let entry = self.entry(path, kind, &metadata)?;
+            let entry = self.entry(path, kind, &stamp)?;
             self.entries.push(entry);
         } else {
-            let entry = self.entry(path.clone(), kind, &metadata)?;
+            let entry = self.entry(path.clone(), kind, &stamp)?;
             self.entries.push(entry);
             pending.push(Pending { entry: None });
             let result = self.walk_directory(&path, &state, pending);
@@ -439,7 +423,7 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn entry(&self, path: Vec<u8>, kind: EntryKind, metadata: &Metadata) -> Result<Entry, Error> {
+    fn entry(&self, path: Vec<u8>, kind: EntryKind, stamp: &Stamp) -> Result<Entry, Error> {
         let link_target = if kind == EntryKind::Symlink {
             let absolute = self.absolute(&path);
             Some(strata_fs::read_link(&absolute)?)
@@ -449,18 +433,18 @@ impl Walker<'_> {
         Ok(Entry {
             path: PathBuf::from(std::ffi::OsString::from_vec(path)),
             kind,
-            mode: metadata.mode() & 0o7777,
-            uid: metadata.uid(),
-            gid: metadata.gid(),
+            mode: stamp.mode & 0o7777,
+            uid: stamp.uid,
+            gid: stamp.gid,
             size: if kind == EntryKind::File {
-                metadata.size()
+                stamp.size
             } else {
                 0
             },
             link_target,
             digest: None,
             directory_digest: None,
-            stamp: stamp_of(metadata),
+            stamp: *stamp,
         })
     }
 

@@ -6,16 +6,17 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::{OsStr, OsString};
-use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::{Condvar, Mutex, PoisonError};
 
+use crate::cache::Stamp;
 use crate::filter::{Decision, Filter, FilterState};
 
-/// One directory: its children sorted by name, each with its metadata (not
-/// following symlinks), or the error listing it.
-pub(crate) type Listing = std::io::Result<Vec<(OsString, std::io::Result<Metadata>)>>;
+/// One directory: its children sorted by name, each with its stat fields
+/// (not following symlinks; a third of std's `Metadata`, and the listings of
+/// a whole context are held at once), or the error listing it.
+pub(crate) type Listing = std::io::Result<Vec<(OsString, std::io::Result<Stamp>)>>;
 
 /// Threads besides the caller's at most (the calls are cheap; more threads
 /// mostly wait on the queue's lock).
@@ -76,8 +77,8 @@ pub(crate) fn list(absolute: &Path) -> Listing {
     for child in std::fs::read_dir(absolute)? {
         let child = child?;
         // `DirEntry::metadata` is an `fstatat` on the directory's descriptor.
-        let metadata = child.metadata();
-        children.push((child.file_name(), metadata));
+        let stamp = child.metadata().map(|metadata| Stamp::of(&metadata));
+        children.push((child.file_name(), stamp));
     }
     children.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     Ok(children)
@@ -131,9 +132,9 @@ impl Shared {
             let listing = list(&absolute);
             let mut below = Vec::new();
             if let Ok(children) = &listing {
-                for (name, metadata) in children {
-                    let Ok(metadata) = metadata else { continue };
-                    if !metadata.is_dir() {
+                for (name, stamp) in children {
+                    let Ok(stamp) = stamp else { continue };
+                    if stamp.format() != libc::S_IFDIR {
                         continue;
                     }
                     let mut path = Vec::with_capacity(relative.len() + 1 + name.len());
@@ -211,7 +212,7 @@ mod tests {
                 listing
                     .unwrap()
                     .into_iter()
-                    .map(|(name, metadata)| (name, metadata.unwrap().is_dir()))
+                    .map(|(name, stamp)| (name, stamp.unwrap().format() == libc::S_IFDIR))
                     .collect()
             };
             let prefetched = listings.take(&relative).unwrap();
