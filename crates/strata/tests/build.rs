@@ -3,52 +3,33 @@
 //! root and namespaces; without them these tests skip loudly (and fail under
 //! CI's STRATA_REQUIRE_PRIVILEGED=1).
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+use common::Env;
 use serde_json::Value;
 
 /// A store with `local/busybox:latest` in it, and a context directory.
 struct Fixture {
-    store: tempfile::TempDir,
+    env: Env,
     context: tempfile::TempDir,
 }
 
 impl Fixture {
     /// `None` (after a loud skip) when the machine cannot run build steps.
     fn new(test: &str) -> Option<Fixture> {
-        if !strata_test::should_run_as_root(test) {
-            return None;
-        }
-        let fixture = Fixture {
-            store: tempfile::tempdir().unwrap(),
+        Some(Fixture {
+            env: Env::with_busybox(test)?,
             context: tempfile::tempdir().unwrap(),
-        };
-        let output = fixture
-            .strata()
-            .env("SOURCE_DATE_EPOCH", "0")
-            .args(["import", "-c", "CMD [\"/bin/sh\"]"])
-            .arg(strata_test::busybox_rootfs())
-            .arg("local/busybox:latest")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "import: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Some(fixture)
+        })
     }
 
     fn strata(&self) -> Command {
-        let mut command = Command::cargo_bin("strata").unwrap();
-        command
-            .env("STRATA_ROOT", self.store.path())
-            .env("NO_COLOR", "1")
-            .env_remove("SOURCE_DATE_EPOCH");
-        command
+        self.env.command()
     }
 
     fn write(&self, path: &str, contents: &str) {
@@ -69,7 +50,7 @@ impl Fixture {
 
     /// Builds, asserting success; the metadata file's contents.
     fn build_ok(&self, args: &[&str]) -> Value {
-        let metadata = self.store.path().join("metadata.json");
+        let metadata = self.env.directory.path().join("metadata.json");
         let mut all: Vec<&str> = vec!["--metadata-file", metadata.to_str().unwrap()];
         all.extend_from_slice(args);
         let output = self.build(&all);
@@ -94,7 +75,7 @@ impl Fixture {
 
     /// The image's final file system, unpacked into a directory.
     fn unpack(&self, image: &str) -> tempfile::TempDir {
-        let archive = self.store.path().join("image.tar");
+        let archive = self.env.directory.path().join("image.tar");
         let output = self
             .strata()
             .args(["save", "-o"])

@@ -3,22 +3,17 @@
 //! and with --checksum on the pinned digest, so that a cached build does not
 //! need the server at all. RUN-free, but builds mount overlays: root only.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-fn strata(store: &Path) -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("strata"));
-    command
-        .env("STRATA_ROOT", store)
-        .env("NO_COLOR", "1")
-        .env_remove("SOURCE_DATE_EPOCH");
-    command
-}
+use common::Env;
 
 /// Builds `context` with plain progress; (success, stderr).
-fn build(store: &Path, context: &Path) -> (bool, String) {
-    let output = strata(store)
+fn build(store: &Env, context: &Path) -> (bool, String) {
+    let output = store
+        .command()
         .args(["build", "--progress=plain", "-t", "fetched"])
         .arg(context)
         .output()
@@ -29,21 +24,9 @@ fn build(store: &Path, context: &Path) -> (bool, String) {
     )
 }
 
-fn setup(test: &str) -> Option<(tempfile::TempDir, tempfile::TempDir, tempfile::TempDir)> {
-    if !strata_test::should_run_as_root(test) {
-        return None;
-    }
-    let store = tempfile::tempdir().unwrap();
-    let output = strata(store.path())
-        .env("SOURCE_DATE_EPOCH", "0")
-        .arg("import")
-        .arg(strata_test::busybox_rootfs())
-        .arg("local/busybox:latest")
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+fn setup(test: &str) -> Option<(Env, tempfile::TempDir, tempfile::TempDir)> {
     Some((
-        store,
+        Env::with_busybox(test)?,
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     ))
@@ -64,13 +47,13 @@ fn an_add_url_step_keys_on_the_content() {
         ),
     )
     .unwrap();
-    let (ok, first) = build(store.path(), context.path());
+    let (ok, first) = build(&store, context.path());
     assert!(ok, "{first}");
     assert!(
         first.contains("cache miss: first build of this step"),
         "{first}"
     );
-    let (ok, again) = build(store.path(), context.path());
+    let (ok, again) = build(&store, context.path());
     assert!(ok, "{again}");
     assert!(
         again.contains("CACHED") && !again.contains("cache miss"),
@@ -78,14 +61,14 @@ fn an_add_url_step_keys_on_the_content() {
     );
 
     fs::write(files.path().join("tool"), "version 2\n").unwrap();
-    let (ok, changed) = build(store.path(), context.path());
+    let (ok, changed) = build(&store, context.path());
     assert!(ok, "{changed}");
     assert!(
         changed.contains(&format!("cache miss: url {}/tool changed", server.url())),
         "{changed}"
     );
     // Nothing is left in the store's temporary area.
-    let leftovers: Vec<_> = fs::read_dir(store.path().join("tmp"))
+    let leftovers: Vec<_> = fs::read_dir(store.root().join("tmp"))
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
@@ -104,7 +87,7 @@ fn an_add_url_step_keys_on_the_content() {
         ),
     )
     .unwrap();
-    let (ok, failed) = build(store.path(), context.path());
+    let (ok, failed) = build(&store, context.path());
     assert!(!ok);
     assert!(failed.contains("invalid response status 404"), "{failed}");
     assert!(failed.contains("Dockerfile:2"), "{failed}");
@@ -127,10 +110,10 @@ fn a_pinned_checksum_needs_no_server_once_cached() {
         ),
     )
     .unwrap();
-    let (ok, first) = build(store.path(), context.path());
+    let (ok, first) = build(&store, context.path());
     assert!(ok, "{first}");
     drop(server);
-    let (ok, again) = build(store.path(), context.path());
+    let (ok, again) = build(&store, context.path());
     assert!(ok, "the cached step needed the server:\n{again}");
     assert!(
         again.contains("CACHED") && !again.contains("cache miss"),

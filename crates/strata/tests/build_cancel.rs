@@ -24,22 +24,11 @@ struct Fixture {
 
 impl Fixture {
     fn new(test: &str) -> Option<Self> {
-        if !strata_test::should_run_as_root(test) {
-            return None;
-        }
         let fixture = Self {
-            env: Env::new(),
+            env: Env::with_busybox(test)?,
             context: tempfile::tempdir().unwrap(),
             logs: tempfile::tempdir().unwrap(),
         };
-        let rootfs = strata_test::busybox_rootfs();
-        fixture.env.ok(&[
-            "import",
-            "-c",
-            "CMD [\"/bin/sh\"]",
-            rootfs.to_str().unwrap(),
-            "local/busybox:latest",
-        ]);
         Some(fixture)
     }
 

@@ -4,47 +4,33 @@
 //! step (volatile overlays), uncompressed layers hashed once, and a no-op
 //! rebuild that writes nothing.
 
+mod common;
+
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use assert_cmd::Command;
+use common::Env;
 use serde_json::Value;
 
 struct Fixture {
-    store: tempfile::TempDir,
+    env: Env,
     context: tempfile::TempDir,
 }
 
 impl Fixture {
     fn new(test: &str) -> Option<Fixture> {
-        if !strata_test::should_run_as_root(test) {
-            return None;
-        }
         let fixture = Fixture {
-            store: tempfile::tempdir().unwrap(),
+            env: Env::with_busybox(test)?,
             context: tempfile::tempdir().unwrap(),
         };
-        let output = fixture
-            .strata()
-            .env("SOURCE_DATE_EPOCH", "0")
-            .args(["import", "-c", "CMD [\"/bin/sh\"]"])
-            .arg(strata_test::busybox_rootfs())
-            .arg("local/busybox:latest")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", text(&output.stderr));
         Some(fixture)
     }
 
     fn strata(&self) -> Command {
-        let mut command = Command::cargo_bin("strata").unwrap();
-        command
-            .env("STRATA_ROOT", self.store.path())
-            .env("NO_COLOR", "1")
-            .env_remove("SOURCE_DATE_EPOCH");
-        command
+        self.env.command()
     }
 
     fn write(&self, path: &str, contents: &[u8], mode: u32) {
@@ -67,7 +53,7 @@ impl Fixture {
 
     /// The image's archive unpacked: (manifest.json, directory).
     fn save(&self, image: &str) -> (Value, tempfile::TempDir) {
-        let archive = self.store.path().join("saved.tar");
+        let archive = self.env.directory.path().join("saved.tar");
         let output = self
             .strata()
             .args(["save", "-o"])
@@ -222,7 +208,7 @@ fn copies_of_many_and_large_files_keep_every_byte_mode_owner_and_time() {
     assert_eq!(run["from-run"].4, b"file 1\nfile 1\n".to_vec());
 
     // A no-op rebuild: every step cached, and nothing in the store rewritten.
-    let index = fixture.store.path().join("images/index.json");
+    let index = fixture.env.root().join("images/index.json");
     let before = fs::metadata(&index).unwrap().ino();
     let again = fixture.build("fast:1");
     assert_eq!(

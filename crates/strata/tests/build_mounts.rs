@@ -1,38 +1,15 @@
 //! `RUN --mount`: secrets never reach a layer, caches persist between builds,
 //! tmpfs and binds are there for the step only.
 
+mod common;
+
 use std::fs;
 
-use assert_cmd::Command;
-
-fn strata(store: &std::path::Path) -> Command {
-    let mut command = Command::cargo_bin("strata").unwrap();
-    command
-        .env("STRATA_ROOT", store)
-        .env("NO_COLOR", "1")
-        .env_remove("SOURCE_DATE_EPOCH");
-    command
-}
+use common::Env;
 
 /// A store holding local/busybox:latest, or `None` after a loud skip.
-fn store(test: &str) -> Option<tempfile::TempDir> {
-    if !strata_test::should_run_as_root(test) {
-        return None;
-    }
-    let store = tempfile::tempdir().unwrap();
-    let output = strata(store.path())
-        .env("SOURCE_DATE_EPOCH", "0")
-        .arg("import")
-        .arg(strata_test::busybox_rootfs())
-        .arg("local/busybox:latest")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(store)
+fn store(test: &str) -> Option<Env> {
+    Env::with_busybox(test)
 }
 
 /// Every byte of every blob in the store, for "is this secret anywhere?".
@@ -75,7 +52,8 @@ fn secrets_are_readable_in_the_step_and_never_stored() {
          RUN --mount=type=secret,id=missing echo optional secrets may be absent\n",
     )
     .unwrap();
-    let output = strata(store.path())
+    let output = store
+        .command()
         .args(["build", "--progress=plain", "-t", "secret", "--secret"])
         .arg(format!("id=token,src={}", secret.display()))
         .arg(context.path())
@@ -88,11 +66,12 @@ fn secrets_are_readable_in_the_step_and_never_stored() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        !store_contains(store.path(), b"s3cr3t-t0ken-value"),
+        !store_contains(&store.root(), b"s3cr3t-t0ken-value"),
         "the secret reached the store"
     );
-    let saved = store.path().join("saved.tar");
-    strata(store.path())
+    let saved = store.directory.path().join("saved.tar");
+    store
+        .command()
         .args(["save", "-o"])
         .arg(&saved)
         .arg("secret")
@@ -144,7 +123,8 @@ fn secrets_are_readable_in_the_step_and_never_stored() {
         "FROM local/busybox:latest\nRUN --mount=type=secret,id=absent,required cat /run/secrets/absent\n",
     )
     .unwrap();
-    let output = strata(store.path())
+    let output = store
+        .command()
         .args(["build", "--progress=plain"])
         .arg(context.path())
         .output()
@@ -173,7 +153,8 @@ fn cache_mounts_persist_and_tmpfs_and_binds_do_not_reach_layers() {
         .unwrap();
     };
     dockerfile("echo first >> /cache/log && cp /cache/log /seen-1");
-    let output = strata(store.path())
+    let output = store
+        .command()
         .args(["build", "--progress=plain", "-t", "m"])
         .arg(context.path())
         .output()
@@ -185,7 +166,8 @@ fn cache_mounts_persist_and_tmpfs_and_binds_do_not_reach_layers() {
     );
     // A different command (a cache miss) sees what the first left in the cache.
     dockerfile("echo second >> /cache/log && cp /cache/log /seen-2");
-    let output = strata(store.path())
+    let output = store
+        .command()
         .args(["build", "--progress=plain", "-t", "m"])
         .arg(context.path())
         .output()
@@ -196,8 +178,9 @@ fn cache_mounts_persist_and_tmpfs_and_binds_do_not_reach_layers() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let saved = store.path().join("m.tar");
-    strata(store.path())
+    let saved = store.directory.path().join("m.tar");
+    store
+        .command()
         .args(["save", "-o"])
         .arg(&saved)
         .arg("m")

@@ -2,35 +2,26 @@
 //! unpacked snapshots of their layers) stay. The cold runs of the build
 //! benchmark depend on it.
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::Env;
 
 struct Fixture {
-    store: tempfile::TempDir,
+    env: Env,
     context: tempfile::TempDir,
 }
 
 impl Fixture {
     fn new(test: &str) -> Option<Fixture> {
-        if !strata_test::should_run_as_root(test) {
-            return None;
-        }
         let fixture = Fixture {
-            store: tempfile::tempdir().unwrap(),
+            env: Env::with_busybox(test)?,
             context: tempfile::tempdir().unwrap(),
         };
-        let output = fixture
-            .strata()
-            .env("SOURCE_DATE_EPOCH", "0")
-            .args(["import", "-c", "CMD [\"/bin/sh\"]"])
-            .arg(strata_test::busybox_rootfs())
-            .arg("local/busybox:latest")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", text(&output.stderr));
         fs::write(fixture.context.path().join("a.txt"), "a\n").unwrap();
         fs::write(
             fixture.context.path().join("Dockerfile"),
@@ -43,12 +34,7 @@ impl Fixture {
     }
 
     fn strata(&self) -> Command {
-        let mut command = Command::cargo_bin("strata").unwrap();
-        command
-            .env("STRATA_ROOT", self.store.path())
-            .env("NO_COLOR", "1")
-            .env_remove("SOURCE_DATE_EPOCH");
-        command
+        self.env.command()
     }
 
     /// Builds `-t app:1`; the plain progress output.
@@ -71,7 +57,7 @@ impl Fixture {
     }
 
     fn cache_records(&self) -> usize {
-        fs::read_dir(self.store.path().join("cache"))
+        fs::read_dir(self.env.root().join("cache"))
             .unwrap()
             .filter(|e| {
                 e.as_ref()
@@ -84,11 +70,11 @@ impl Fixture {
     }
 
     fn snapshots(&self) -> PathBuf {
-        self.store.path().join("areas/snapshots/overlay/layers")
+        self.env.root().join("areas/snapshots/overlay/layers")
     }
 
     fn area_entries(&self, name: &str) -> usize {
-        let path = self.store.path().join("areas").join(name);
+        let path = self.env.root().join("areas").join(name);
         fs::read_dir(path).map(|d| d.count()).unwrap_or(0)
     }
 }

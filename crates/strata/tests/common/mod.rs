@@ -40,6 +40,30 @@ impl Env {
         command
     }
 
+    /// An environment whose store holds `local/busybox:latest` (Debian's
+    /// static busybox, `CMD ["/bin/sh"]`, imported at `SOURCE_DATE_EPOCH=0`);
+    /// `None`, after a loud skip, when this machine cannot run build steps.
+    pub(crate) fn with_busybox(test: &str) -> Option<Self> {
+        if !strata_test::should_run_as_root(test) {
+            return None;
+        }
+        let env = Self::new();
+        let output = env
+            .command()
+            .env("SOURCE_DATE_EPOCH", "0")
+            .args(["import", "-c", "CMD [\"/bin/sh\"]"])
+            .arg(strata_test::busybox_rootfs())
+            .arg("local/busybox:latest")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "import: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Some(env)
+    }
+
     /// Runs strata with `args`; asserts success; returns stdout.
     pub(crate) fn ok(&self, args: &[&str]) -> String {
         let output = self.command().args(args).output().unwrap();
