@@ -1,0 +1,20 @@
+//! Containers: `strata run` and the commands around it, without a daemon.
+//!
+//! Each container lives in the store (`containers/<id>/`): its
+//! configuration (Docker's `Config` and `HostConfig`), its state (written
+//! atomically, one lock per container), its json-file log and its writable
+//! layer (an overlay over the image's snapshots). A small monitor process
+//! (strata re-executed, single-threaded, in the spirit of conmon) owns the
+//! container's PID 1: it writes the log, records the exit status, runs the
+//! health check, applies the restart policy and stops the container with
+//! its stop signal and timeout. Every command works from any shell by
+//! reading the state and talking to the monitor over its socket.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod error;
+
+pub use error::{Error, Result};
