@@ -1,7 +1,7 @@
 //! The build cache emptied (`strata builder prune`, as `docker builder
 //! prune`): step cache records, the layers only they kept, the unpacked
 //! snapshots no named image needs, and the context metadata cache. Named
-//! images stay whole, their unpacked snapshots too, so the next build starts
+//! images (and containers' images) stay whole, their unpacked snapshots too, so the next build starts
 //! cold but does not unpack its base image again.
 
 use std::collections::BTreeSet;
@@ -44,7 +44,13 @@ pub fn prune_cache(store: &Store, all: bool) -> Result<CachePruneReport> {
             message: "pruning the build cache needs the store opened exclusively".to_owned(),
         });
     }
-    let images = store.images()?;
+    let mut images = store.images()?;
+    // Containers' images keep their unpacked layers as named ones do.
+    for hold in store.holds()? {
+        if let Ok(image) = store.load_image(&hold.descriptor) {
+            images.push(image);
+        }
+    }
     let mut image_blobs: BTreeSet<Digest> = BTreeSet::new();
     let mut image_chains: BTreeSet<Digest> = BTreeSet::new();
     for image in &images {

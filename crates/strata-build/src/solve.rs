@@ -12,7 +12,7 @@ use std::time::Instant;
 use strata_context::Context;
 use strata_oci::{Descriptor, Digest};
 use strata_sandbox::{Canceller, MountKind, RootFs, Sandbox, Spec};
-use strata_snapshot::{ActiveSnapshot, Snapshotter, chain_id};
+use strata_snapshot::{ActiveSnapshot, Snapshotter};
 use strata_store::Store;
 
 use crate::copy;
@@ -701,21 +701,13 @@ pub(crate) fn ensure_chain(
     snapshotter: &Snapshotter,
     layers: &[Layer],
 ) -> Result<Option<Digest>> {
-    let mut parent: Option<Digest> = None;
-    for layer in layers {
-        let chain = chain_id(parent.as_ref(), &layer.diff_id);
-        if !snapshotter.contains(&chain) {
-            let digest = layer.descriptor.digest;
-            snapshotter.unpack(parent.as_ref(), &layer.diff_id, || {
-                store
-                    .open_blob(&digest)
-                    .map(std::io::BufReader::new)
-                    .map_err(std::io::Error::other)
-            })?;
-        }
-        parent = Some(chain);
-    }
-    Ok(parent)
+    let diff_ids: Vec<Digest> = layers.iter().map(|layer| layer.diff_id).collect();
+    Ok(snapshotter.unpack_chain(&diff_ids, |index| {
+        store
+            .open_blob(&layers[index].descriptor.digest)
+            .map(std::io::BufReader::new)
+            .map_err(std::io::Error::other)
+    })?)
 }
 
 /// docker's BuildKit (runc) leaves the mount points it made for a RUN in the

@@ -125,7 +125,7 @@ impl ActiveSnapshot {
                 } else {
                     &self.lowers[..]
                 };
-                overlay::mount_fd(lowers, &self.upper(), &self.work.path.join("work"))
+                overlay::mount_fd(lowers, &self.upper(), &self.work.path.join("work"), true)
             }
             Kind::Copy => rustix::mount::open_tree(
                 rustix::fs::CWD,

@@ -12,6 +12,9 @@
 //! - copy: each committed snapshot is a whole tree; an active snapshot is a
 //!   copy of its parent, and the diff is found by comparing the two.
 //!
+//! A [`ContainerLayer`] is the writable layer of a container: the same
+//! mount over a chain, with directories the container owns.
+//!
 //! Both produce the same [`strata_layer::Change`]s for the same step. Commits
 //! and unpacks are renames of complete directories: a crash never leaves a
 //! half snapshot, and leftovers of a killed process are removed the next time
@@ -23,11 +26,13 @@
 )]
 
 mod active;
+mod container;
 mod copy;
 mod error;
 mod overlay;
 mod snapshotter;
 
 pub use active::{ActiveSnapshot, Committed, Mounted};
+pub use container::ContainerLayer;
 pub use error::{Error, Result};
 pub use snapshotter::{Kind, Snapshotter, chain_id};

@@ -24,11 +24,16 @@ const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 /// directory renames are copies (`redirect_dir=off`, `metacopy=off`,
 /// `index=off`), so that the upper directory alone is the layer.
 ///
-/// `volatile` where the kernel has it (5.10+): without it, overlayfs syncs
+/// `volatile` when asked and the kernel has it (5.10+): without it, overlayfs syncs
 /// the whole upper file system when the mount goes away, which on a busy
 /// machine took 2-350 ms per step here (everyone's dirty pages are written).
 /// Snapshots need no sync: see [`crate::Snapshotter::with_kind`].
-pub(crate) fn mount_fd(lowers: &[PathBuf], upper: &Path, work: &Path) -> Result<OwnedFd> {
+pub(crate) fn mount_fd(
+    lowers: &[PathBuf],
+    upper: &Path,
+    work: &Path,
+    volatile: bool,
+) -> Result<OwnedFd> {
     let context = rustix::mount::fsopen("overlay", FsOpenFlags::FSOPEN_CLOEXEC)
         .map_err(|e| Error::mount("open overlay context", upper, e))?;
     let set = |key: &str, value: &Path| {
@@ -49,7 +54,7 @@ pub(crate) fn mount_fd(lowers: &[PathBuf], upper: &Path, work: &Path) -> Result<
         rustix::mount::fsconfig_set_string(&context, key, value)
             .map_err(|e| Error::mount("configure overlay", upper, with_log(&context, e)))?;
     }
-    if !VOLATILE_UNSUPPORTED.load(Ordering::Relaxed) {
+    if volatile && !VOLATILE_UNSUPPORTED.load(Ordering::Relaxed) {
         match rustix::mount::fsconfig_set_flag(&context, "volatile") {
             Ok(()) => {}
             // An older kernel: its mounts sync on unmount, and that is all.
@@ -109,6 +114,7 @@ pub(crate) fn works_in(directory: &Path) -> bool {
             &[probe.join("lower")],
             &probe.join("upper"),
             &probe.join("work"),
+            true,
         )
         .map(drop)
     })()

@@ -231,6 +231,25 @@ impl Snapshotter {
         Ok(chain)
     }
 
+    /// Makes sure every layer of a chain (`diff_ids`, bottom first) is
+    /// unpacked, opening layer `i`'s uncompressed tar with `open(i)` only
+    /// when it is missing; the chain id of the top, `None` for no layers.
+    pub fn unpack_chain<R: Read + Send>(
+        &self,
+        diff_ids: &[Digest],
+        mut open: impl FnMut(usize) -> io::Result<R>,
+    ) -> Result<Option<Digest>> {
+        let mut parent: Option<Digest> = None;
+        for (index, diff_id) in diff_ids.iter().enumerate() {
+            let chain = chain_id(parent.as_ref(), diff_id);
+            if !self.contains(&chain) {
+                self.unpack(parent.as_ref(), diff_id, || open(index))?;
+            }
+            parent = Some(chain);
+        }
+        Ok(parent)
+    }
+
     /// Moves a finished `work` directory (holding `diff`) to the chain id's
     /// place. When another process committed the same chain first, its copy
     /// is kept and ours dropped with the work directory.

@@ -114,6 +114,10 @@ impl Store {
                 by_refs.insert(digest);
             }
         }
+        // A container's image is kept like a named one.
+        for hold in self.holds()? {
+            self.reachable(&hold.descriptor, &mut by_refs)?;
+        }
         let mut by_cache = BTreeSet::new();
         for record in self.cache_records()? {
             by_cache.extend(record.blobs);
@@ -157,7 +161,7 @@ impl Store {
         Ok(blobs)
     }
 
-    /// Deletes blobs that no ref and no cache record reaches, and temporary
+    /// Deletes blobs that no ref, hold or cache record reaches, and temporary
     /// files of interrupted writes. Needs an [`Access::Exclusive`] handle, so
     /// that no other process is between writing a blob and referencing it.
     pub fn prune(&self) -> Result<PruneReport> {

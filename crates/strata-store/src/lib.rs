@@ -19,6 +19,8 @@
 //! - **Images**: [`Store::write_image`] (config + layers → manifest), then
 //!   [`Store::set_ref`] to name it; [`Store::find_image`] resolves what users
 //!   type (names, IDs, ID prefixes, repo digests) to an [`Image`].
+//! - **Holds**: [`Store::hold`] keeps an image whole for a holder that is
+//!   not a name (a container), until [`Store::release`].
 //! - **Build cache**: [`Store::put_cache_record`] / [`Store::cache_record`]:
 //!   a key → JSON record, plus the blobs it keeps alive through prune.
 //! - **Distribution**: [`Store::distribution_image`] turns a stored image
@@ -50,6 +52,7 @@ mod archive;
 mod cache;
 mod error;
 mod gc;
+mod holds;
 mod images;
 mod refs;
 mod store;
@@ -58,6 +61,7 @@ mod variant;
 pub use archive::{ArchiveFormat, LoadedImage, SaveItem};
 pub use cache::CacheRecord;
 pub use error::{Result, StoreError};
+pub use holds::Hold;
 pub use gc::{DiskUsage, PruneReport, Verification};
 pub use images::Image;
 pub use refs::{ANNOTATION_DOCKER_MANIFEST, ANNOTATION_REPO_DIGEST, RefEntry};
