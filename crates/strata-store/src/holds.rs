@@ -51,7 +51,8 @@ impl Store {
         };
         let bytes = serde_json::to_vec(&hold).map_err(json_error(&path))?;
         strata_fs::create_dir_all(self.root().join(HOLDS))?;
-        strata_fs::write_replace(&path, &bytes)?;
+        // Synced: a hold lost in a crash would let prune take a container's layers.
+        strata_fs::write_atomic(&path, &bytes)?;
         Ok(())
     }
 

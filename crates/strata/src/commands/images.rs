@@ -7,7 +7,7 @@ use strata_oci::Reference;
 use strata_store::{Access, Image};
 
 use super::Global;
-use crate::format::{human, table, template::Template};
+use crate::format::{human, listing};
 use crate::images::open_store;
 
 /// Arguments of `strata images`.
@@ -169,76 +169,32 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         print!("{out}");
         return Ok(ExitCode::SUCCESS);
     }
-    match args.format.as_deref() {
-        Some("json") => {
-            for row in &rows {
-                let fields = row.fields(now, truncate);
-                out.push_str(&String::from_utf8_lossy(&strata_oci::to_go_json(&fields)?));
-                out.push('\n');
-            }
-        }
-        Some(format) if format != "table" => {
-            let format = format.replace("\\t", "\t");
-            let format = format.as_str();
-            let (table_mode, text) = match format.strip_prefix("table ") {
-                Some(rest) => (true, rest),
-                None => (false, format),
-            };
-            let template = Template::parse(text)?;
-            let mut lines = Vec::new();
-            if table_mode {
-                lines.push(header_of(text));
-            }
-            for row in &rows {
-                let data = crate::format::template::Value::of(&row.fields(now, truncate))?;
-                lines.push(template.render(&data)?);
-            }
-            out.push_str(&table::template_output(lines, table_mode));
-        }
-        _ => {
-            let mut header = vec!["REPOSITORY", "TAG"];
-            if args.digests {
-                header.push("DIGEST");
-            }
-            header.extend(["IMAGE ID", "CREATED", "SIZE"]);
-            let mut cells = vec![header.into_iter().map(str::to_owned).collect::<Vec<_>>()];
-            for row in &rows {
-                let fields = row.fields(now, truncate);
-                let mut line = vec![fields["Repository"].clone(), fields["Tag"].clone()];
-                if args.digests {
-                    line.push(fields["Digest"].clone());
-                }
-                line.extend([
-                    fields["ID"].clone(),
-                    fields["CreatedSince"].clone(),
-                    fields["Size"].clone(),
-                ]);
-                cells.push(line);
-            }
-            out.push_str(&table::render(&cells));
-        }
+    let mut columns = vec!["Repository", "Tag"];
+    if args.digests {
+        columns.push("Digest");
     }
+    columns.extend(["ID", "CreatedSince", "Size"]);
+    let fields: Vec<_> = rows.iter().map(|row| row.fields(now, truncate)).collect();
+    let layout = listing::Layout {
+        columns: &columns,
+        headers: HEADERS,
+    };
+    out.push_str(&listing::render(&fields, &layout, args.format.as_deref())?);
     print!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
-/// The header line Docker derives from a `table` template's fields.
-fn header_of(template: &str) -> String {
-    let mut header = template.to_owned();
-    for (field, title) in [
-        ("{{.Repository}}", "REPOSITORY"),
-        ("{{.Tag}}", "TAG"),
-        ("{{.Digest}}", "DIGEST"),
-        ("{{.ID}}", "IMAGE ID"),
-        ("{{.CreatedSince}}", "CREATED"),
-        ("{{.CreatedAt}}", "CREATED AT"),
-        ("{{.Size}}", "SIZE"),
-        ("{{.VirtualSize}}", "VIRTUAL SIZE"),
-        ("{{.Containers}}", "CONTAINERS"),
-        ("{{.SharedSize}}", "SHARED SIZE"),
-        ("{{.UniqueSize}}", "UNIQUE SIZE"),
-    ] {
-        header = header.replace(field, title);
-    }
-    header
-}
+/// The headers Docker gives each field.
+const HEADERS: &[(&str, &str)] = &[
+    ("Repository", "REPOSITORY"),
+    ("Tag", "TAG"),
+    ("Digest", "DIGEST"),
+    ("ID", "IMAGE ID"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("Size", "SIZE"),
+    ("VirtualSize", "VIRTUAL SIZE"),
+    ("Containers", "CONTAINERS"),
+    ("SharedSize", "SHARED SIZE"),
+    ("UniqueSize", "UNIQUE SIZE"),
+];

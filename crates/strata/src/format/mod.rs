@@ -2,5 +2,6 @@
 //! tabwriter tables, and Go templates for `--format`.
 
 pub(crate) mod human;
+pub(crate) mod listing;
 pub(crate) mod table;
 pub(crate) mod template;
