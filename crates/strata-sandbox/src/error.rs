@@ -42,6 +42,20 @@ pub enum Error {
         /// What failed, with the kernel's error.
         message: String,
     },
+    /// Docker's seccomp profile could not be compiled here.
+    #[error("seccomp profile: {message}")]
+    Seccomp {
+        /// What failed (an unknown architecture, the compiler's complaint).
+        message: String,
+    },
+    /// The kernel refused the seccomp filter (EACCES: neither
+    /// `no_new_privs` nor `CAP_SYS_ADMIN`; EINVAL: no seccomp filters).
+    #[error("install seccomp filter: {source}")]
+    SeccompInstall {
+        /// The kernel's error.
+        #[source]
+        source: io::Error,
+    },
     /// Talking to the helper failed, or it died without a word.
     #[error("sandbox helper: {message}")]
     Helper {

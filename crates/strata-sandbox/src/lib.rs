@@ -29,6 +29,11 @@ mod files;
 mod init;
 mod namespace;
 mod sandbox;
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the sandbox's setup is not wired to it yet")
+)]
+mod seccomp;
 mod spec;
 mod user;
 mod wire;
