@@ -13,7 +13,7 @@ use crate::process::channel::{self, Channel, Message};
 use crate::process::linux::Linux;
 use crate::process::namespaces::{self, ChildrenInPidNamespace, Cloned};
 use crate::process::terminal::{self, TerminalSize};
-use crate::process::{Failure, Syscalls, credentials, exec, setup, signals};
+use crate::process::{Failure, Syscalls, child_only, credentials, exec, setup, signals};
 use crate::spec::Spec;
 use crate::{Error, Result};
 
@@ -53,7 +53,7 @@ pub fn exec_in(
             // The guard belongs to the caller: this copy must not act.
             std::mem::forget(children);
             drop(caller);
-            joined(&target_pidfd, spec, stdio, process, cgroup_procs)
+            child_only(|| joined(&target_pidfd, spec, stdio, process, cgroup_procs))
         }
         Ok(Cloned::Parent { pid, pidfd }) => {
             drop((children, process, stdio));

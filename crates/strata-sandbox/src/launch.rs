@@ -12,7 +12,8 @@ use crate::process::linux::Linux;
 use crate::process::namespaces::{self, Cloned};
 use crate::process::terminal::{self, TerminalSize};
 use crate::process::{
-    Failure, Syscalls, credentials, etc_files, exec, init_process, mounts, pivot, rootfs, signals,
+    Failure, Syscalls, child_only, credentials, etc_files, exec, init_process, mounts, pivot,
+    rootfs, signals,
 };
 use crate::spec::{RootFs, Spec};
 use crate::{Error, Result};
@@ -84,7 +85,7 @@ pub fn launch(rootfs: RootFs, spec: &Spec, stdio: Stdio) -> Result<Pending> {
     match namespaces::clone_into(namespaces::clone_flags(spec))? {
         Cloned::Child => {
             drop(caller);
-            pid1(&rootfs, spec, stdio, process, &host_resolv_conf)
+            child_only(|| pid1(&rootfs, spec, stdio, process, &host_resolv_conf))
         }
         Cloned::Parent { pid, pidfd } => {
             drop((process, rootfs, stdio));

@@ -126,8 +126,9 @@ pub struct Spec {
     pub init: bool,
     /// The contents of /etc/hosts when the caller has its own (containers use
     /// Docker's format); `None` (the default) generates BuildKit's from
-    /// `hostname` and `extra_hosts`. The caller's files are writable, as
-    /// Docker's are; generated ones are read-only, as BuildKit's are.
+    /// `hostname` and `extra_hosts`. With the caller's hosts, /etc/hosts,
+    /// /etc/resolv.conf and /etc/hostname are writable, as a container's are;
+    /// otherwise read-only, as a RUN step's are.
     #[serde(default)]
     pub hosts: Option<String>,
     /// The contents of /etc/resolv.conf when the caller has its own; `None`

@@ -126,6 +126,11 @@ fn output_and_exit_codes() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[..2], ["1", "buildkitsandbox"]);
     assert!(lines[2].parse::<u32>().unwrap() <= 3, "{}", out.stdout);
+    // Nothing blocked or ignored: not the SIGPIPE a Rust caller ignores, nor
+    // what its own caller left ignored.
+    let status = run(&root.path, &Spec::new(["cat", "/proc/self/status"])).stdout;
+    assert_eq!(status_field(&status, "SigBlk:"), "0000000000000000");
+    assert_eq!(status_field(&status, "SigIgn:"), "0000000000000000");
 }
 
 fn launch_error(root: &Path, spec: &Spec) -> Error {
@@ -300,6 +305,22 @@ fn terminal_is_the_sandboxes_own() {
     let output = read_terminal(started.terminal.unwrap());
     assert_eq!(wait(started.pid), 0);
     assert_eq!(output, "/dev/pts/0\n33 101\nconsole\nerr\n");
+    // Behind an init, the command's process group has the terminal's foreground.
+    let mut spec = shell(
+        "read -r pid comm state ppid group session tty foreground rest < /proc/$$/stat; \
+         [ $group = $foreground ] && [ $$ != 1 ] && echo foreground; tty",
+    );
+    spec.init = true;
+    let stdio = Stdio::Terminal {
+        rows: 24,
+        columns: 80,
+    };
+    let started = launch(RootFs::Directory(root.path.clone()), &spec, stdio)
+        .and_then(Pending::release)
+        .unwrap();
+    let output = read_terminal(started.terminal.unwrap());
+    assert_eq!(wait(started.pid), 0, "{output}");
+    assert_eq!(output, "foreground\n/dev/pts/0\n");
 }
 
 /// A cgroup of this test in each hierarchy it can write: the `cgroup.procs`

@@ -41,7 +41,7 @@ pub(crate) fn run(channel: Channel, terminal: bool, execute: impl FnOnce() -> Fa
     // SAFETY: this process is single-threaded (a clone of a single-threaded
     // caller), so the child may run any code.
     let child = match unsafe { libc::fork() } {
-        0 => command_child(&channel, terminal, execute),
+        0 => super::child_only(|| command_child(&channel, terminal, execute)),
         pid if pid > 0 => pid,
         _ => {
             let failure = Failure::setup(format!("fork: {}", std::io::Error::last_os_error()));

@@ -75,6 +75,16 @@ pub(crate) fn setup(what: impl std::fmt::Display) -> impl FnOnce(Errno) -> Failu
     move |errno| Failure::setup(format!("{what}: {}", std::io::Error::from(errno)))
 }
 
+/// Runs the body of a cloned or forked child, which never returns into the
+/// frames it shares with its caller: a panic ends it (exit 1) instead of
+/// unwinding into the caller's code, and so does a body that returns.
+pub(crate) fn child_only(body: impl FnOnce()) -> ! {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+    // SAFETY: ends this copy of the caller without running the caller's
+    // destructors or atexit handlers, which are not ours to run.
+    unsafe { libc::_exit(1) }
+}
+
 /// The last OS error as an `Errno`.
 pub(crate) fn last_errno() -> Errno {
     Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))

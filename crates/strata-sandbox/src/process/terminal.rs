@@ -47,6 +47,12 @@ pub(crate) fn install_streams(stdio: Stdio) -> Result<Option<TerminalSize>, Fail
             return Err(setup("install stdio")(last_errno()));
         }
     }
+    // A caller's descriptor that was 0, 1 or 2 already now holds its copy: keep it open.
+    for fd in [stdin, stdout, stderr] {
+        if fd.as_raw_fd() <= 2 {
+            std::mem::forget(fd);
+        }
+    }
     Ok(None)
 }
 
