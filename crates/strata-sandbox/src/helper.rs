@@ -1,7 +1,7 @@
 //! The build helper: a freshly executed, single-threaded process (the
 //! `strata` binary itself, like `runc init`) that reads a RUN step's request,
 //! attaches the root in a mount namespace of its own, makes the mount points
-//! the root lacks, launches PID 1 ([`crate::launch`]), reports its start and
+//! the root lacks, launches PID 1 ([`crate::launch()`]), reports its start and
 //! end to the parent, and removes the mount points again.
 
 use std::ffi::OsStr;

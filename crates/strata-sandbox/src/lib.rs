@@ -16,7 +16,7 @@
 //! the sandbox's PID 1, which takes every process and mount of the sandbox
 //! with it. Should the caller die, the parent-death signal does the same.
 //!
-//! A container's monitor, itself single-threaded, calls [`launch`] in
+//! A container's monitor, itself single-threaded, calls [`launch()`] in
 //! process: PID 1 is cloned into its namespaces, set up, and held until
 //! [`Pending::release`] (after the caller placed it in cgroups and
 //! connected its network); [`exec_in`] runs another process in a running
