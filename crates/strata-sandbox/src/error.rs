@@ -35,6 +35,16 @@ pub enum Error {
     Exec {
         /// runc's message (`exec: "x": executable file not found in $PATH`).
         message: String,
+        /// Which of Docker's cases it is (see [`Error::exit_code`]).
+        problem: ExecProblem,
+    },
+    /// A capability name Docker does not know.
+    #[error("invalid {option}: unknown capability: {name:?}")]
+    UnknownCapability {
+        /// Where the name came from: `CapAdd`, `CapDrop` or `Capabilities`.
+        option: &'static str,
+        /// The name as normalised (`CAP_NOPE`).
+        name: String,
     },
     /// Setting up the namespaces or mounts failed.
     #[error("sandbox setup: {message}")]
@@ -62,6 +72,36 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+}
+
+/// Why a command could not be executed, in the cases Docker tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ExecProblem {
+    /// Not in $PATH, or no such file (or no such interpreter).
+    NotFound,
+    /// Permission denied, not executable, or a directory.
+    NotExecutable,
+    /// Anything else (an exec format error, ...).
+    Other,
+}
+
+impl Error {
+    /// The exit code Docker gives a container whose command could not run:
+    /// 127 when it was not found, 126 when it could not be executed, `None`
+    /// for every other error (the caller's own, 125 for `docker run`).
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Error::Exec {
+                problem: ExecProblem::NotFound,
+                ..
+            } => Some(127),
+            Error::Exec {
+                problem: ExecProblem::NotExecutable,
+                ..
+            } => Some(126),
+            _ => None,
+        }
+    }
 }
 
 /// The result of a sandbox operation.

@@ -17,22 +17,7 @@ pub fn private_mount_namespace() -> Result<bool> {
     if !rustix::process::geteuid().is_root() {
         return Ok(false);
     }
-    let threads = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("Threads:"))
-                .and_then(|count| count.trim().parse::<u32>().ok())
-        });
-    if threads != Some(1) {
-        return Err(Error::Setup {
-            message: format!(
-                "a private mount namespace needs a single-threaded process ({} threads)",
-                threads.map_or_else(|| "unknown".to_owned(), |t| t.to_string())
-            ),
-        });
-    }
+    crate::process::namespaces::ensure_single_threaded("a private mount namespace")?;
     // SAFETY: the process is single-threaded (checked above), so no other
     // thread shares the file-system attributes this unshares, and FILES is
     // not among the flags (no descriptor table is split under anyone).

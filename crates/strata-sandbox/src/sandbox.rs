@@ -14,8 +14,7 @@ use rustix::process::{Pid, PidfdFlags, Signal};
 
 use crate::spec::{ExitStatus, RootFs, Spec, Stream};
 use crate::wire::{
-    CONTROL_FD, FailureKind, INIT_ARGUMENT, ROOT_MOUNT_FD, Report, Request, WireRootFs,
-    send_request,
+    CONTROL_FD, INIT_ARGUMENT, ROOT_MOUNT_FD, Report, Request, WireRootFs, send_request,
 };
 use crate::{Error, Result};
 
@@ -65,18 +64,7 @@ impl Sandbox {
         if !rustix::process::geteuid().is_root() {
             return Err(Error::NotRoot);
         }
-        if spec.args.is_empty() {
-            return Err(Error::InvalidSpec {
-                reason: "no command given".to_owned(),
-            });
-        }
-        for mount in &spec.mounts {
-            if !mount.destination.starts_with('/') {
-                return Err(Error::InvalidSpec {
-                    reason: format!("mount destination {:?} is not absolute", mount.destination),
-                });
-            }
-        }
+        spec.validate()?;
         let (wire_rootfs, mount) = match rootfs {
             RootFs::Directory(path) => (WireRootFs::Directory(path), None),
             RootFs::Detached { mount, mount_point } => {
@@ -288,7 +276,7 @@ impl Running {
                             match serde_json::from_slice::<Report>(&line) {
                                 Ok(Report::Started { pid }) => self.started(pid),
                                 Ok(Report::Failed { kind, message }) => {
-                                    outcome = Some(Err(failure(kind, message)));
+                                    outcome = Some(Err(kind.into_error(message)));
                                 }
                                 Ok(Report::Ended { status }) => outcome = Some(Ok(status)),
                                 Err(e) => {
@@ -355,15 +343,6 @@ impl Drop for Running {
             }
             self.reap();
         }
-    }
-}
-
-fn failure(kind: FailureKind, message: String) -> Error {
-    match kind {
-        FailureKind::NotRoot => Error::NotRoot,
-        FailureKind::User => Error::User { message },
-        FailureKind::Exec => Error::Exec { message },
-        FailureKind::Setup => Error::Setup { message },
     }
 }
 

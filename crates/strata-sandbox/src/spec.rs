@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::capabilities::Capabilities;
+
 /// The hostname of every sandbox unless the spec says otherwise (BuildKit's).
 pub const DEFAULT_HOSTNAME: &str = "buildkitsandbox";
 
@@ -36,6 +38,19 @@ pub enum Network {
     Host,
     /// A new network namespace with only the loopback interface, up.
     None,
+    /// A new network namespace with only the loopback interface, up, which
+    /// the caller connects itself (e.g. with pasta) before releasing the process.
+    Private,
+}
+
+/// The seccomp filter of the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Seccomp {
+    /// Docker's default profile.
+    #[default]
+    Default,
+    /// No filter (`--security-opt seccomp=unconfined`).
+    Unconfined,
 }
 
 /// An extra mount inside the sandbox.
@@ -67,7 +82,9 @@ pub enum MountKind {
 }
 
 /// One process to run: argv, environment, working directory, user, network,
-/// hostname, extra hosts and mounts.
+/// hostname, extra hosts, mounts and the process's security settings. Fields
+/// added after the first ones default (also when deserialised) to what a RUN
+/// step gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Spec {
     /// argv; `args[0]` is looked up in the process's own PATH when it has no `/`.
@@ -87,10 +104,42 @@ pub struct Spec {
     pub extra_hosts: Vec<(String, String)>,
     /// Extra mounts, applied in order after the standard ones.
     pub mounts: Vec<Mount>,
+    /// The process's capabilities: Docker's default set unless changed. Root
+    /// gets them as effective, permitted and bounding sets; another user in
+    /// the bounding set only (its effective set is empty, as with Docker).
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// PR_SET_NO_NEW_PRIVS before exec (`--security-opt no-new-privileges`); default false, as Docker.
+    #[serde(default)]
+    pub no_new_privileges: bool,
+    /// The seccomp filter (default: Docker's profile).
+    #[serde(default)]
+    pub seccomp: Seccomp,
+    /// The root file system mounted read-only (`--read-only`); the mounts on
+    /// it (/proc, /dev, tmpfs and bind mounts) stay as they are. Default false.
+    #[serde(default)]
+    pub readonly_rootfs: bool,
+    /// PID 1 is a minimal init (as `docker run --init`, tini): it forks the
+    /// command, forwards every catchable signal to it, reaps zombies, and
+    /// exits with its status (128+N when killed by signal N). Default false.
+    #[serde(default)]
+    pub init: bool,
+    /// The contents of /etc/hosts when the caller has its own (containers use
+    /// Docker's format); `None` (the default) generates BuildKit's from
+    /// `hostname` and `extra_hosts`. With the caller's hosts, /etc/hosts,
+    /// /etc/resolv.conf and /etc/hostname are writable, as a container's are;
+    /// otherwise read-only, as a RUN step's are.
+    #[serde(default)]
+    pub hosts: Option<String>,
+    /// The contents of /etc/resolv.conf when the caller has its own; `None`
+    /// (the default) derives it from the host's, as BuildKit does.
+    #[serde(default)]
+    pub resolv_conf: Option<String>,
 }
 
 impl Spec {
-    /// A spec running `args` as root in `/`, host network, no extra mounts.
+    /// A spec running `args` as root in `/`, host network, no extra mounts,
+    /// Docker's capabilities and seccomp profile.
     pub fn new<I, S>(args: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -105,7 +154,34 @@ impl Spec {
             hostname: DEFAULT_HOSTNAME.to_owned(),
             extra_hosts: Vec::new(),
             mounts: Vec::new(),
+            capabilities: Capabilities::docker_default(),
+            no_new_privileges: false,
+            seccomp: Seccomp::Default,
+            readonly_rootfs: false,
+            init: false,
+            hosts: None,
+            resolv_conf: None,
         }
+    }
+}
+
+impl Spec {
+    /// Errors when the spec cannot run: no command, or a mount destination
+    /// that is not absolute.
+    pub(crate) fn validate(&self) -> crate::Result<()> {
+        if self.args.is_empty() {
+            return Err(crate::Error::InvalidSpec {
+                reason: "no command given".to_owned(),
+            });
+        }
+        for mount in &self.mounts {
+            if !mount.destination.starts_with('/') {
+                return Err(crate::Error::InvalidSpec {
+                    reason: format!("mount destination {:?} is not absolute", mount.destination),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

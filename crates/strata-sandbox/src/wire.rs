@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, ExecProblem};
 use crate::spec::{ExitStatus, Spec};
 
 /// The argument that turns a binary into the sandbox helper.
@@ -34,12 +35,24 @@ pub(crate) struct Request {
 }
 
 /// Why setup failed, for the parent's error type.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum FailureKind {
     NotRoot,
     User,
-    Exec,
+    Exec(ExecProblem),
     Setup,
+}
+
+impl FailureKind {
+    /// The public error for a failure of this kind.
+    pub(crate) fn into_error(self, message: String) -> Error {
+        match self {
+            FailureKind::NotRoot => Error::NotRoot,
+            FailureKind::User => Error::User { message },
+            FailureKind::Exec(problem) => Error::Exec { message, problem },
+            FailureKind::Setup => Error::Setup { message },
+        }
+    }
 }
 
 /// The helper's reports, one JSON object per line.

@@ -277,6 +277,8 @@ fn capabilities_and_rlimits() {
     assert_eq!(capability_field(&out.stdout, "CapEff:"), "00000000a80425fb");
     assert_eq!(capability_field(&out.stdout, "CapBnd:"), "00000000a80425fb");
     assert_eq!(capability_field(&out.stdout, "CapInh:"), "0000000000000000");
+    // The helper's own signal state (a Rust program ignores SIGPIPE) is not passed on.
+    assert_eq!(capability_field(&out.stdout, "SigIgn:"), "0000000000000000");
     let mut spec = shell("cat /proc/self/status");
     spec.user = "tester".to_owned();
     let out_user = run_in(&root.path, &spec);
