@@ -44,10 +44,6 @@ mod launch;
 mod namespace;
 mod process;
 mod sandbox;
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the sandbox's setup is not wired to it yet")
-)]
 mod seccomp;
 mod spec;
 mod stubs;

@@ -455,12 +455,35 @@ fn capabilities_add_drop_and_no_new_privileges() {
     assert_eq!(status_field(&status, "CapPrm:"), expected);
     assert_eq!(status_field(&status, "CapBnd:"), expected);
     assert_eq!(status_field(&status, "NoNewPrivs:"), "0");
+    // Docker's profile is in force (mode 2: filter), whichever order installed it.
+    assert_eq!(status_field(&status, "Seccomp:"), "2");
     spec.user = "tester".into();
     spec.no_new_privileges = true;
     let status = run(&root.path, &spec).stdout;
     assert_eq!(status_field(&status, "CapEff:"), "0000000000000000");
     assert_eq!(status_field(&status, "CapBnd:"), expected);
     assert_eq!(status_field(&status, "NoNewPrivs:"), "1");
+    assert_eq!(status_field(&status, "Seccomp:"), "2");
+    spec.seccomp = strata_sandbox::Seccomp::Unconfined;
+    let status = run(&root.path, &spec).stdout;
+    assert_eq!(status_field(&status, "Seccomp:"), "0");
+}
+
+fn seccomp_denies_what_docker_denies() {
+    if !privileged("launch seccomp") {
+        return;
+    }
+    let root = rootfs();
+    // busybox unshare calls unshare(2): EPERM under the profile without CAP_SYS_ADMIN.
+    let spec = shell("unshare -m true 2>&1; echo status=$?");
+    let output = run(&root.path, &spec).stdout;
+    assert!(output.contains("status=1"), "{output}");
+    assert!(output.contains("Operation not permitted"), "{output}");
+    let mut spec = shell("unshare -m true && echo allowed");
+    spec.capabilities = Capabilities::docker_default()
+        .apply_docker_flags(&["SYS_ADMIN"], &[])
+        .unwrap();
+    assert_eq!(run(&root.path, &spec).stdout, "allowed\n");
 }
 
 fn read_only_root_with_writable_mounts() {
@@ -632,7 +655,7 @@ fn main() {
     let mut arguments = Arguments::from_args();
     // The tests call launch and exec_in, which refuse a multi-threaded caller.
     arguments.test_threads = Some(1);
-    let tests: [(&str, fn()); 10] = [
+    let tests: [(&str, fn()); 11] = [
         ("output_and_exit_codes", output_and_exit_codes),
         (
             "not_found_is_127_and_not_executable_126",
@@ -651,6 +674,7 @@ fn main() {
             "capabilities_add_drop_and_no_new_privileges",
             capabilities_add_drop_and_no_new_privileges,
         ),
+        ("seccomp_denies_what_docker_denies", seccomp_denies_what_docker_denies),
         (
             "read_only_root_with_writable_mounts",
             read_only_root_with_writable_mounts,
