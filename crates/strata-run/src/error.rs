@@ -14,6 +14,89 @@ pub enum Error {
         /// Docker's message for it.
         message: String,
     },
+
+    // Values (units.rs).
+    /// A size that go-units' `RAMInBytes` refuses (`-m x`).
+    #[error("invalid size: '{value}'")]
+    InvalidSize {
+        /// The text as given.
+        value: String,
+    },
+    /// A size whose number Go's `ParseFloat` refuses (`-m 1.2.3m`).
+    #[error("strconv.ParseFloat: parsing \"{value}\": invalid syntax")]
+    InvalidSizeNumber {
+        /// The number part of the size.
+        value: String,
+    },
+    /// A duration that Go's `time.ParseDuration` refuses.
+    #[error("time: {problem} \"{}\"", go_quote(value))]
+    InvalidDuration {
+        /// The text as given.
+        value: String,
+        /// What is wrong with it.
+        problem: DurationProblem,
+    },
+    /// `--cpus` that is not a rational number.
+    #[error("failed to parse {value} as a rational number")]
+    InvalidCpus {
+        /// The text as given.
+        value: String,
+    },
+    /// `--cpus` finer than a billionth of a CPU.
+    #[error("value is too precise")]
+    CpusTooPrecise {
+        /// The text as given.
+        value: String,
+    },
+    /// `--cpus` below 0 or above the CPUs of this machine (the daemon's check).
+    #[error(
+        "Range of CPUs is from 0.01 to {available}.00, as there are only {available} CPUs available"
+    )]
+    CpusOutOfRange {
+        /// CPUs this process may use.
+        available: usize,
+    },
+}
+
+/// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationProblem {
+    /// Not a duration at all, or out of range.
+    Invalid,
+    /// A number without a unit (`10`).
+    MissingUnit,
+    /// A unit Go does not know (`1x`).
+    UnknownUnit(String),
+}
+
+impl std::fmt::Display for DurationProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid => f.write_str("invalid duration"),
+            Self::MissingUnit => f.write_str("missing unit in duration"),
+            Self::UnknownUnit(unit) => write!(f, "unknown unit \"{}\" in duration", go_quote(unit)),
+        }
+    }
+}
+
+/// The inside of Go's `time` package quoting: `"` and `\` escaped, bytes of
+/// non-ASCII or control characters as `\xNN`.
+pub(crate) fn go_quote(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len());
+    for character in text.chars() {
+        if (' '..='\x7f').contains(&character) {
+            if character == '"' || character == '\\' {
+                quoted.push('\\');
+            }
+            quoted.push(character);
+        } else {
+            let mut buffer = [0; 4];
+            for byte in character.encode_utf8(&mut buffer).bytes() {
+                quoted.push_str(&format!("\\x{byte:02x}"));
+            }
+        }
+    }
+    quoted
 }
 
 /// The result of a container operation.

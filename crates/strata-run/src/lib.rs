@@ -16,5 +16,9 @@
 )]
 
 mod error;
+mod units;
 
-pub use error::{Error, Result};
+pub use error::{DurationProblem, Error, Result};
+pub use units::{
+    available_cpus, check_cpus, format_duration, parse_cpus, parse_duration, parse_memory,
+};
