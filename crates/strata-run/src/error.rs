@@ -1,5 +1,7 @@
 //! Why a container operation failed.
 
+use std::path::PathBuf;
+
 /// Why a container operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -55,6 +57,30 @@ pub enum Error {
     CpusOutOfRange {
         /// CPUs this process may use.
         available: usize,
+    },
+
+    // Logs (logs.rs).
+    /// A json-file log line that is not a log entry.
+    #[error("invalid log entry in {} at byte {offset}", path.display())]
+    InvalidLogEntry {
+        /// The log file.
+        path: PathBuf,
+        /// Where the line starts.
+        offset: u64,
+    },
+    /// `--since`/`--until` that is neither a time, a duration nor a timestamp.
+    #[error("failed to parse value as time or duration: \"{}\"", go_quote(value))]
+    InvalidLogTimeOrDuration {
+        /// The text as given.
+        value: String,
+    },
+    /// `--since`/`--until` that looks like an RFC 3339 time but is not one.
+    #[error("parsing time \"{value}\": {reason}")]
+    InvalidLogTime {
+        /// The text as given.
+        value: String,
+        /// What the time parser found wrong.
+        reason: String,
     },
 }
 

@@ -26,7 +26,7 @@ pub fn parse_memory(value: &str) -> Result<u64> {
         None => 1.0,
     };
     let bytes = number * multiplier;
-    if bytes >= 9.223_372_036_854_775_807e18 {
+    if bytes >= 2f64.powi(63) {
         return Err(invalid());
     }
     // Go truncates the float, as `int64(size)` does.
@@ -315,7 +315,7 @@ impl Rational {
                 denominator = denominator.checked_mul(10)?;
             }
         }
-        if value % denominator != 0 {
+        if !value.is_multiple_of(denominator) {
             return None;
         }
         let magnitude = i64::try_from(value / denominator).ok()?;
