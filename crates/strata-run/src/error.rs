@@ -82,6 +82,103 @@ pub enum Error {
         /// What the time parser found wrong.
         reason: String,
     },
+
+    // Ports (ports.rs); the texts are docker 20.10's (go-connections v0.4.0).
+    /// A `-p` address that Go's `SplitHostPort` refuses (`[::1`).
+    #[error("Invalid ip address {address}: {reason}")]
+    InvalidPortIp {
+        /// The address part as given.
+        address: String,
+        /// Go's reason.
+        reason: String,
+    },
+    /// A `-p` address that is not an IP address.
+    #[error("Invalid ip address: {address}")]
+    InvalidIpAddress {
+        /// The address as given.
+        address: String,
+    },
+    /// A `-p` without a container port (`8080:`).
+    #[error("No port specified: {spec}<empty>")]
+    NoPortSpecified {
+        /// The spec as given.
+        spec: String,
+    },
+    /// A container port or range that is not one.
+    #[error("Invalid containerPort: {port}")]
+    InvalidContainerPort {
+        /// The port part as given.
+        port: String,
+    },
+    /// A host port or range that is not one.
+    #[error("Invalid hostPort: {port}")]
+    InvalidHostPort {
+        /// The port part as given.
+        port: String,
+    },
+    /// Ranges of different lengths (`8000-8001:80-82`).
+    #[error("Invalid ranges specified for container and host Ports: {container} and {host}")]
+    InvalidPortRanges {
+        /// The container range.
+        container: String,
+        /// The host range.
+        host: String,
+    },
+    /// A protocol other than tcp, udp, sctp.
+    #[error("Invalid proto: {proto}")]
+    InvalidProto {
+        /// The protocol as given.
+        proto: String,
+    },
+    /// A long-form `-p` field without `=`.
+    #[error("invalid publish opts format (should be name=value but got '{param}')")]
+    InvalidPublishOption {
+        /// The field.
+        param: String,
+    },
+    /// `--expose` with a host part.
+    #[error("invalid port format for --expose: {value}")]
+    InvalidExposeFormat {
+        /// The value as given.
+        value: String,
+    },
+    /// `--expose` whose port or range is not one.
+    #[error("invalid range format for --expose: {value}, error: {reason}")]
+    InvalidExposeRange {
+        /// The value as given.
+        value: String,
+        /// Go's parse error.
+        reason: String,
+    },
+    /// An sctp port to publish: pasta forwards tcp and udp only.
+    #[error("cannot publish {port}: pasta forwards tcp and udp ports only")]
+    SctpNotPublishable {
+        /// The port.
+        port: crate::ports::ContainerPort,
+    },
+    /// A port to publish on an IPv6 address: the container network is IPv4-only.
+    #[error("cannot publish {port} on {address}: the container network is IPv4-only")]
+    Ipv6NotPublishable {
+        /// The port.
+        port: crate::ports::ContainerPort,
+        /// The IPv6 address asked for.
+        address: std::net::IpAddr,
+    },
+    /// A host port in use (Docker's message, without its "driver failed
+    /// programming external connectivity on endpoint …" prefix).
+    #[error("Bind for {address}:{port} failed: port is already allocated")]
+    PortAllocated {
+        /// The host address.
+        address: std::net::IpAddr,
+        /// The host port.
+        port: u16,
+    },
+    /// No free port in the ephemeral range or the range asked for.
+    #[error("all ports are allocated")]
+    NoFreePort {
+        /// The container port being published.
+        port: crate::ports::ContainerPort,
+    },
 }
 
 /// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.
