@@ -1,5 +1,7 @@
 //! Why a container operation failed.
 
+use std::path::PathBuf;
+
 /// Why a container operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -14,6 +16,210 @@ pub enum Error {
         /// Docker's message for it.
         message: String,
     },
+
+    // Values (units.rs).
+    /// A size that go-units' `RAMInBytes` refuses (`-m x`).
+    #[error("invalid size: '{value}'")]
+    InvalidSize {
+        /// The text as given.
+        value: String,
+    },
+    /// A size whose number Go's `ParseFloat` refuses (`-m 1.2.3m`).
+    #[error("strconv.ParseFloat: parsing \"{value}\": invalid syntax")]
+    InvalidSizeNumber {
+        /// The number part of the size.
+        value: String,
+    },
+    /// A duration that Go's `time.ParseDuration` refuses.
+    #[error("time: {problem} \"{}\"", go_quote(value))]
+    InvalidDuration {
+        /// The text as given.
+        value: String,
+        /// What is wrong with it.
+        problem: DurationProblem,
+    },
+    /// `--cpus` that is not a rational number.
+    #[error("failed to parse {value} as a rational number")]
+    InvalidCpus {
+        /// The text as given.
+        value: String,
+    },
+    /// `--cpus` finer than a billionth of a CPU.
+    #[error("value is too precise")]
+    CpusTooPrecise {
+        /// The text as given.
+        value: String,
+    },
+    /// `--cpus` below 0 or above the CPUs of this machine (the daemon's check).
+    #[error(
+        "Range of CPUs is from 0.01 to {available}.00, as there are only {available} CPUs available"
+    )]
+    CpusOutOfRange {
+        /// CPUs this process may use.
+        available: usize,
+    },
+
+    // Logs (logs.rs).
+    /// A json-file log line that is not a log entry.
+    #[error("invalid log entry in {} at byte {offset}", path.display())]
+    InvalidLogEntry {
+        /// The log file.
+        path: PathBuf,
+        /// Where the line starts.
+        offset: u64,
+    },
+    /// `--since`/`--until` that is neither a time, a duration nor a timestamp.
+    #[error("failed to parse value as time or duration: \"{}\"", go_quote(value))]
+    InvalidLogTimeOrDuration {
+        /// The text as given.
+        value: String,
+    },
+    /// `--since`/`--until` that looks like an RFC 3339 time but is not one.
+    #[error("parsing time \"{value}\": {reason}")]
+    InvalidLogTime {
+        /// The text as given.
+        value: String,
+        /// What the time parser found wrong.
+        reason: String,
+    },
+
+    // Ports (ports.rs); the texts are docker 20.10's (go-connections v0.4.0).
+    /// A `-p` address that Go's `SplitHostPort` refuses (`[::1`).
+    #[error("Invalid ip address {address}: {reason}")]
+    InvalidPortIp {
+        /// The address part as given.
+        address: String,
+        /// Go's reason.
+        reason: String,
+    },
+    /// A `-p` address that is not an IP address.
+    #[error("Invalid ip address: {address}")]
+    InvalidIpAddress {
+        /// The address as given.
+        address: String,
+    },
+    /// A `-p` without a container port (`8080:`).
+    #[error("No port specified: {spec}<empty>")]
+    NoPortSpecified {
+        /// The spec as given.
+        spec: String,
+    },
+    /// A container port or range that is not one.
+    #[error("Invalid containerPort: {port}")]
+    InvalidContainerPort {
+        /// The port part as given.
+        port: String,
+    },
+    /// A host port or range that is not one.
+    #[error("Invalid hostPort: {port}")]
+    InvalidHostPort {
+        /// The port part as given.
+        port: String,
+    },
+    /// Ranges of different lengths (`8000-8001:80-82`).
+    #[error("Invalid ranges specified for container and host Ports: {container} and {host}")]
+    InvalidPortRanges {
+        /// The container range.
+        container: String,
+        /// The host range.
+        host: String,
+    },
+    /// A protocol other than tcp, udp, sctp.
+    #[error("Invalid proto: {proto}")]
+    InvalidProto {
+        /// The protocol as given.
+        proto: String,
+    },
+    /// A long-form `-p` field without `=`.
+    #[error("invalid publish opts format (should be name=value but got '{param}')")]
+    InvalidPublishOption {
+        /// The field.
+        param: String,
+    },
+    /// `--expose` with a host part.
+    #[error("invalid port format for --expose: {value}")]
+    InvalidExposeFormat {
+        /// The value as given.
+        value: String,
+    },
+    /// `--expose` whose port or range is not one.
+    #[error("invalid range format for --expose: {value}, error: {reason}")]
+    InvalidExposeRange {
+        /// The value as given.
+        value: String,
+        /// Go's parse error.
+        reason: String,
+    },
+    /// An sctp port to publish: pasta forwards tcp and udp only.
+    #[error("cannot publish {port}: pasta forwards tcp and udp ports only")]
+    SctpNotPublishable {
+        /// The port.
+        port: crate::ports::ContainerPort,
+    },
+    /// A port to publish on an IPv6 address: the container network is IPv4-only.
+    #[error("cannot publish {port} on {address}: the container network is IPv4-only")]
+    Ipv6NotPublishable {
+        /// The port.
+        port: crate::ports::ContainerPort,
+        /// The IPv6 address asked for.
+        address: std::net::IpAddr,
+    },
+    /// A host port in use (Docker's message, without its "driver failed
+    /// programming external connectivity on endpoint …" prefix).
+    #[error("Bind for {address}:{port} failed: port is already allocated")]
+    PortAllocated {
+        /// The host address.
+        address: std::net::IpAddr,
+        /// The host port.
+        port: u16,
+    },
+    /// No free port in the ephemeral range or the range asked for.
+    #[error("all ports are allocated")]
+    NoFreePort {
+        /// The container port being published.
+        port: crate::ports::ContainerPort,
+    },
+}
+
+/// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationProblem {
+    /// Not a duration at all, or out of range.
+    Invalid,
+    /// A number without a unit (`10`).
+    MissingUnit,
+    /// A unit Go does not know (`1x`).
+    UnknownUnit(String),
+}
+
+impl std::fmt::Display for DurationProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid => f.write_str("invalid duration"),
+            Self::MissingUnit => f.write_str("missing unit in duration"),
+            Self::UnknownUnit(unit) => write!(f, "unknown unit \"{}\" in duration", go_quote(unit)),
+        }
+    }
+}
+
+/// The inside of Go's `time` package quoting: `"` and `\` escaped, bytes of
+/// non-ASCII or control characters as `\xNN`.
+pub(crate) fn go_quote(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len());
+    for character in text.chars() {
+        if (' '..='\x7f').contains(&character) {
+            if character == '"' || character == '\\' {
+                quoted.push('\\');
+            }
+            quoted.push(character);
+        } else {
+            let mut buffer = [0; 4];
+            for byte in character.encode_utf8(&mut buffer).bytes() {
+                quoted.push_str(&format!("\\x{byte:02x}"));
+            }
+        }
+    }
+    quoted
 }
 
 /// The result of a container operation.

@@ -16,5 +16,19 @@
 )]
 
 mod error;
+mod logs;
+mod ports;
+mod units;
 
-pub use error::{Error, Result};
+pub use error::{DurationProblem, Error, Result};
+pub use logs::{
+    LogEntry, LogReader, LogWriter, PARTIAL_ENTRY_SIZE, ReadOptions, format_rfc3339_nano,
+    format_rfc3339_nano_fixed, parse_log_time,
+};
+pub use ports::{
+    ContainerPort, PortBinding, PortSpecs, Protocol, PublishedBinding, PublishedPorts,
+    ephemeral_port_range, parse_expose, parse_publish,
+};
+pub use units::{
+    available_cpus, check_cpus, format_duration, parse_cpus, parse_duration, parse_memory,
+};
