@@ -179,6 +179,24 @@ pub enum Error {
         /// The container port being published.
         port: crate::ports::ContainerPort,
     },
+
+    // The network (pasta.rs).
+    /// pasta is not installed.
+    #[error("pasta is not installed: the container network needs it (Debian's passt package)")]
+    PastaMissing,
+    /// pasta could not connect the container's network namespace.
+    #[error("pasta failed ({status}): {stderr}")]
+    PastaFailed {
+        /// How it exited.
+        status: String,
+        /// What it said.
+        stderr: String,
+    },
+    /// Every candidate container subnet is routed by the host already.
+    #[error(
+        "no free subnet for the container network: 172.17-31.0.0/16 and 10.88-99.0.0/16 are all in use on the host"
+    )]
+    NoFreeSubnet,
 }
 
 /// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.

@@ -17,6 +17,7 @@
 
 mod error;
 mod logs;
+mod pasta;
 mod ports;
 mod units;
 
@@ -25,6 +26,7 @@ pub use logs::{
     LogEntry, LogReader, LogWriter, PARTIAL_ENTRY_SIZE, ReadOptions, format_rfc3339_nano,
     format_rfc3339_nano_fixed, parse_log_time,
 };
+pub use pasta::{NETNS_FILE, NetworkAddresses, PID_FILE, Pasta};
 pub use ports::{
     ContainerPort, PortBinding, PortSpecs, Protocol, PublishedBinding, PublishedPorts,
     ephemeral_port_range, parse_expose, parse_publish,
