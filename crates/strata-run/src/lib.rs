@@ -15,12 +15,16 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod cgroups;
 mod error;
 mod logs;
 mod pasta;
 mod ports;
 mod units;
 
+pub use cgroups::{
+    CGROUP_DIRECTORY, CgroupVersion, Cgroups, Group, Hierarchies, Hierarchy, Limits, MINIMUM_MEMORY,
+};
 pub use error::{DurationProblem, Error, Result};
 pub use logs::{
     LogEntry, LogReader, LogWriter, PARTIAL_ENTRY_SIZE, ReadOptions, format_rfc3339_nano,
