@@ -179,6 +179,51 @@ pub enum Error {
         /// The container port being published.
         port: crate::ports::ContainerPort,
     },
+
+    // The network (pasta.rs).
+    /// pasta is not installed.
+    #[error("pasta is not installed: the container network needs it (Debian's passt package)")]
+    PastaMissing,
+    /// pasta could not connect the container's network namespace.
+    #[error("pasta failed ({status}): {stderr}")]
+    PastaFailed {
+        /// How it exited.
+        status: String,
+        /// What it said.
+        stderr: String,
+    },
+    /// Every candidate container subnet is routed by the host already.
+    #[error(
+        "no free subnet for the container network: 172.17-31.0.0/16 and 10.88-99.0.0/16 are all in use on the host"
+    )]
+    NoFreeSubnet,
+
+    // Resource limits (cgroups.rs).
+    /// `-m` below 6 MiB (the daemon's check).
+    #[error("Minimum memory limit allowed is 6MB")]
+    MemoryTooSmall {
+        /// The limit asked for.
+        bytes: u64,
+    },
+    /// `--memory-swap` below `-m`.
+    #[error("Minimum memoryswap limit should be larger than memory limit, see usage")]
+    MemorySwapTooSmall,
+    /// `--memory-swap` without `-m`.
+    #[error("You should always set the Memory limit when using Memoryswap limit, see usage")]
+    MemorySwapWithoutMemory,
+    /// `--cpus` on a host without CFS quotas.
+    #[error(
+        "NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted"
+    )]
+    NoCpuCfs,
+    /// A limit that no cgroup hierarchy of this host can take.
+    #[error(
+        "cannot apply the {controller} limit: no cgroup hierarchy of this host has the {controller} controller"
+    )]
+    NoCgroupController {
+        /// The controller (`memory`, `cpu`, `pids`).
+        controller: &'static str,
+    },
 }
 
 /// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.

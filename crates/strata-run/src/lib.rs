@@ -15,16 +15,22 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod cgroups;
 mod error;
 mod logs;
+mod pasta;
 mod ports;
 mod units;
 
+pub use cgroups::{
+    CGROUP_DIRECTORY, CgroupVersion, Cgroups, Group, Hierarchies, Hierarchy, Limits, MINIMUM_MEMORY,
+};
 pub use error::{DurationProblem, Error, Result};
 pub use logs::{
     LogEntry, LogReader, LogWriter, PARTIAL_ENTRY_SIZE, ReadOptions, format_rfc3339_nano,
     format_rfc3339_nano_fixed, parse_log_time,
 };
+pub use pasta::{NETNS_FILE, NetworkAddresses, PID_FILE, Pasta};
 pub use ports::{
     ContainerPort, PortBinding, PortSpecs, Protocol, PublishedBinding, PublishedPorts,
     ephemeral_port_range, parse_expose, parse_publish,
