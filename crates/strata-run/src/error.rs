@@ -2,12 +2,21 @@
 
 use std::path::PathBuf;
 
-/// Why a container operation failed.
+/// Why a container operation failed. Messages are Docker's where Docker has one.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file-system call failed; the error names the path.
     #[error(transparent)]
     Fs(#[from] strata_fs::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(Box<strata_store::StoreError>),
+    /// Unpacking or mounting the image failed.
+    #[error(transparent)]
+    Snapshot(#[from] strata_snapshot::Error),
+    /// The sandbox could not start the process.
+    #[error(transparent)]
+    Sandbox(#[from] strata_sandbox::Error),
     /// A flag's value is not valid (Docker's message).
     #[error("{message}")]
     InvalidFlag {
@@ -224,6 +233,66 @@ pub enum Error {
         /// The controller (`memory`, `cpu`, `pids`).
         controller: &'static str,
     },
+
+    // Containers.
+    /// No container by that name or ID.
+    #[error("No such container: {name}")]
+    NoSuchContainer {
+        /// What the user typed.
+        name: String,
+    },
+    /// An ID prefix matches several containers.
+    #[error("multiple IDs found with provided prefix: {prefix}")]
+    AmbiguousPrefix {
+        /// The prefix.
+        prefix: String,
+    },
+    /// The name is taken.
+    #[error(
+        "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    )]
+    NameConflict {
+        /// The name.
+        name: String,
+        /// The container that has it.
+        id: String,
+    },
+    /// The operation needs a running container.
+    #[error("Container {id} is not running")]
+    NotRunning {
+        /// The container's ID.
+        id: String,
+    },
+    /// The container's process could not start (`run`'s exit code: 125,
+    /// 126 or 127).
+    #[error("{message}")]
+    StartFailed {
+        /// Docker's message.
+        message: String,
+        /// The exit code `run` gives for it.
+        exit_code: i32,
+    },
+    /// The operation needs a stopped container.
+    #[error("{message}")]
+    Running {
+        /// Docker's message for the operation.
+        message: String,
+    },
+    /// A record or message could not be read or written as JSON.
+    #[error("{what}: {source}")]
+    Json {
+        /// The file or message.
+        what: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Talking to a container's monitor failed.
+    #[error("container monitor: {message}")]
+    Monitor {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.
@@ -269,3 +338,22 @@ pub(crate) fn go_quote(text: &str) -> String {
 
 /// The result of a container operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn json(what: impl std::fmt::Display) -> impl FnOnce(serde_json::Error) -> Error {
+        let what = what.to_string();
+        move |source| Error::Json { what, source }
+    }
+
+    pub(crate) fn monitor(message: impl Into<String>) -> Error {
+        Error::Monitor {
+            message: message.into(),
+        }
+    }
+}
+
+impl From<strata_store::StoreError> for Error {
+    fn from(error: strata_store::StoreError) -> Self {
+        Error::Store(Box::new(error))
+    }
+}

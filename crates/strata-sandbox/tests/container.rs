@@ -674,7 +674,10 @@ fn main() {
             "capabilities_add_drop_and_no_new_privileges",
             capabilities_add_drop_and_no_new_privileges,
         ),
-        ("seccomp_denies_what_docker_denies", seccomp_denies_what_docker_denies),
+        (
+            "seccomp_denies_what_docker_denies",
+            seccomp_denies_what_docker_denies,
+        ),
         (
             "read_only_root_with_writable_mounts",
             read_only_root_with_writable_mounts,

@@ -28,10 +28,18 @@ fn main() -> ExitCode {
     // The sandbox helper is this binary re-executed: it must become the
     // helper before anything else runs (no thread, no argument parsing).
     strata_sandbox::run_if_requested();
-    let cli = Cli::parse();
+    strata_run::run_monitor_if_requested();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return parse_failure(&error),
+    };
     match cli.command.run(&cli.global) {
         Ok(code) => code,
         Err(error) => {
+            if let Some(failure) = error.downcast_ref::<commands::Failure>() {
+                eprintln!("{failure}");
+                return ExitCode::from(failure.code);
+            }
             if let Some(rendered) = error.downcast_ref::<report::Rendered>() {
                 eprintln!("{rendered}");
                 return ExitCode::FAILURE;
@@ -40,6 +48,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints a command-line error as clap does; the container commands exit
+/// with Docker's 125 for bad flags, the others with clap's 2.
+fn parse_failure(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    if !error.use_stderr() {
+        return ExitCode::SUCCESS;
+    }
+    let command = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if command.is_some_and(|c| commands::CONTAINER_COMMANDS.contains(&c.as_str())) {
+        return ExitCode::from(125);
+    }
+    ExitCode::from(2)
 }
 
 /// The error and its causes, one per line; a cause whose text the line above

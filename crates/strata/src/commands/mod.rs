@@ -7,6 +7,8 @@ use clap::{Args, Subcommand};
 
 mod build;
 mod builder;
+mod containers;
+pub(crate) use containers::Failure;
 mod context;
 mod history;
 mod images;
@@ -18,7 +20,7 @@ mod login;
 mod logout;
 mod parse;
 mod prune;
-mod pull;
+pub(crate) mod pull;
 mod push;
 mod rmi;
 mod save;
@@ -84,7 +86,104 @@ pub(crate) enum Command {
     System(system::Args),
     /// Lint a Dockerfile: BuildKit's checks, common mistakes, hadolint's rules
     Lint(lint::Args),
+    /// Create and run a new container from an image
+    Run(Box<containers::run::RunArgs>),
+    /// Create a new container
+    Create(Box<containers::run::CreateArgs>),
+    /// Start one or more stopped containers
+    Start(containers::lifecycle::StartArgs),
+    /// Stop one or more running containers
+    Stop(containers::lifecycle::StopArgs),
+    /// Restart one or more containers
+    Restart(containers::lifecycle::StopArgs),
+    /// Kill one or more running containers
+    Kill(containers::lifecycle::KillArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(containers::lifecycle::WaitArgs),
+    /// Remove one or more containers
+    Rm(containers::remove::RmArgs),
+    /// List containers
+    Ps(containers::ps::Args),
+    /// Execute a command in a running container
+    Exec(containers::exec::Args),
+    /// Fetch the logs of a container
+    Logs(containers::logs::Args),
+    /// List port mappings or a specific mapping for the container
+    Port(containers::port::Args),
+    /// Manage containers (`container ls`, `container prune` ...)
+    #[command(subcommand)]
+    Container(ContainerCommand),
 }
+
+/// `strata container ...`: the container commands under one name, as Docker's.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContainerCommand {
+    /// List containers
+    #[command(visible_alias = "ps", alias = "list")]
+    Ls(containers::ps::Args),
+    /// Remove all stopped containers
+    Prune(containers::remove::PruneArgs),
+    /// Create and run a new container from an image
+    Run(Box<containers::run::RunArgs>),
+    /// Create a new container
+    Create(Box<containers::run::CreateArgs>),
+    /// Start one or more stopped containers
+    Start(containers::lifecycle::StartArgs),
+    /// Stop one or more running containers
+    Stop(containers::lifecycle::StopArgs),
+    /// Restart one or more containers
+    Restart(containers::lifecycle::StopArgs),
+    /// Kill one or more running containers
+    Kill(containers::lifecycle::KillArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(containers::lifecycle::WaitArgs),
+    /// Remove one or more containers
+    Rm(containers::remove::RmArgs),
+    /// Execute a command in a running container
+    Exec(containers::exec::Args),
+    /// Fetch the logs of a container
+    Logs(containers::logs::Args),
+    /// List port mappings or a specific mapping for the container
+    Port(containers::port::Args),
+}
+
+impl ContainerCommand {
+    fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        use containers::*;
+        match self {
+            ContainerCommand::Ls(args) => ps::run(args, global),
+            ContainerCommand::Prune(args) => remove::prune(args, global),
+            ContainerCommand::Run(args) => run::run(*args, global),
+            ContainerCommand::Create(args) => run::run_create(*args, global),
+            ContainerCommand::Start(args) => lifecycle::start(args, global),
+            ContainerCommand::Stop(args) => lifecycle::stop(args, global),
+            ContainerCommand::Restart(args) => lifecycle::restart(args, global),
+            ContainerCommand::Kill(args) => lifecycle::kill(args, global),
+            ContainerCommand::Wait(args) => lifecycle::wait(args, global),
+            ContainerCommand::Rm(args) => remove::rm(args, global),
+            ContainerCommand::Exec(args) => exec::run(args, global),
+            ContainerCommand::Logs(args) => logs::run(args, global),
+            ContainerCommand::Port(args) => port::run(args, global),
+        }
+    }
+}
+
+/// The commands whose flag errors exit with Docker's 125.
+pub(crate) const CONTAINER_COMMANDS: &[&str] = &[
+    "run",
+    "create",
+    "start",
+    "stop",
+    "restart",
+    "kill",
+    "wait",
+    "rm",
+    "ps",
+    "exec",
+    "logs",
+    "port",
+    "container",
+];
 
 impl Command {
     /// Runs the command; its exit code on success.
@@ -109,6 +208,19 @@ impl Command {
             Command::Prune(args) => prune::run(args, global),
             Command::System(args) => system::run(args, global),
             Command::Lint(args) => lint::run(args, global),
+            Command::Run(args) => containers::run::run(*args, global),
+            Command::Create(args) => containers::run::run_create(*args, global),
+            Command::Start(args) => containers::lifecycle::start(args, global),
+            Command::Stop(args) => containers::lifecycle::stop(args, global),
+            Command::Restart(args) => containers::lifecycle::restart(args, global),
+            Command::Kill(args) => containers::lifecycle::kill(args, global),
+            Command::Wait(args) => containers::lifecycle::wait(args, global),
+            Command::Rm(args) => containers::remove::rm(args, global),
+            Command::Ps(args) => containers::ps::run(args, global),
+            Command::Exec(args) => containers::exec::run(args, global),
+            Command::Logs(args) => containers::logs::run(args, global),
+            Command::Port(args) => containers::port::run(args, global),
+            Command::Container(command) => command.run(global),
         }
     }
 }

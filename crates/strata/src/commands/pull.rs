@@ -33,14 +33,26 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         Some(text) => text.parse::<Platform>()?,
         None => Platform::host(),
     };
+    let last_component = args.image.rsplit('/').next().unwrap_or_default();
+    if !args.quiet && !last_component.contains(':') && !args.image.contains('@') {
+        eprintln!("Using default tag: {}", strata_oci::DEFAULT_TAG);
+    }
+    let name = pull(global, &reference, &platform, args.quiet)?;
+    println!("{name}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Pulls `reference` for `platform` into the store and names it, printing
+/// Docker's progress lines on stderr unless `quiet`; the full name.
+pub(crate) fn pull(
+    global: &Global,
+    reference: &Reference,
+    platform: &Platform,
+    quiet: bool,
+) -> anyhow::Result<String> {
     let store = Arc::new(open_store(global, Access::Shared)?);
     let client = registry_client(global)?;
-    let quiet = args.quiet;
     if !quiet {
-        let last_component = args.image.rsplit('/').next().unwrap_or_default();
-        if !last_component.contains(':') && !args.image.contains('@') {
-            eprintln!("Using default tag: {}", strata_oci::DEFAULT_TAG);
-        }
         let label = reference.tag().map_or_else(
             || {
                 reference
@@ -67,8 +79,8 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let pulled = runtime()?
         .block_on(strata_registry::pull(
             &client,
-            &reference,
-            &platform,
+            reference,
+            platform,
             Arc::new(StoreSink(store.clone())),
             progress,
         ))
@@ -94,8 +106,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    println!("{name}");
-    Ok(ExitCode::SUCCESS)
+    Ok(name)
 }
 
 /// The platform of the pulled image, from its configuration.

@@ -37,7 +37,11 @@ impl Layout<'_> {
 }
 
 /// Renders `rows` as `format` asks (`None` or `table`: the default table).
-pub(crate) fn render(rows: &[Row], layout: &Layout<'_>, format: Option<&str>) -> anyhow::Result<String> {
+pub(crate) fn render(
+    rows: &[Row],
+    layout: &Layout<'_>,
+    format: Option<&str>,
+) -> anyhow::Result<String> {
     let mut out = String::new();
     match format {
         Some("json") => {
@@ -95,7 +99,10 @@ mod tests {
             columns: &["ID", "Names"],
             headers: &[("ID", "CONTAINER ID"), ("Names", "NAMES")],
         };
-        let rows = vec![Row::from([("ID", "abc".to_owned()), ("Names", "web".to_owned())])];
+        let rows = vec![Row::from([
+            ("ID", "abc".to_owned()),
+            ("Names", "web".to_owned()),
+        ])];
         assert_eq!(
             render(&rows, &layout, None).unwrap(),
             "CONTAINER ID   NAMES\nabc            web\n"

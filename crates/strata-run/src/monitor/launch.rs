@@ -1,0 +1,165 @@
+//! One run of a container: its image unpacked, its writable layer mounted,
+//! its ports, network and cgroups made, its PID 1 launched and released.
+
+use std::os::fd::OwnedFd;
+use std::time::Instant;
+
+use strata_sandbox::{RootFs, Stdio};
+use strata_snapshot::{ContainerLayer, Snapshotter};
+use strata_store::Store;
+
+use crate::containers::Containers;
+use crate::process;
+use crate::record::Container;
+use crate::state::State;
+use crate::{Error, Result};
+
+/// A container's process while it runs.
+pub(super) struct Run {
+    pub(super) pid: i32,
+    pub(super) pidfd: OwnedFd,
+    /// Where the container's standard input goes (`-i` without `-t`).
+    pub(super) stdin: Option<OwnedFd>,
+    pub(super) stdout: Option<OwnedFd>,
+    pub(super) stderr: Option<OwnedFd>,
+    /// The terminal's master side (`-t`): input and output both.
+    pub(super) terminal: Option<OwnedFd>,
+    pub(super) started: Instant,
+    pub(super) cgroups: crate::cgroups::Cgroups,
+}
+
+/// Why a run could not start, with the exit code `run` reports.
+pub(super) struct StartError {
+    pub(super) message: String,
+    pub(super) exit_code: i32,
+}
+
+impl From<Error> for StartError {
+    fn from(error: Error) -> Self {
+        let exit_code = match &error {
+            Error::Sandbox(sandbox) => sandbox.exit_code().unwrap_or(125),
+            _ => 125,
+        };
+        StartError {
+            message: error.to_string(),
+            exit_code,
+        }
+    }
+}
+
+/// Unpacks the container's image where needed and mounts its writable
+/// layer over it, detached (the sandbox attaches it in its own namespace).
+fn root_file_system(containers: &Containers, container: &Container) -> Result<RootFs> {
+    let store = Store::open(containers.store_root())?;
+    let snapshotter = Snapshotter::open(&store.area("snapshots")?)?;
+    let layers = &container.image.layers;
+    let chain = snapshotter.unpack_chain(&container.image.diff_ids, |index| {
+        let digest = layers.get(index).ok_or_else(|| {
+            std::io::Error::other("the container's image lists fewer layers than diff ids")
+        })?;
+        store
+            .open_blob(digest)
+            .map(std::io::BufReader::new)
+            .map_err(std::io::Error::other)
+    })?;
+    // The store is not kept open: a long-lived process must not hold off prune.
+    drop(store);
+    let directory = containers.directory(&container.id);
+    let layer = ContainerLayer::new(&snapshotter, &directory.join("layer"));
+    let mount = layer.mount(
+        &snapshotter,
+        chain.as_ref(),
+        container.host_config.auto_remove,
+    )?;
+    let mount_point = directory.join("rootfs");
+    strata_fs::create_dir_all(&mount_point)?;
+    Ok(RootFs::Detached { mount, mount_point })
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| strata_fs::Error::new("create", "pipe", e.into()).into())
+}
+
+/// Starts the container's PID 1; `state` gets its ports, addresses and cgroups.
+pub(super) fn start(
+    containers: &Containers,
+    container: &Container,
+    state: &mut State,
+    size: (u16, u16),
+) -> std::result::Result<Run, StartError> {
+    let rootfs = root_file_system(containers, container)?;
+    let directory = containers.directory(&container.id);
+    let mut spec = process::main_spec(container)?;
+    let network = crate::network::prepare(container, &directory)?;
+    spec.hosts = Some(network.hosts.clone());
+    spec.resolv_conf = Some(network.resolv_conf.clone());
+    if container.host_config.network_mode == "host" {
+        spec.hostname = network.hostname.clone();
+    }
+    spec.mounts = volumes_pending(container, &directory)?;
+    let cgroups =
+        crate::cgroups::Cgroups::create(&container.id, &crate::create::limits(container))?;
+    state.cgroup_procs = cgroups.procs_files();
+
+    let (stdio, ours) = if container.config.tty {
+        (
+            Stdio::Terminal {
+                rows: size.0,
+                columns: size.1,
+            },
+            (None, None, None),
+        )
+    } else {
+        let stdin = if container.config.open_stdin {
+            Some(pipe()?)
+        } else {
+            None
+        };
+        let (out_read, out_write) = pipe()?;
+        let (err_read, err_write) = pipe()?;
+        let (stdin_theirs, stdin_ours) = match stdin {
+            Some((read, write)) => (Some(read), Some(write)),
+            None => (None, None),
+        };
+        (
+            Stdio::Fds {
+                stdin: stdin_theirs,
+                stdout: out_write,
+                stderr: err_write,
+            },
+            (stdin_ours, Some(out_read), Some(err_read)),
+        )
+    };
+    let pending = strata_sandbox::launch(rootfs, &spec, stdio).map_err(Error::from)?;
+    for procs in &state.cgroup_procs {
+        if let Err(e) = std::fs::write(procs, pending.pid().to_string()) {
+            pending.abort();
+            return Err(Error::from(strata_fs::Error::new("write", procs, e)).into());
+        }
+    }
+    match network.start(container, pending.pid(), state) {
+        Ok(_) => {}
+        Err(error) => {
+            pending.abort();
+            return Err(error.into());
+        }
+    };
+    let started = pending.release().map_err(Error::from)?;
+    let (stdin, stdout, stderr) = ours;
+    Ok(Run {
+        pid: started.pid,
+        pidfd: started.pidfd,
+        stdin,
+        stdout,
+        stderr,
+        terminal: started.terminal,
+        started: Instant::now(),
+        cgroups,
+    })
+}
+
+// TEMPORARY until mounts.rs lands.
+fn volumes_pending(_: &Container, _: &std::path::Path) -> Result<Vec<strata_sandbox::Mount>> {
+    Ok(Vec::new())
+}
