@@ -1,7 +1,6 @@
 //! `run`/`create` flags and an image's config merged into a container
 //! record, as Docker's CLI and daemon merge them.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use strata_oci::{ContainerConfig, Empty, Healthcheck};
@@ -131,7 +130,7 @@ pub fn container_record(
     if options.auto_remove && !matches!(restart_policy.name.as_str(), "no" | "") {
         return Err(invalid(
             "--restart",
-            "Conflicting options: --restart and --rm",
+            "conflicting options: cannot specify both --restart and --rm",
         ));
     }
     let id = new_id()?;
@@ -174,9 +173,19 @@ pub fn container_record(
         labels.insert(key.to_owned(), value.to_owned());
     }
     let mut exposed_ports = image_config.exposed_ports.clone();
-    for port in &options.expose {
-        exposed_ports.insert(with_protocol(port), Empty {});
+    for port in crate::ports::parse_expose(&options.expose)? {
+        exposed_ports.insert(port.to_string(), Empty {});
     }
+    let published = crate::ports::parse_publish(&options.publish)?;
+    for port in &published.exposed {
+        exposed_ports.insert(port.to_string(), Empty {});
+    }
+    let port_bindings = published
+        .bindings
+        .iter()
+        .map(|(port, bindings)| (port.to_string(), bindings.clone()))
+        .collect();
+    let extra_hosts = check_extra_hosts(&options.add_hosts)?;
     let env = merge_env(
         image_config.env.clone().unwrap_or_default(),
         &environment_flags(options)?,
@@ -221,12 +230,12 @@ pub fn container_record(
     let host_config = HostConfig {
         binds: (!options.volumes.is_empty()).then(|| options.volumes.clone()),
         network_mode,
-        port_bindings: BTreeMap::new(),
+        port_bindings,
         restart_policy,
         auto_remove: options.auto_remove,
         cap_add: (!options.cap_add.is_empty()).then(|| options.cap_add.clone()),
         cap_drop: (!options.cap_drop.is_empty()).then(|| options.cap_drop.clone()),
-        extra_hosts: (!options.add_hosts.is_empty()).then(|| options.add_hosts.clone()),
+        extra_hosts,
         publish_all_ports: options.publish_all,
         readonly_rootfs: options.read_only,
         security_opt: (!options.security_opt.is_empty()).then(|| options.security_opt.clone()),
@@ -277,6 +286,18 @@ pub(crate) fn limits(container: &Container) -> crate::cgroups::Limits {
     }
 }
 
+/// The daemon's checks of a new container's limits against this host:
+/// Docker's errors, or its warnings (`WARNING: ...` lines) for limits the
+/// host cannot apply.
+pub fn check_limits(container: &Container) -> Result<Vec<String>> {
+    let limits = limits(container);
+    if !limits.any() {
+        return Ok(Vec::new());
+    }
+    let host = crate::cgroups::Hierarchies::detect()?;
+    Ok(limits.verify(&host)?.1)
+}
+
 /// ENTRYPOINT and CMD as the daemon merges them: a given entrypoint drops
 /// the image's CMD; arguments replace CMD; `--entrypoint ""` clears it.
 fn command_line(
@@ -301,13 +322,29 @@ fn command_line(
     }
 }
 
-/// `80` → `80/tcp`.
-fn with_protocol(port: &str) -> String {
-    if port.contains('/') {
-        port.to_owned()
-    } else {
-        format!("{port}/tcp")
+/// `--add-host name:address` values checked as Docker's CLI does (an IP
+/// address, or `host-gateway`); `None` when there are none.
+fn check_extra_hosts(values: &[String]) -> Result<Option<Vec<String>>> {
+    for value in values {
+        let flag_error = |reason: String| {
+            invalid(
+                "--add-host",
+                format!("invalid argument \"{value}\" for \"--add-host\" flag: {reason}"),
+            )
+        };
+        let Some((name, address)) = value.split_once([':', '=']) else {
+            return Err(flag_error(format!("bad format for add-host: \"{value}\"")));
+        };
+        if name.is_empty() {
+            return Err(flag_error(format!("bad format for add-host: \"{value}\"")));
+        }
+        if address != "host-gateway" && address.parse::<std::net::IpAddr>().is_err() {
+            return Err(flag_error(format!(
+                "invalid IP address in add-host: \"{address}\""
+            )));
+        }
     }
+    Ok((!values.is_empty()).then(|| values.to_vec()))
 }
 
 /// `-e` and `--env-file` entries, in order: `K=V` as is, `K` from this
@@ -500,7 +537,7 @@ mod tests {
         assert_eq!(merged, vec!["PATH=/bin", "A=9", "C=3"]);
         assert_eq!(
             expand_env("=x", "--env").unwrap_err().to_string(),
-            "invalid environment variable: =x"
+            "invalid argument \"=x\" for \"-e, --env\" flag: invalid environment variable: =x"
         );
     }
 
@@ -529,7 +566,7 @@ mod tests {
             container_record(&flags, &input, |_| false)
                 .unwrap_err()
                 .to_string(),
-            "Conflicting options: --restart and --rm"
+            "conflicting options: cannot specify both --restart and --rm"
         );
         let none = ImageInput {
             config: ContainerConfig::default(),

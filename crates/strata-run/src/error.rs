@@ -92,9 +92,9 @@ pub enum Error {
         reason: String,
     },
 
-    // Ports (ports.rs); the texts are docker 20.10's (go-connections v0.4.0).
+    // Ports (ports.rs); the texts are current go-connections' (docker 27/28).
     /// A `-p` address that Go's `SplitHostPort` refuses (`[::1`).
-    #[error("Invalid ip address {address}: {reason}")]
+    #[error("invalid IP address {address}: {reason}")]
     InvalidPortIp {
         /// The address part as given.
         address: String,
@@ -102,31 +102,31 @@ pub enum Error {
         reason: String,
     },
     /// A `-p` address that is not an IP address.
-    #[error("Invalid ip address: {address}")]
+    #[error("invalid IP address: {address}")]
     InvalidIpAddress {
         /// The address as given.
         address: String,
     },
     /// A `-p` without a container port (`8080:`).
-    #[error("No port specified: {spec}<empty>")]
+    #[error("no port specified: {spec}<empty>")]
     NoPortSpecified {
         /// The spec as given.
         spec: String,
     },
     /// A container port or range that is not one.
-    #[error("Invalid containerPort: {port}")]
+    #[error("invalid containerPort: {port}")]
     InvalidContainerPort {
         /// The port part as given.
         port: String,
     },
     /// A host port or range that is not one.
-    #[error("Invalid hostPort: {port}")]
+    #[error("invalid hostPort: {port}")]
     InvalidHostPort {
         /// The port part as given.
         port: String,
     },
     /// Ranges of different lengths (`8000-8001:80-82`).
-    #[error("Invalid ranges specified for container and host Ports: {container} and {host}")]
+    #[error("invalid ranges specified for container and host Ports: {container} and {host}")]
     InvalidPortRanges {
         /// The container range.
         container: String,
@@ -134,7 +134,7 @@ pub enum Error {
         host: String,
     },
     /// A protocol other than tcp, udp, sctp.
-    #[error("Invalid proto: {proto}")]
+    #[error("invalid proto: {proto}")]
     InvalidProto {
         /// The protocol as given.
         proto: String,

@@ -53,7 +53,7 @@ pub use client::{
     Ended, Extra, Output, Session, StdOutput, kill, start, stop, wait, wait_for_monitor,
 };
 pub use containers::{Containers, Entry};
-pub use create::{CreateOptions, ImageInput, container_record, merge_env};
+pub use create::{CreateOptions, ImageInput, check_limits, container_record, merge_env};
 pub use error::{DurationProblem, Error, Result};
 pub use exec::{ExecOptions, exec};
 pub use ids::{SHORT_ID, new_id, short_id};

@@ -1,5 +1,5 @@
 //! Published ports: `-p`/`--expose` parsed as docker 20.10 does (go-connections
-//! v0.4.0's `ParsePortSpecs`, its messages), resolved to host ports (ephemeral
+//! v0.4.0's `ParsePortSpecs`, with today's lower-case messages), resolved to host ports (ephemeral
 //! ones from `ip_local_port_range`, each checked free by binding it), and
 //! shown as Docker shows them (`NetworkSettings.Ports`, `docker port`, the
 //! PORTS column of `docker ps`).
@@ -786,31 +786,31 @@ mod tests {
     #[test]
     fn bad_specs_get_docker_2010s_messages() {
         let table = [
-            ("abc", "Invalid containerPort: abc"),
-            ("99999:80", "Invalid hostPort: 99999"),
-            ("80:abc", "Invalid containerPort: abc"),
-            ("1.2.3:80:80", "Invalid ip address: 1.2.3"),
-            ("8080:80/sctpx", "Invalid proto: sctpx"),
-            ("80/tcp:80", "Invalid hostPort: 80/tcp"),
-            ("8080:", "No port specified: 8080:<empty>"),
-            ("", "No port specified: <empty>"),
+            ("abc", "invalid containerPort: abc"),
+            ("99999:80", "invalid hostPort: 99999"),
+            ("80:abc", "invalid containerPort: abc"),
+            ("1.2.3:80:80", "invalid IP address: 1.2.3"),
+            ("8080:80/sctpx", "invalid proto: sctpx"),
+            ("80/tcp:80", "invalid hostPort: 80/tcp"),
+            ("8080:", "no port specified: 8080:<empty>"),
+            ("", "no port specified: <empty>"),
             (
                 "8000-8001:80-82",
-                "Invalid ranges specified for container and host Ports: 80-82 and 8000-8001",
+                "invalid ranges specified for container and host Ports: 80-82 and 8000-8001",
             ),
-            ("81-80", "Invalid containerPort: 81-80"),
-            ("+80", "Invalid containerPort: +80"),
+            ("81-80", "invalid containerPort: 81-80"),
+            ("+80", "invalid containerPort: +80"),
             (
                 "[::1:80:80",
-                "Invalid ip address [::1: address [::1:: missing ']' in address",
+                "invalid IP address [::1: address [::1:: missing ']' in address",
             ),
             (
                 "::1:80:80",
-                "Invalid ip address ::1: address ::1:: too many colons in address",
+                "invalid IP address ::1: address ::1:: too many colons in address",
             ),
             (
                 "[::1]x:80:80",
-                "Invalid ip address [::1]x: address [::1]x:: missing port in address",
+                "invalid IP address [::1]x: address [::1]x:: missing port in address",
             ),
             (
                 "published=80,x",

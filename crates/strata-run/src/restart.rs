@@ -13,7 +13,7 @@ const MAX_DELAY: Duration = Duration::from_secs(60);
 const RESET_AFTER: Duration = Duration::from_secs(10);
 
 /// Parses `--restart` (`no`, `always`, `unless-stopped`, `on-failure[:N]`)
-/// with Docker's messages.
+/// with today's Docker's messages.
 pub fn parse_restart_policy(text: &str) -> Result<RestartPolicy> {
     let invalid = |message: String| Error::InvalidFlag {
         flag: "--restart",
@@ -23,25 +23,30 @@ pub fn parse_restart_policy(text: &str) -> Result<RestartPolicy> {
         Some((name, count)) => (name, Some(count)),
         None => (text, None),
     };
-    let maximum_retry_count = match (name, count) {
-        ("on-failure", Some(count)) => count
-            .parse::<i64>()
-            .map_err(|_| invalid(format!("invalid restart policy format: maximum retry count must be an integer: strconv.Atoi: parsing {count:?}: invalid syntax")))?,
-        ("no" | "always" | "unless-stopped", Some(_)) => {
-            return Err(invalid(format!(
-                "invalid restart policy format: maximum retry count can only be used with 'on-failure': {text}"
-            )));
-        }
-        ("" | "no" | "always" | "unless-stopped" | "on-failure", _) => 0,
-        _ => return Err(invalid(format!("invalid restart policy format: unknown policy {name:?}"))),
+    let name = if name.is_empty() { "no" } else { name };
+    if !matches!(name, "no" | "always" | "unless-stopped" | "on-failure") {
+        return Err(invalid(format!("invalid restart policy '{name}'")));
+    }
+    let maximum_retry_count = match count {
+        None => 0,
+        Some(count) => count.parse::<i64>().map_err(|_| {
+            invalid(
+                "invalid restart policy format: maximum retry count must be an integer".to_owned(),
+            )
+        })?,
     };
     if maximum_retry_count < 0 {
         return Err(invalid(
-            "invalid restart policy: maximum retry count cannot be negative".to_owned(),
+            "maximum retry count cannot be negative".to_owned(),
         ));
     }
+    if count.is_some() && name != "on-failure" {
+        return Err(invalid(format!(
+            "maximum retry count cannot be used with restart policy '{name}'"
+        )));
+    }
     Ok(RestartPolicy {
-        name: if name.is_empty() { "no" } else { name }.to_owned(),
+        name: name.to_owned(),
         maximum_retry_count,
     })
 }

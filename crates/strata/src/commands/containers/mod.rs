@@ -41,6 +41,12 @@ pub(crate) struct Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.style {
+            // Flag values are reported without the program's name, as Docker's CLI does.
+            Style::Run(command) if self.message.starts_with("invalid argument ") => write!(
+                formatter,
+                "{}\n\nRun 'strata {command} --help' for more information",
+                self.message
+            ),
             Style::Run(command) => write!(
                 formatter,
                 "strata: {}\n\nRun 'strata {command} --help' for more information",
