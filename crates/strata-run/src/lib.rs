@@ -18,17 +18,23 @@
 mod cgroups;
 mod error;
 mod logs;
+mod mounts;
 mod pasta;
 mod ports;
 mod units;
+mod volumes;
 
 pub use cgroups::{
     CGROUP_DIRECTORY, CgroupVersion, Cgroups, Group, Hierarchies, Hierarchy, Limits, MINIMUM_MEMORY,
 };
-pub use error::{DurationProblem, Error, Result};
+pub use error::{DurationProblem, Error, MountProblem, Result};
 pub use logs::{
     LogEntry, LogReader, LogWriter, PARTIAL_ENTRY_SIZE, ReadOptions, format_rfc3339_nano,
     format_rfc3339_nano_fixed, parse_log_time,
+};
+pub use mounts::{
+    ContainerMount, MountOrigin, MountType, TmpfsOptions, add_image_volumes, host_config_json,
+    parse_mount, parse_mounts, parse_tmpfs, parse_volume,
 };
 pub use pasta::{NETNS_FILE, NetworkAddresses, PID_FILE, Pasta};
 pub use ports::{
@@ -38,3 +44,4 @@ pub use ports::{
 pub use units::{
     available_cpus, check_cpus, format_duration, parse_cpus, parse_duration, parse_memory,
 };
+pub use volumes::{VOLUME_DATA, Volume, Volumes};

@@ -1,0 +1,1335 @@
+//! `-v`, `--mount` and `--tmpfs` parsed and checked as docker 20.10's CLI
+//! and daemon do (`opts/mount.go`, `volume/mounts/linux_parser.go`, their
+//! messages), into [`ContainerMount`]s that become the sandbox's mounts and
+//! render as Docker's `Mounts`, `HostConfig.Binds/Mounts/Tmpfs` and
+//! `Config.Volumes`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use strata_sandbox::{Mount, MountKind};
+
+use crate::error::{Error, MountProblem, Result};
+use crate::units::parse_memory;
+use crate::volumes::Volumes;
+
+/// The kinds of container mounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MountType {
+    /// A host file or directory.
+    Bind,
+    /// A named or anonymous volume of the store.
+    Volume,
+    /// A tmpfs.
+    Tmpfs,
+}
+
+impl MountType {
+    /// Docker's name (`bind`, `volume`, `tmpfs`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bind => "bind",
+            Self::Volume => "volume",
+            Self::Tmpfs => "tmpfs",
+        }
+    }
+}
+
+/// A tmpfs's options: Docker's defaults are `noexec,nosuid,nodev` and the
+/// kernel's size (half of memory) and mode (1777).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmpfsOptions {
+    /// Its size limit in bytes.
+    pub size: Option<u64>,
+    /// Its root's mode (`mode=1777`).
+    pub mode: Option<u32>,
+    /// Every option, merged as Docker merges them (defaults first, later wins).
+    pub options: Vec<String>,
+}
+
+/// Where a mount came from, for rendering Docker's host config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MountOrigin {
+    /// `-v SPEC` with a source (`HostConfig.Binds`).
+    Bind(String),
+    /// `-v /path` alone: an anonymous volume (`Config.Volumes`).
+    AnonymousVolume,
+    /// `--mount`, as the API's `mount.Mount` (`HostConfig.Mounts`).
+    Mount(Value),
+    /// `--tmpfs PATH[:OPTIONS]` (`HostConfig.Tmpfs`).
+    Tmpfs(String),
+    /// A `VOLUME` of the image without a mount of its own.
+    Image,
+}
+
+/// One mount of a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerMount {
+    /// Bind, volume or tmpfs.
+    pub kind: MountType,
+    /// Binds: the host path; volumes: the volume's `_data` once prepared.
+    pub source: Option<PathBuf>,
+    /// Volumes: the name (64 hex digits for an anonymous one).
+    pub volume_name: Option<String>,
+    /// Where it appears in the container (absolute, cleaned).
+    pub destination: String,
+    /// Read-only.
+    pub read_only: bool,
+    /// `-v`'s mode text (`ro,z`), Docker's `Mode`.
+    pub mode: String,
+    /// Binds: `rprivate` unless asked otherwise.
+    pub propagation: Option<String>,
+    /// Volumes: fill a new empty volume with the image's content (not `nocopy`).
+    pub copy_image_data: bool,
+    /// Binds from `-v`: a missing host path is created (Docker's legacy behaviour).
+    pub create_missing_source: bool,
+    /// Tmpfs options.
+    pub tmpfs: Option<TmpfsOptions>,
+    /// Where it came from.
+    pub origin: MountOrigin,
+}
+
+impl ContainerMount {
+    fn new(kind: MountType, destination: String, origin: MountOrigin) -> Self {
+        Self {
+            kind,
+            source: None,
+            volume_name: None,
+            destination,
+            read_only: false,
+            mode: String::new(),
+            propagation: None,
+            copy_image_data: kind == MountType::Volume,
+            create_missing_source: false,
+            tmpfs: None,
+            origin,
+        }
+    }
+
+    /// Makes the host side exist before the container starts: a volume is
+    /// created in `volumes` (idempotent) and its `_data` becomes the source;
+    /// a `-v` bind's missing host path is created as a directory.
+    pub fn prepare(&mut self, volumes: &Volumes) -> Result<()> {
+        match self.kind {
+            MountType::Volume => {
+                let volume = match &self.volume_name {
+                    Some(name) => volumes.create(name, BTreeMap::new())?,
+                    None => {
+                        let volume = volumes.create_anonymous()?;
+                        self.volume_name = Some(volume.name.clone());
+                        volume
+                    }
+                };
+                self.source = Some(volume.mountpoint);
+            }
+            MountType::Bind if self.create_missing_source => {
+                if let Some(source) = &self.source
+                    && std::fs::symlink_metadata(source).is_err()
+                {
+                    strata_fs::create_dir_all(source)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The sandbox's mount (volumes must be prepared first: their source is
+    /// their `_data`). The tmpfs mode and flags are not in the sandbox's spec yet.
+    pub fn to_sandbox(&self) -> Result<Mount> {
+        let kind = match self.kind {
+            MountType::Tmpfs => MountKind::Tmpfs {
+                size: self.tmpfs.as_ref().and_then(|tmpfs| tmpfs.size),
+            },
+            MountType::Bind | MountType::Volume => MountKind::Bind {
+                source: self
+                    .source
+                    .clone()
+                    .ok_or_else(|| Error::VolumeNotPrepared {
+                        destination: self.destination.clone(),
+                    })?,
+            },
+        };
+        Ok(Mount {
+            destination: self.destination.clone(),
+            kind,
+            readonly: self.read_only,
+        })
+    }
+
+    /// The entry of `docker inspect`'s `Mounts`, or `None` for `--tmpfs`
+    /// mounts (Docker lists those in `HostConfig.Tmpfs` only).
+    pub fn inspect_json(&self) -> Option<Value> {
+        if matches!(self.origin, MountOrigin::Tmpfs(_)) {
+            return None;
+        }
+        let mut entry = Map::new();
+        entry.insert("Type".into(), json!(self.kind.name()));
+        if let Some(name) = &self.volume_name {
+            entry.insert("Name".into(), json!(name));
+        }
+        let source = self
+            .source
+            .as_ref()
+            .map(|source| source.display().to_string())
+            .unwrap_or_default();
+        entry.insert("Source".into(), json!(source));
+        entry.insert("Destination".into(), json!(self.destination));
+        if self.kind == MountType::Volume {
+            entry.insert("Driver".into(), json!("local"));
+        }
+        entry.insert("Mode".into(), json!(self.inspect_mode()));
+        entry.insert("RW".into(), json!(!self.read_only));
+        entry.insert(
+            "Propagation".into(),
+            json!(self.propagation.clone().unwrap_or_default()),
+        );
+        Some(Value::Object(entry))
+    }
+
+    /// Docker's `Mode`: `-v`'s text; named volumes with none show `z`
+    /// (`setBindModeIfNull`), anonymous `-v` and image volumes nothing.
+    fn inspect_mode(&self) -> String {
+        let named_volume = self.kind == MountType::Volume
+            && matches!(self.origin, MountOrigin::Bind(_) | MountOrigin::Mount(_));
+        if named_volume && self.mode.is_empty() {
+            return "z".to_owned();
+        }
+        self.mode.clone()
+    }
+}
+
+/// The mode words `-v` accepts, one of each class at most.
+fn valid_mode(mode: &str) -> bool {
+    if mode.is_empty() {
+        return true;
+    }
+    let mut counts = [0; 5];
+    for word in mode.split(',') {
+        let class = match word {
+            "rw" | "ro" => 0,
+            "z" | "Z" => 1,
+            "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared" => 2,
+            "nocopy" => 3,
+            "consistent" | "cached" | "delegated" => 4,
+            _ => return false,
+        };
+        counts[class] += 1;
+    }
+    counts.iter().all(|count| *count <= 1)
+}
+
+fn is_propagation(word: &str) -> bool {
+    matches!(
+        word,
+        "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared"
+    )
+}
+
+/// `path.Clean` for slash paths.
+fn clean(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|last| *last != "..") {
+                    parts.pop();
+                } else if !absolute {
+                    parts.push("..");
+                }
+            }
+            part => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+/// The daemon's checks of a destination: absolute and not `/`.
+fn check_destination(target: &str) -> Result<(), MountProblem> {
+    if target.is_empty() {
+        return Err(MountProblem::MissingField("Target"));
+    }
+    let target = target.replace('\\', "/");
+    if clean(&target) == "/" {
+        return Err(MountProblem::TargetIsRoot);
+    }
+    if !target.starts_with('/') {
+        return Err(MountProblem::NotAbsolute(target));
+    }
+    Ok(())
+}
+
+/// `-v` as docker 20.10 reads it: `/host:/ctr[:mode]` (a bind),
+/// `name:/ctr[:mode]` (a named volume), `/ctr` (an anonymous volume).
+pub fn parse_volume(spec: &str) -> Result<ContainerMount> {
+    let invalid = || Error::InvalidVolumeSpec {
+        spec: spec.to_owned(),
+    };
+    if spec.matches(':').count() > 2 {
+        return Err(invalid());
+    }
+    let parts: Vec<&str> = spec.splitn(3, ':').collect();
+    if parts[0].is_empty() {
+        return Err(invalid());
+    }
+    let (source, target, mode) = match parts.as_slice() {
+        [target] => ("", *target, ""),
+        [_, second] if valid_mode(second) => return Err(invalid()),
+        [source, target] => (*source, *target, ""),
+        [source, target, mode] => (*source, *target, *mode),
+        _ => return Err(invalid()),
+    };
+    if !valid_mode(mode) {
+        return Err(Error::InvalidMountMode {
+            mode: mode.to_owned(),
+        });
+    }
+    let kind = if source.starts_with('/') {
+        MountType::Bind
+    } else {
+        MountType::Volume
+    };
+    let words: Vec<&str> = mode.split(',').collect();
+    let read_only = words.contains(&"ro");
+    let nocopy = words.contains(&"nocopy");
+    let propagation = words
+        .iter()
+        .find(|word| is_propagation(word))
+        .map(|word| (*word).to_owned());
+    let checked = check_volume_spec(
+        kind,
+        source,
+        target,
+        read_only,
+        nocopy,
+        propagation.is_some(),
+    );
+    checked.map_err(|problem| Error::InvalidVolumeSpecBecause {
+        spec: spec.to_owned(),
+        source: Box::new(Error::InvalidMountConfig {
+            kind: kind.name().to_owned(),
+            problem,
+        }),
+    })?;
+    let origin = if source.is_empty() {
+        MountOrigin::AnonymousVolume
+    } else {
+        MountOrigin::Bind(spec.to_owned())
+    };
+    let mut mount = ContainerMount::new(kind, clean(&target.replace('\\', "/")), origin);
+    mount.read_only = read_only;
+    mount.mode = mode.to_owned();
+    match kind {
+        MountType::Bind => {
+            mount.source = Some(PathBuf::from(clean(source)));
+            mount.propagation = Some(propagation.unwrap_or_else(|| "rprivate".to_owned()));
+            mount.create_missing_source = true;
+        }
+        _ => {
+            mount.volume_name = (!source.is_empty()).then(|| source.to_owned());
+            mount.copy_image_data = !nocopy;
+        }
+    }
+    Ok(mount)
+}
+
+/// The daemon's `validateMountConfigImpl` for `-v` (no bind source check).
+fn check_volume_spec(
+    kind: MountType,
+    source: &str,
+    target: &str,
+    read_only: bool,
+    nocopy: bool,
+    propagation: bool,
+) -> Result<(), MountProblem> {
+    if target.is_empty() {
+        return Err(MountProblem::MissingField("Target"));
+    }
+    check_destination(target)?;
+    match kind {
+        MountType::Bind if nocopy => Err(MountProblem::ExtraField("VolumeOptions")),
+        MountType::Volume if propagation => Err(MountProblem::ExtraField("BindOptions")),
+        MountType::Volume if source.is_empty() && read_only => Err(MountProblem::ReadOnlyAnonymous),
+        _ => Ok(()),
+    }
+}
+
+/// The fields `--mount` was given, as docker/cli's `MountOpt` keeps them.
+#[derive(Default)]
+struct MountFields {
+    kind: String,
+    source: String,
+    target: String,
+    read_only: bool,
+    consistency: String,
+    propagation: Option<String>,
+    nonrecursive: bool,
+    bind_options: bool,
+    nocopy: bool,
+    labels: BTreeMap<String, String>,
+    driver: String,
+    volume_options: bool,
+    tmpfs_size: Option<u64>,
+    tmpfs_mode: Option<u32>,
+    tmpfs_options: bool,
+}
+
+/// `--mount type=bind|volume|tmpfs,source=…,target=…,readonly,…` as
+/// docker/cli parses it and the daemon checks it (a bind's source must exist).
+pub fn parse_mount(value: &str) -> Result<ContainerMount> {
+    let fields = mount_fields(value)?;
+    let api = mount_api_json(&fields);
+    let kind = match fields.kind.as_str() {
+        "bind" => MountType::Bind,
+        "volume" => MountType::Volume,
+        "tmpfs" => MountType::Tmpfs,
+        other => {
+            return Err(Error::InvalidMountConfig {
+                kind: other.to_owned(),
+                problem: MountProblem::UnknownType,
+            });
+        }
+    };
+    check_mount(kind, &fields).map_err(|problem| Error::InvalidMountConfig {
+        kind: kind.name().to_owned(),
+        problem,
+    })?;
+    let mut mount = ContainerMount::new(kind, clean(&fields.target), MountOrigin::Mount(api));
+    mount.read_only = fields.read_only;
+    match kind {
+        MountType::Bind => {
+            mount.source = Some(PathBuf::from(clean(&fields.source)));
+            mount.propagation = Some(
+                fields
+                    .propagation
+                    .clone()
+                    .unwrap_or_else(|| "rprivate".to_owned()),
+            );
+        }
+        MountType::Volume => {
+            mount.volume_name = (!fields.source.is_empty()).then(|| fields.source.clone());
+            mount.copy_image_data = !fields.nocopy;
+        }
+        MountType::Tmpfs => {
+            let mut data = Vec::new();
+            if fields.read_only {
+                data.push("ro".to_owned());
+            }
+            if let Some(mode) = fields.tmpfs_mode.filter(|mode| *mode != 0) {
+                data.push(format!("mode={mode:o}"));
+            }
+            if let Some(size) = fields.tmpfs_size.filter(|size| *size != 0) {
+                data.push(format!("size={}", size_with_suffix(size)));
+            }
+            mount.tmpfs = Some(tmpfs_options(&data.join(","))?);
+        }
+    }
+    Ok(mount)
+}
+
+/// docker/cli's `MountOpt.Set`, field by field, with its messages.
+fn mount_fields(value: &str) -> Result<MountFields> {
+    let mut fields = MountFields {
+        kind: "volume".to_owned(),
+        ..Default::default()
+    };
+    for field in split_csv(value)? {
+        let (key, field_value) = match field.split_once('=') {
+            Some((key, value)) => (key.to_ascii_lowercase(), Some(value)),
+            None => (field.to_ascii_lowercase(), None),
+        };
+        let Some(field_value) = field_value else {
+            match key.as_str() {
+                "readonly" | "ro" => fields.read_only = true,
+                "volume-nocopy" => {
+                    fields.nocopy = true;
+                    fields.volume_options = true;
+                }
+                "bind-nonrecursive" => {
+                    fields.nonrecursive = true;
+                    fields.bind_options = true;
+                }
+                _ => {
+                    return Err(Error::MountFieldNotPair {
+                        field: field.clone(),
+                    });
+                }
+            }
+            continue;
+        };
+        let bad_value = || Error::MountFieldValue {
+            key: key.clone(),
+            value: field_value.to_owned(),
+        };
+        match key.as_str() {
+            "type" => fields.kind = field_value.to_ascii_lowercase(),
+            "source" | "src" => fields.source = field_value.to_owned(),
+            "target" | "dst" | "destination" => fields.target = field_value.to_owned(),
+            "readonly" | "ro" => {
+                fields.read_only = parse_go_bool(field_value).ok_or_else(bad_value)?
+            }
+            "consistency" => fields.consistency = field_value.to_ascii_lowercase(),
+            "bind-propagation" => {
+                fields.propagation = Some(field_value.to_ascii_lowercase());
+                fields.bind_options = true;
+            }
+            "bind-nonrecursive" => {
+                fields.nonrecursive = parse_go_bool(field_value).ok_or_else(bad_value)?;
+                fields.bind_options = true;
+            }
+            "volume-nocopy" => {
+                fields.nocopy =
+                    parse_go_bool(field_value).ok_or_else(|| Error::MountFieldValue {
+                        key: "volume-nocopy".to_owned(),
+                        value: field_value.to_owned(),
+                    })?;
+                fields.volume_options = true;
+            }
+            "volume-label" => {
+                let (name, label) = field_value.split_once('=').unwrap_or((field_value, ""));
+                fields.labels.insert(name.to_owned(), label.to_owned());
+                fields.volume_options = true;
+            }
+            "volume-driver" => {
+                fields.driver = field_value.to_owned();
+                fields.volume_options = true;
+            }
+            "volume-opt" => fields.volume_options = true,
+            "tmpfs-size" => {
+                fields.tmpfs_size = Some(parse_memory(field_value).map_err(|_| bad_value())?);
+                fields.tmpfs_options = true;
+            }
+            "tmpfs-mode" => {
+                let mode = u32::from_str_radix(field_value, 8).map_err(|_| bad_value())?;
+                fields.tmpfs_mode = Some(mode);
+                fields.tmpfs_options = true;
+            }
+            _ => {
+                return Err(Error::MountFieldUnexpected {
+                    key,
+                    field: field.clone(),
+                });
+            }
+        }
+    }
+    check_mount_fields(&fields)?;
+    Ok(fields)
+}
+
+/// The last checks of `MountOpt.Set`.
+fn check_mount_fields(fields: &MountFields) -> Result<()> {
+    if fields.kind.is_empty() {
+        return Err(Error::MountTypeRequired);
+    }
+    if fields.target.is_empty() {
+        return Err(Error::MountTargetRequired);
+    }
+    for (present, options, kind) in [
+        (fields.volume_options, "volume", "volume"),
+        (fields.bind_options, "bind", "bind"),
+        (fields.tmpfs_options, "tmpfs", "tmpfs"),
+    ] {
+        if present && fields.kind != kind {
+            return Err(Error::MountOptionsMixed {
+                options,
+                kind: fields.kind.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The daemon's `validateMountConfigImpl` with the bind source checked.
+fn check_mount(kind: MountType, fields: &MountFields) -> Result<(), MountProblem> {
+    check_destination(&fields.target)?;
+    match kind {
+        MountType::Bind => {
+            if fields.source.is_empty() {
+                return Err(MountProblem::MissingField("Source"));
+            }
+            if let Some(propagation) = &fields.propagation
+                && !is_propagation(propagation)
+            {
+                return Err(MountProblem::InvalidPropagation(propagation.clone()));
+            }
+            if !fields.source.starts_with('/') {
+                return Err(MountProblem::NotAbsolute(fields.source.clone()));
+            }
+            if std::fs::symlink_metadata(&fields.source).is_err() {
+                return Err(MountProblem::BindSourceMissing(fields.source.clone()));
+            }
+        }
+        MountType::Volume if fields.source.is_empty() && fields.read_only => {
+            return Err(MountProblem::ReadOnlyAnonymous);
+        }
+        MountType::Tmpfs if !fields.source.is_empty() => {
+            return Err(MountProblem::ExtraField("Source"));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The API's `mount.Mount` for `HostConfig.Mounts`, fields as Go omits them.
+fn mount_api_json(fields: &MountFields) -> Value {
+    let mut api = Map::new();
+    let mut put = |key: &str, value: Value| {
+        api.insert(key.to_owned(), value);
+    };
+    put("Type", json!(fields.kind));
+    if !fields.source.is_empty() {
+        put("Source", json!(fields.source));
+    }
+    put("Target", json!(fields.target));
+    if fields.read_only {
+        put("ReadOnly", json!(true));
+    }
+    if !fields.consistency.is_empty() {
+        put("Consistency", json!(fields.consistency));
+    }
+    if fields.bind_options {
+        let mut bind = Map::new();
+        if let Some(propagation) = &fields.propagation {
+            bind.insert("Propagation".into(), json!(propagation));
+        }
+        if fields.nonrecursive {
+            bind.insert("NonRecursive".into(), json!(true));
+        }
+        put("BindOptions", Value::Object(bind));
+    }
+    if fields.volume_options {
+        let mut volume = Map::new();
+        if fields.nocopy {
+            volume.insert("NoCopy".into(), json!(true));
+        }
+        if !fields.labels.is_empty() {
+            volume.insert("Labels".into(), json!(fields.labels));
+        }
+        let mut driver = Map::new();
+        if !fields.driver.is_empty() {
+            driver.insert("Name".into(), json!(fields.driver));
+        }
+        volume.insert("DriverConfig".into(), Value::Object(driver));
+        put("VolumeOptions", Value::Object(volume));
+    }
+    if fields.tmpfs_options {
+        let mut tmpfs = Map::new();
+        if let Some(size) = fields.tmpfs_size.filter(|size| *size != 0) {
+            tmpfs.insert("SizeBytes".into(), json!(size));
+        }
+        if let Some(mode) = fields.tmpfs_mode.filter(|mode| *mode != 0) {
+            tmpfs.insert("Mode".into(), json!(mode));
+        }
+        put("TmpfsOptions", Value::Object(tmpfs));
+    }
+    Value::Object(api)
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// One line of CSV as Go's `encoding/csv` reads it (quotes allowed, `""` inside them).
+fn split_csv(line: &str) -> Result<Vec<String>> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut characters = line.char_indices().peekable();
+    let mut at_start = true;
+    while let Some((index, character)) = characters.next() {
+        match character {
+            '"' if at_start => {
+                loop {
+                    match characters.next() {
+                        Some((_, '"'))
+                            if characters.peek().is_some_and(|(_, next)| *next == '"') =>
+                        {
+                            characters.next();
+                            field.push('"');
+                        }
+                        Some((_, '"')) => break,
+                        Some((_, other)) => field.push(other),
+                        None => {
+                            return Err(csv_error(
+                                line.len(),
+                                "extraneous or missing \" in quoted-field",
+                            ));
+                        }
+                    }
+                }
+                if characters.peek().is_some_and(|(_, next)| *next != ',') {
+                    let column = characters.peek().map_or(line.len(), |(at, _)| *at);
+                    return Err(csv_error(
+                        column,
+                        "extraneous or missing \" in quoted-field",
+                    ));
+                }
+                at_start = false;
+            }
+            '"' => return Err(csv_error(index, "bare \" in non-quoted-field")),
+            ',' => {
+                fields.push(std::mem::take(&mut field));
+                at_start = true;
+            }
+            other => {
+                field.push(other);
+                at_start = false;
+            }
+        }
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+fn csv_error(index: usize, why: &str) -> Error {
+    Error::MountCsv {
+        message: format!("parse error on line 1, column {}: {why}", index + 1),
+    }
+}
+
+/// The daemon's tmpfs size text: the largest of g, m, k dividing it.
+fn size_with_suffix(size: u64) -> String {
+    for (suffix, divisor) in [("g", 1u64 << 30), ("m", 1 << 20), ("k", 1 << 10)] {
+        if size.is_multiple_of(divisor) {
+            return format!("{}{suffix}", size / divisor);
+        }
+    }
+    size.to_string()
+}
+
+/// `--tmpfs /path[:options]` (`size=64m,mode=1777,noexec,…`).
+pub fn parse_tmpfs(spec: &str) -> Result<ContainerMount> {
+    let (destination, data) = spec.split_once(':').unwrap_or((spec, ""));
+    check_destination(destination).map_err(|problem| match problem {
+        MountProblem::MissingField(_) => Error::TmpfsDestination {
+            problem: MountProblem::NotAbsolute(String::new()),
+        },
+        problem => Error::TmpfsDestination { problem },
+    })?;
+    let options = tmpfs_options(data)?;
+    let mut mount = ContainerMount::new(
+        MountType::Tmpfs,
+        destination.to_owned(),
+        MountOrigin::Tmpfs(data.to_owned()),
+    );
+    mount.read_only = options.options.iter().any(|option| option == "ro");
+    mount.tmpfs = Some(options);
+    Ok(mount)
+}
+
+/// Docker's tmpfs options: `noexec,nosuid,nodev,rprivate` then `data`,
+/// merged as `MergeTmpfsOptions` does (later wins, one of each).
+fn tmpfs_options(data: &str) -> Result<TmpfsOptions> {
+    let mut all: Vec<&str> = vec!["noexec", "nosuid", "nodev", "rprivate"];
+    if !data.is_empty() {
+        all.extend(data.split(','));
+    }
+    let mut merged: Vec<String> = Vec::new();
+    let mut seen_flags: Vec<&str> = Vec::new();
+    let mut seen_data: Vec<&str> = Vec::new();
+    let mut tmpfs = TmpfsOptions::default();
+    for option in all.iter().rev() {
+        if *option == "defaults" {
+            continue;
+        }
+        if let Some(flag) = tmpfs_flag(option) {
+            if !seen_flags.contains(&flag) {
+                seen_flags.push(flag);
+                merged.insert(0, (*option).to_owned());
+            }
+            continue;
+        }
+        let Some((key, value)) = option.split_once('=') else {
+            return Err(Error::InvalidTmpfsOption {
+                option: (*option).to_owned(),
+            });
+        };
+        if !matches!(
+            key,
+            "size" | "mode" | "uid" | "gid" | "nr_inodes" | "nr_blocks" | "mpol"
+        ) {
+            return Err(Error::InvalidTmpfsOption {
+                option: (*option).to_owned(),
+            });
+        }
+        if seen_data.contains(&key) {
+            continue;
+        }
+        seen_data.push(key);
+        merged.insert(0, (*option).to_owned());
+        match key {
+            "size" => {
+                tmpfs.size = Some(kernel_size(value).ok_or_else(|| Error::InvalidTmpfsOption {
+                    option: (*option).to_owned(),
+                })?)
+            }
+            "mode" => {
+                tmpfs.mode =
+                    Some(
+                        u32::from_str_radix(value, 8).map_err(|_| Error::InvalidTmpfsOption {
+                            option: (*option).to_owned(),
+                        })?,
+                    )
+            }
+            _ => {}
+        }
+    }
+    tmpfs.options = merged;
+    Ok(tmpfs)
+}
+
+/// The flag a mount option sets or clears (options setting the same flag
+/// collide), or `None` for a `key=value` option.
+fn tmpfs_flag(option: &str) -> Option<&'static str> {
+    Some(match option {
+        "ro" | "rw" => "ro",
+        "suid" | "nosuid" => "nosuid",
+        "dev" | "nodev" => "nodev",
+        "exec" | "noexec" => "noexec",
+        "sync" | "async" => "sync",
+        "dirsync" => "dirsync",
+        "remount" => "remount",
+        "mand" | "nomand" => "mand",
+        "atime" | "noatime" => "noatime",
+        "diratime" | "nodiratime" => "nodiratime",
+        "relatime" | "norelatime" => "relatime",
+        "strictatime" | "nostrictatime" => "strictatime",
+        "bind" | "rbind" | "unbindable" | "runbindable" | "private" | "rprivate" | "shared"
+        | "rshared" | "slave" | "rslave" => "propagation",
+        _ => return None,
+    })
+}
+
+/// A tmpfs size as the kernel reads it: bytes with an optional k, m, g, t,
+/// p or e (binary), or a percentage of memory.
+fn kernel_size(text: &str) -> Option<u64> {
+    if let Some(percent) = text.strip_suffix('%') {
+        let percent: u64 = percent.parse().ok()?;
+        return Some(total_memory()? / 100 * percent);
+    }
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let number: u64 = text[..digits].parse().ok()?;
+    let shift = match &text[digits..] {
+        "" => 0,
+        "k" | "K" => 10,
+        "m" | "M" => 20,
+        "g" | "G" => 30,
+        "t" | "T" => 40,
+        "p" | "P" => 50,
+        "e" | "E" => 60,
+        _ => return None,
+    };
+    number.checked_mul(1 << shift)
+}
+
+fn total_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|line| line.starts_with("MemTotal:"))?;
+    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes * 1024)
+}
+
+/// A container's mounts from its flags, in Docker's order (`-v`, then
+/// `--mount`, then `--tmpfs`), checked for duplicate destinations as the
+/// daemon does; an anonymous `-v /path` under another mount is dropped.
+pub fn parse_mounts<S: AsRef<str>>(
+    volumes: &[S],
+    mounts: &[S],
+    tmpfs: &[S],
+) -> Result<Vec<ContainerMount>> {
+    let mut result: Vec<ContainerMount> = Vec::new();
+    let mut anonymous = Vec::new();
+    for spec in volumes {
+        let mount = parse_volume(spec.as_ref())?;
+        if mount.origin == MountOrigin::AnonymousVolume {
+            anonymous.push(mount);
+        } else {
+            push_unique(&mut result, mount)?;
+        }
+    }
+    for spec in mounts {
+        push_unique(&mut result, parse_mount(spec.as_ref())?)?;
+    }
+    for spec in tmpfs {
+        push_unique(&mut result, parse_tmpfs(spec.as_ref())?)?;
+    }
+    for mount in anonymous {
+        if !result
+            .iter()
+            .any(|other| other.destination == mount.destination)
+        {
+            result.push(mount);
+        }
+    }
+    Ok(result)
+}
+
+fn push_unique(mounts: &mut Vec<ContainerMount>, mount: ContainerMount) -> Result<()> {
+    if mounts
+        .iter()
+        .any(|other| other.destination == mount.destination)
+    {
+        return Err(Error::DuplicateMountPoint {
+            destination: mount.destination,
+        });
+    }
+    mounts.push(mount);
+    Ok(())
+}
+
+/// Adds an anonymous volume for each of the image's `VOLUME`s that no mount covers.
+pub fn add_image_volumes<S: AsRef<str>>(mounts: &mut Vec<ContainerMount>, image_volumes: &[S]) {
+    for volume in image_volumes {
+        let destination = clean(volume.as_ref());
+        if mounts.iter().any(|mount| mount.destination == destination) {
+            continue;
+        }
+        mounts.push(ContainerMount::new(
+            MountType::Volume,
+            destination,
+            MountOrigin::Image,
+        ));
+    }
+}
+
+/// `HostConfig.Binds`, `HostConfig.Mounts`, `HostConfig.Tmpfs` and
+/// `Config.Volumes` as Docker writes them for these mounts (`null` when empty,
+/// as Docker's nil slices and maps).
+pub fn host_config_json(mounts: &[ContainerMount]) -> (Value, Value, Value, Value) {
+    let binds: Vec<&str> = mounts
+        .iter()
+        .filter_map(|mount| match &mount.origin {
+            MountOrigin::Bind(spec) => Some(spec.as_str()),
+            _ => None,
+        })
+        .collect();
+    let api: Vec<&Value> = mounts
+        .iter()
+        .filter_map(|mount| match &mount.origin {
+            MountOrigin::Mount(api) => Some(api),
+            _ => None,
+        })
+        .collect();
+    let tmpfs: Map<String, Value> = mounts
+        .iter()
+        .filter_map(|mount| match &mount.origin {
+            MountOrigin::Tmpfs(data) => Some((mount.destination.clone(), json!(data))),
+            _ => None,
+        })
+        .collect();
+    let volumes: Map<String, Value> = mounts
+        .iter()
+        .filter(|mount| mount.origin == MountOrigin::AnonymousVolume)
+        .map(|mount| (mount.destination.clone(), json!({})))
+        .collect();
+    let or_null = |value: Value, empty: bool| if empty { Value::Null } else { value };
+    (
+        or_null(json!(binds), binds.is_empty()),
+        or_null(json!(api), api.is_empty()),
+        or_null(Value::Object(tmpfs.clone()), tmpfs.is_empty()),
+        or_null(Value::Object(volumes.clone()), volumes.is_empty()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binds_parse_with_their_modes() {
+        let mount = parse_volume("/host/data:/data").unwrap();
+        assert_eq!(mount.kind, MountType::Bind);
+        assert_eq!(mount.source, Some(PathBuf::from("/host/data")));
+        assert_eq!(mount.destination, "/data");
+        assert!(!mount.read_only);
+        assert_eq!(mount.propagation.as_deref(), Some("rprivate"));
+        assert!(mount.create_missing_source);
+
+        let mount = parse_volume("/host/./x/../data/:/data/:ro,rshared").unwrap();
+        assert_eq!(mount.source, Some(PathBuf::from("/host/data")));
+        assert_eq!(mount.destination, "/data");
+        assert!(mount.read_only);
+        assert_eq!(mount.mode, "ro,rshared");
+        assert_eq!(mount.propagation.as_deref(), Some("rshared"));
+        for mode in ["rw", "z", "Z", "ro,z", "rw,Z,slave,cached", "consistent"] {
+            assert!(parse_volume(&format!("/a:/b:{mode}")).is_ok(), "{mode}");
+        }
+    }
+
+    #[test]
+    fn named_and_anonymous_volumes_parse() {
+        let mount = parse_volume("data:/var/lib/data:ro").unwrap();
+        assert_eq!(mount.kind, MountType::Volume);
+        assert_eq!(mount.volume_name.as_deref(), Some("data"));
+        assert!(mount.read_only);
+        assert!(mount.copy_image_data);
+        assert_eq!(
+            mount.origin,
+            MountOrigin::Bind("data:/var/lib/data:ro".into())
+        );
+        let mount = parse_volume("data:/x:nocopy").unwrap();
+        assert!(!mount.copy_image_data);
+        let mount = parse_volume("/cache").unwrap();
+        assert_eq!(mount.kind, MountType::Volume);
+        assert_eq!(mount.volume_name, None);
+        assert_eq!(mount.origin, MountOrigin::AnonymousVolume);
+        // Relative "sources" are volume names; the name is checked when created.
+        assert_eq!(
+            parse_volume("rel:/x").unwrap().volume_name.as_deref(),
+            Some("rel")
+        );
+        assert_eq!(
+            parse_volume("./rel:/x").unwrap().volume_name.as_deref(),
+            Some("./rel")
+        );
+    }
+
+    #[test]
+    fn bad_volume_specs_get_docker_2010s_messages() {
+        let table = [
+            ("/a:/b:zz", "invalid mode: zz"),
+            (
+                "/a:rel",
+                r#"invalid volume specification: '/a:rel': invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute"#,
+            ),
+            ("/a:/b:ro:z", "invalid volume specification: '/a:/b:ro:z'"),
+            ("/a:", "invalid volume specification: '/a:'"),
+            ("", "invalid volume specification: ''"),
+            (":/x", "invalid volume specification: ':/x'"),
+            ("/foo:rw", "invalid volume specification: '/foo:rw'"),
+            ("/a:/b:ro,rw", "invalid mode: ro,rw"),
+            (
+                "/a:/",
+                r#"invalid volume specification: '/a:/': invalid mount config for type "bind": invalid specification: destination can't be '/'"#,
+            ),
+            (
+                "rel",
+                r#"invalid volume specification: 'rel': invalid mount config for type "volume": invalid mount path: 'rel' mount path must be absolute"#,
+            ),
+            ("/x:ro", "invalid volume specification: '/x:ro'"),
+            (
+                "/a:/b:nocopy",
+                r#"invalid volume specification: '/a:/b:nocopy': invalid mount config for type "bind": field VolumeOptions must not be specified"#,
+            ),
+            (
+                "v:/b:shared",
+                r#"invalid volume specification: 'v:/b:shared': invalid mount config for type "volume": field BindOptions must not be specified"#,
+            ),
+        ];
+        for (spec, message) in table {
+            assert_eq!(
+                parse_volume(spec).unwrap_err().to_string(),
+                message,
+                "{spec}"
+            );
+        }
+    }
+
+    #[test]
+    fn mount_flags_parse_as_docker_clis() {
+        let mount = parse_mount("type=bind,source=/tmp,target=/x,readonly").unwrap();
+        assert_eq!(mount.kind, MountType::Bind);
+        assert_eq!(mount.source, Some(PathBuf::from("/tmp")));
+        assert!(mount.read_only);
+        assert!(!mount.create_missing_source);
+        assert_eq!(
+            mount.origin,
+            MountOrigin::Mount(
+                json!({"Type":"bind","Source":"/tmp","Target":"/x","ReadOnly":true})
+            )
+        );
+        let mount =
+            parse_mount("type=bind,src=/tmp,dst=/x,ro=false,bind-propagation=rslave").unwrap();
+        assert!(!mount.read_only);
+        assert_eq!(mount.propagation.as_deref(), Some("rslave"));
+        let mount = parse_mount("source=cache,destination=/cache,volume-nocopy").unwrap();
+        assert_eq!(mount.kind, MountType::Volume);
+        assert_eq!(mount.volume_name.as_deref(), Some("cache"));
+        assert!(!mount.copy_image_data);
+        assert_eq!(
+            mount.origin,
+            MountOrigin::Mount(
+                json!({"Type":"volume","Source":"cache","Target":"/cache","VolumeOptions":{"NoCopy":true,"DriverConfig":{}}})
+            )
+        );
+        let mount = parse_mount("type=tmpfs,target=/run,tmpfs-size=64m,tmpfs-mode=1770").unwrap();
+        let tmpfs = mount.tmpfs.unwrap();
+        assert_eq!(tmpfs.size, Some(64 << 20));
+        assert_eq!(tmpfs.mode, Some(0o1770));
+        assert_eq!(
+            tmpfs.options,
+            [
+                "noexec",
+                "nosuid",
+                "nodev",
+                "rprivate",
+                "mode=1770",
+                "size=64m"
+            ]
+        );
+        let mount = parse_mount("\"type=bind\",\"source=/tmp\",target=/with,comma").unwrap_err();
+        assert_eq!(
+            mount.to_string(),
+            "invalid field 'comma' must be a key=value pair"
+        );
+        let mount = parse_mount("type=bind,\"source=/tmp\",\"target=/a,b\"").unwrap();
+        assert_eq!(mount.destination, "/a,b");
+    }
+
+    #[test]
+    fn bad_mount_flags_get_docker_2010s_messages() {
+        let table = [
+            (
+                "type=bind,source=/tmp,target=/x,foo=bar",
+                "unexpected key 'foo' in 'foo=bar'",
+            ),
+            ("type=bind,source=/tmp", "target is required"),
+            (
+                "target=/x,readonly=maybe",
+                "invalid value for readonly: maybe",
+            ),
+            (
+                "target=/x,volume-nocopy=maybe",
+                "invalid value for volume-nocopy: maybe",
+            ),
+            ("type=,target=/x", "type is required"),
+            (
+                "target=/x,bogus",
+                "invalid field 'bogus' must be a key=value pair",
+            ),
+            (
+                "type=tmpfs,target=/x,tmpfs-size=huge",
+                "invalid value for tmpfs-size: huge",
+            ),
+            (
+                "type=tmpfs,target=/x,tmpfs-mode=9",
+                "invalid value for tmpfs-mode: 9",
+            ),
+            (
+                "type=bind,source=/tmp,target=/x,volume-nocopy",
+                "cannot mix 'volume-*' options with mount type 'bind'",
+            ),
+            (
+                "type=volume,target=/x,bind-propagation=shared",
+                "cannot mix 'bind-*' options with mount type 'volume'",
+            ),
+            (
+                "type=bind,source=/tmp,target=/x,tmpfs-size=1m",
+                "cannot mix 'tmpfs-*' options with mount type 'bind'",
+            ),
+            (
+                "type=bind,source=/nonexistent-strata-test,target=/x",
+                r#"invalid mount config for type "bind": bind source path does not exist: /nonexistent-strata-test"#,
+            ),
+            (
+                "type=nosuch,target=/x",
+                r#"invalid mount config for type "nosuch": mount type unknown"#,
+            ),
+            (
+                "type=bind,src=/tmp,dst=rel",
+                r#"invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute"#,
+            ),
+            (
+                "type=bind,src=rel,dst=/x",
+                r#"invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute"#,
+            ),
+            (
+                "type=bind,dst=/x",
+                r#"invalid mount config for type "bind": field Source must not be empty"#,
+            ),
+            (
+                "type=bind,src=/tmp,dst=/x,bind-propagation=sideways",
+                r#"invalid mount config for type "bind": invalid propagation mode: sideways"#,
+            ),
+            (
+                "type=volume,dst=/x,ro",
+                r#"invalid mount config for type "volume": must not set ReadOnly mode when using anonymous volumes"#,
+            ),
+            (
+                "type=tmpfs,src=x,dst=/x",
+                r#"invalid mount config for type "tmpfs": field Source must not be specified"#,
+            ),
+            (
+                "type=bind,src=/tmp,dst=/",
+                r#"invalid mount config for type "bind": invalid specification: destination can't be '/'"#,
+            ),
+            (
+                "target=/x,\"a",
+                "parse error on line 1, column 13: extraneous or missing \" in quoted-field",
+            ),
+            (
+                "target=/x,a\"b",
+                "parse error on line 1, column 12: bare \" in non-quoted-field",
+            ),
+        ];
+        for (value, message) in table {
+            assert_eq!(
+                parse_mount(value).unwrap_err().to_string(),
+                message,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn tmpfs_flags_parse_with_dockers_defaults() {
+        let mount = parse_tmpfs("/run").unwrap();
+        assert_eq!(mount.kind, MountType::Tmpfs);
+        assert_eq!(mount.destination, "/run");
+        let tmpfs = mount.tmpfs.clone().unwrap();
+        assert_eq!(tmpfs.options, ["noexec", "nosuid", "nodev", "rprivate"]);
+        assert_eq!(tmpfs.size, None);
+        assert_eq!(mount.origin, MountOrigin::Tmpfs(String::new()));
+        let mount = parse_tmpfs("/run:size=64m,mode=1777,exec,ro").unwrap();
+        let tmpfs = mount.tmpfs.clone().unwrap();
+        assert_eq!(tmpfs.size, Some(64 << 20));
+        assert_eq!(tmpfs.mode, Some(0o1777));
+        assert!(mount.read_only);
+        assert_eq!(
+            tmpfs.options,
+            [
+                "nosuid",
+                "nodev",
+                "rprivate",
+                "size=64m",
+                "mode=1777",
+                "exec",
+                "ro"
+            ]
+        );
+        assert!(
+            parse_tmpfs("/run:size=50%")
+                .unwrap()
+                .tmpfs
+                .unwrap()
+                .size
+                .unwrap()
+                > 0
+        );
+        assert_eq!(
+            parse_tmpfs("/run:bogus").unwrap_err().to_string(),
+            r#"Invalid tmpfs option ["bogus"]"#
+        );
+        assert_eq!(
+            parse_tmpfs("/run:color=blue").unwrap_err().to_string(),
+            r#"Invalid tmpfs option ["color" "blue"]"#
+        );
+        assert_eq!(
+            parse_tmpfs("run").unwrap_err().to_string(),
+            "invalid mount path: 'run' mount path must be absolute"
+        );
+        assert_eq!(
+            parse_tmpfs("/").unwrap_err().to_string(),
+            "invalid specification: destination can't be '/'"
+        );
+    }
+
+    #[test]
+    fn duplicates_are_refused_and_anonymous_volumes_give_way() {
+        let error = parse_mounts(&["/a:/x", "/b:/x"], &[], &[]).unwrap_err();
+        assert_eq!(error.to_string(), "Duplicate mount point: /x");
+        let error = parse_mounts(&["/a:/x/"], &[], &["/x"]).unwrap_err();
+        assert_eq!(error.to_string(), "Duplicate mount point: /x");
+        let error = parse_mounts(&["/a:/x"], &["type=tmpfs,target=/x"], &[]).unwrap_err();
+        assert_eq!(error.to_string(), "Duplicate mount point: /x");
+        let mounts = parse_mounts(&["/x", "/a:/x", "/y"], &[], &[]).unwrap();
+        assert_eq!(mounts.len(), 2);
+        assert_eq!(mounts[0].kind, MountType::Bind);
+        assert_eq!(mounts[1].destination, "/y");
+        let mut mounts = mounts;
+        add_image_volumes(&mut mounts, &["/y", "/data/", "/x"]);
+        assert_eq!(mounts.len(), 3);
+        assert_eq!(mounts[2].destination, "/data");
+        assert_eq!(mounts[2].origin, MountOrigin::Image);
+    }
+
+    #[test]
+    fn mounts_render_as_docker_inspect_shows_them() {
+        let mut bind = parse_volume("/srv:/srv:ro").unwrap();
+        assert_eq!(
+            bind.inspect_json().unwrap().to_string(),
+            r#"{"Destination":"/srv","Mode":"ro","Propagation":"rprivate","RW":false,"Source":"/srv","Type":"bind"}"#
+        );
+        let mut named = parse_volume("data:/data").unwrap();
+        named.source = Some(PathBuf::from("/store/volumes/data/_data"));
+        assert_eq!(
+            named.inspect_json().unwrap().to_string(),
+            r#"{"Destination":"/data","Driver":"local","Mode":"z","Name":"data","Propagation":"","RW":true,"Source":"/store/volumes/data/_data","Type":"volume"}"#
+        );
+        let anonymous = parse_volume("/cache").unwrap();
+        assert_eq!(anonymous.inspect_json().unwrap()["Mode"], "");
+        assert_eq!(parse_tmpfs("/run").unwrap().inspect_json(), None);
+        let tmpfs = parse_mount("type=tmpfs,target=/t").unwrap();
+        assert_eq!(tmpfs.inspect_json().unwrap()["Type"], "tmpfs");
+        bind.read_only = false;
+        let mounts = vec![
+            bind,
+            named,
+            anonymous,
+            parse_tmpfs("/run:size=1m").unwrap(),
+            parse_mount("type=bind,src=/tmp,dst=/t").unwrap(),
+        ];
+        let (binds, api, tmpfs, volumes) = host_config_json(&mounts);
+        assert_eq!(binds, json!(["/srv:/srv:ro", "data:/data"]));
+        assert_eq!(api, json!([{"Type":"bind","Source":"/tmp","Target":"/t"}]));
+        assert_eq!(tmpfs, json!({"/run":"size=1m"}));
+        assert_eq!(volumes, json!({"/cache":{}}));
+        assert_eq!(
+            host_config_json(&[]),
+            (Value::Null, Value::Null, Value::Null, Value::Null)
+        );
+    }
+
+    #[test]
+    fn sandbox_mounts_come_from_prepared_mounts() {
+        let bind = parse_volume("/srv:/srv:ro").unwrap();
+        assert_eq!(
+            bind.to_sandbox().unwrap(),
+            Mount {
+                destination: "/srv".into(),
+                kind: MountKind::Bind {
+                    source: "/srv".into()
+                },
+                readonly: true
+            }
+        );
+        let volume = parse_volume("data:/data").unwrap();
+        assert!(volume.to_sandbox().is_err());
+        let tmpfs = parse_tmpfs("/run:size=1m").unwrap();
+        assert_eq!(
+            tmpfs.to_sandbox().unwrap().kind,
+            MountKind::Tmpfs {
+                size: Some(1 << 20)
+            }
+        );
+    }
+
+    #[test]
+    fn paths_clean_as_go_does() {
+        for (path, cleaned) in [
+            ("/a/b/../c/", "/a/c"),
+            ("/../x", "/x"),
+            ("a/./b", "a/b"),
+            ("", "."),
+            ("//x//y", "/x/y"),
+        ] {
+            assert_eq!(clean(path), cleaned);
+        }
+        assert_eq!(size_with_suffix(3 << 30), "3g");
+        assert_eq!(size_with_suffix(1536), "1536");
+        assert_eq!(size_with_suffix(1536 << 10), "1536k");
+    }
+}
