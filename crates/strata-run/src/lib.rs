@@ -33,8 +33,9 @@ pub use logs::{
     format_rfc3339_nano_fixed, parse_log_time,
 };
 pub use mounts::{
-    ContainerMount, MountOrigin, MountType, TmpfsOptions, add_image_volumes, host_config_json,
-    parse_mount, parse_mounts, parse_tmpfs, parse_volume,
+    ApiBindOptions, ApiDriver, ApiMount, ApiTmpfsOptions, ApiVolumeOptions, ContainerMount,
+    MountConfig, MountOrigin, MountPoint, MountType, TmpfsOptions, add_image_volumes, parse_mount,
+    parse_mounts, parse_tmpfs, parse_volume,
 };
 pub use pasta::{NETNS_FILE, NetworkAddresses, PID_FILE, Pasta};
 pub use ports::{

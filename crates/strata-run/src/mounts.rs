@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use strata_sandbox::{Mount, MountKind};
 
 use crate::error::{Error, MountProblem, Result};
@@ -57,7 +57,7 @@ pub enum MountOrigin {
     /// `-v /path` alone: an anonymous volume (`Config.Volumes`).
     AnonymousVolume,
     /// `--mount`, as the API's `mount.Mount` (`HostConfig.Mounts`).
-    Mount(Value),
+    Mount(ApiMount),
     /// `--tmpfs PATH[:OPTIONS]` (`HostConfig.Tmpfs`).
     Tmpfs(String),
     /// A `VOLUME` of the image without a mount of its own.
@@ -161,32 +161,28 @@ impl ContainerMount {
 
     /// The entry of `docker inspect`'s `Mounts`, or `None` for `--tmpfs`
     /// mounts (Docker lists those in `HostConfig.Tmpfs` only).
-    pub fn inspect_json(&self) -> Option<Value> {
+    pub fn inspect(&self) -> Option<MountPoint> {
         if matches!(self.origin, MountOrigin::Tmpfs(_)) {
             return None;
         }
-        let mut entry = Map::new();
-        entry.insert("Type".into(), json!(self.kind.name()));
-        if let Some(name) = &self.volume_name {
-            entry.insert("Name".into(), json!(name));
-        }
-        let source = self
-            .source
-            .as_ref()
-            .map(|source| source.display().to_string())
-            .unwrap_or_default();
-        entry.insert("Source".into(), json!(source));
-        entry.insert("Destination".into(), json!(self.destination));
-        if self.kind == MountType::Volume {
-            entry.insert("Driver".into(), json!("local"));
-        }
-        entry.insert("Mode".into(), json!(self.inspect_mode()));
-        entry.insert("RW".into(), json!(!self.read_only));
-        entry.insert(
-            "Propagation".into(),
-            json!(self.propagation.clone().unwrap_or_default()),
-        );
-        Some(Value::Object(entry))
+        Some(MountPoint {
+            kind: self.kind.name().to_owned(),
+            name: self.volume_name.clone().unwrap_or_default(),
+            source: self
+                .source
+                .as_ref()
+                .map(|source| source.display().to_string())
+                .unwrap_or_default(),
+            destination: self.destination.clone(),
+            driver: if self.kind == MountType::Volume {
+                "local".to_owned()
+            } else {
+                String::new()
+            },
+            mode: self.inspect_mode(),
+            rw: !self.read_only,
+            propagation: self.propagation.clone().unwrap_or_default(),
+        })
     }
 
     /// Docker's `Mode`: `-v`'s text; named volumes with none show `z`
@@ -387,7 +383,7 @@ struct MountFields {
 /// docker/cli parses it and the daemon checks it (a bind's source must exist).
 pub fn parse_mount(value: &str) -> Result<ContainerMount> {
     let fields = mount_fields(value)?;
-    let api = mount_api_json(&fields);
+    let api = api_mount(&fields);
     let kind = match fields.kind.as_str() {
         "bind" => MountType::Bind,
         "volume" => MountType::Volume,
@@ -579,59 +575,30 @@ fn check_mount(kind: MountType, fields: &MountFields) -> Result<(), MountProblem
     Ok(())
 }
 
-/// The API's `mount.Mount` for `HostConfig.Mounts`, fields as Go omits them.
-fn mount_api_json(fields: &MountFields) -> Value {
-    let mut api = Map::new();
-    let mut put = |key: &str, value: Value| {
-        api.insert(key.to_owned(), value);
-    };
-    put("Type", json!(fields.kind));
-    if !fields.source.is_empty() {
-        put("Source", json!(fields.source));
+/// The API's `mount.Mount` for `HostConfig.Mounts`, as docker/cli fills it.
+fn api_mount(fields: &MountFields) -> ApiMount {
+    ApiMount {
+        kind: fields.kind.clone(),
+        source: fields.source.clone(),
+        target: fields.target.clone(),
+        read_only: fields.read_only,
+        consistency: fields.consistency.clone(),
+        bind_options: fields.bind_options.then(|| ApiBindOptions {
+            propagation: fields.propagation.clone().unwrap_or_default(),
+            non_recursive: fields.nonrecursive,
+        }),
+        volume_options: fields.volume_options.then(|| ApiVolumeOptions {
+            no_copy: fields.nocopy,
+            labels: fields.labels.clone(),
+            driver_config: Some(ApiDriver {
+                name: fields.driver.clone(),
+            }),
+        }),
+        tmpfs_options: fields.tmpfs_options.then(|| ApiTmpfsOptions {
+            size_bytes: fields.tmpfs_size.unwrap_or(0),
+            mode: fields.tmpfs_mode.unwrap_or(0),
+        }),
     }
-    put("Target", json!(fields.target));
-    if fields.read_only {
-        put("ReadOnly", json!(true));
-    }
-    if !fields.consistency.is_empty() {
-        put("Consistency", json!(fields.consistency));
-    }
-    if fields.bind_options {
-        let mut bind = Map::new();
-        if let Some(propagation) = &fields.propagation {
-            bind.insert("Propagation".into(), json!(propagation));
-        }
-        if fields.nonrecursive {
-            bind.insert("NonRecursive".into(), json!(true));
-        }
-        put("BindOptions", Value::Object(bind));
-    }
-    if fields.volume_options {
-        let mut volume = Map::new();
-        if fields.nocopy {
-            volume.insert("NoCopy".into(), json!(true));
-        }
-        if !fields.labels.is_empty() {
-            volume.insert("Labels".into(), json!(fields.labels));
-        }
-        let mut driver = Map::new();
-        if !fields.driver.is_empty() {
-            driver.insert("Name".into(), json!(fields.driver));
-        }
-        volume.insert("DriverConfig".into(), Value::Object(driver));
-        put("VolumeOptions", Value::Object(volume));
-    }
-    if fields.tmpfs_options {
-        let mut tmpfs = Map::new();
-        if let Some(size) = fields.tmpfs_size.filter(|size| *size != 0) {
-            tmpfs.insert("SizeBytes".into(), json!(size));
-        }
-        if let Some(mode) = fields.tmpfs_mode.filter(|mode| *mode != 0) {
-            tmpfs.insert("Mode".into(), json!(mode));
-        }
-        put("TmpfsOptions", Value::Object(tmpfs));
-    }
-    Value::Object(api)
 }
 
 /// Go's `strconv.ParseBool`.
@@ -905,43 +872,166 @@ pub fn add_image_volumes<S: AsRef<str>>(mounts: &mut Vec<ContainerMount>, image_
     }
 }
 
-/// `HostConfig.Binds`, `HostConfig.Mounts`, `HostConfig.Tmpfs` and
-/// `Config.Volumes` as Docker writes them for these mounts (`null` when empty,
-/// as Docker's nil slices and maps).
-pub fn host_config_json(mounts: &[ContainerMount]) -> (Value, Value, Value, Value) {
-    let binds: Vec<&str> = mounts
-        .iter()
-        .filter_map(|mount| match &mount.origin {
-            MountOrigin::Bind(spec) => Some(spec.as_str()),
-            _ => None,
-        })
-        .collect();
-    let api: Vec<&Value> = mounts
-        .iter()
-        .filter_map(|mount| match &mount.origin {
-            MountOrigin::Mount(api) => Some(api),
-            _ => None,
-        })
-        .collect();
-    let tmpfs: Map<String, Value> = mounts
-        .iter()
-        .filter_map(|mount| match &mount.origin {
-            MountOrigin::Tmpfs(data) => Some((mount.destination.clone(), json!(data))),
-            _ => None,
-        })
-        .collect();
-    let volumes: Map<String, Value> = mounts
-        .iter()
-        .filter(|mount| mount.origin == MountOrigin::AnonymousVolume)
-        .map(|mount| (mount.destination.clone(), json!({})))
-        .collect();
-    let or_null = |value: Value, empty: bool| if empty { Value::Null } else { value };
-    (
-        or_null(json!(binds), binds.is_empty()),
-        or_null(json!(api), api.is_empty()),
-        or_null(Value::Object(tmpfs.clone()), tmpfs.is_empty()),
-        or_null(Value::Object(volumes.clone()), volumes.is_empty()),
-    )
+/// What Docker records of a container's mounts in its configuration;
+/// `None` where Docker has a nil slice or map (`null`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountConfig {
+    /// `HostConfig.Binds`: the `-v` specs with a source, as given.
+    pub binds: Option<Vec<String>>,
+    /// `HostConfig.Mounts`: the `--mount`s.
+    pub mounts: Option<Vec<ApiMount>>,
+    /// `HostConfig.Tmpfs`: destination to options.
+    pub tmpfs: Option<BTreeMap<String, String>>,
+    /// `Config.Volumes`: the anonymous `-v` destinations (`{"/cache":{}}`).
+    pub volumes: Option<BTreeMap<String, Map<String, Value>>>,
+}
+
+impl MountConfig {
+    /// The configuration Docker records for these mounts.
+    pub fn of(mounts: &[ContainerMount]) -> Self {
+        let mut config = Self::default();
+        for mount in mounts {
+            match &mount.origin {
+                MountOrigin::Bind(spec) => {
+                    config.binds.get_or_insert_with(Vec::new).push(spec.clone())
+                }
+                MountOrigin::Mount(api) => {
+                    config.mounts.get_or_insert_with(Vec::new).push(api.clone())
+                }
+                MountOrigin::Tmpfs(data) => {
+                    config
+                        .tmpfs
+                        .get_or_insert_with(BTreeMap::new)
+                        .insert(mount.destination.clone(), data.clone());
+                }
+                MountOrigin::AnonymousVolume => {
+                    config
+                        .volumes
+                        .get_or_insert_with(BTreeMap::new)
+                        .insert(mount.destination.clone(), Map::new());
+                }
+                MountOrigin::Image => {}
+            }
+        }
+        config
+    }
+}
+
+/// An entry of `docker inspect`'s `Mounts` (Docker's `types.MountPoint`,
+/// fields in its order, empty ones omitted where Docker omits them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MountPoint {
+    /// `bind`, `volume` or `tmpfs`.
+    #[serde(rename = "Type", default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// The volume's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// The host path (a volume's `_data`).
+    pub source: String,
+    /// The path in the container.
+    pub destination: String,
+    /// `local` for volumes.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub driver: String,
+    /// `-v`'s mode text (`z` for named volumes without one).
+    pub mode: String,
+    /// Read-write.
+    #[serde(rename = "RW")]
+    pub rw: bool,
+    /// Binds' propagation (`rprivate`).
+    pub propagation: String,
+}
+
+/// The API's `mount.Mount` (`HostConfig.Mounts`), fields in Docker's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiMount {
+    /// `bind`, `volume`, `tmpfs` as given.
+    #[serde(rename = "Type", default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// The source as given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// The target as given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target: String,
+    /// Read-only.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only: bool,
+    /// `consistency=` as given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub consistency: String,
+    /// `bind-*` options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_options: Option<ApiBindOptions>,
+    /// `volume-*` options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_options: Option<ApiVolumeOptions>,
+    /// `tmpfs-*` options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmpfs_options: Option<ApiTmpfsOptions>,
+}
+
+/// The API's `mount.BindOptions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiBindOptions {
+    /// `bind-propagation=`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub propagation: String,
+    /// `bind-nonrecursive`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub non_recursive: bool,
+}
+
+/// The API's `mount.VolumeOptions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiVolumeOptions {
+    /// `volume-nocopy`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub no_copy: bool,
+    /// `volume-label=`s.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// `volume-driver=` (docker/cli always sets it, empty or not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_config: Option<ApiDriver>,
+}
+
+/// The API's `mount.Driver`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiDriver {
+    /// The driver's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+}
+
+/// The API's `mount.TmpfsOptions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiTmpfsOptions {
+    /// `tmpfs-size=` in bytes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub size_bytes: u64,
+    /// `tmpfs-mode=`.
+    #[serde(default, skip_serializing_if = "is_zero_mode")]
+    pub mode: u32,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+fn is_zero_mode(value: &u32) -> bool {
+    *value == 0
 }
 
 #[cfg(test)]
@@ -1047,9 +1137,13 @@ mod tests {
         assert!(!mount.create_missing_source);
         assert_eq!(
             mount.origin,
-            MountOrigin::Mount(
-                json!({"Type":"bind","Source":"/tmp","Target":"/x","ReadOnly":true})
-            )
+            MountOrigin::Mount(ApiMount {
+                kind: "bind".into(),
+                source: "/tmp".into(),
+                target: "/x".into(),
+                read_only: true,
+                ..Default::default()
+            })
         );
         let mount =
             parse_mount("type=bind,src=/tmp,dst=/x,ro=false,bind-propagation=rslave").unwrap();
@@ -1061,9 +1155,17 @@ mod tests {
         assert!(!mount.copy_image_data);
         assert_eq!(
             mount.origin,
-            MountOrigin::Mount(
-                json!({"Type":"volume","Source":"cache","Target":"/cache","VolumeOptions":{"NoCopy":true,"DriverConfig":{}}})
-            )
+            MountOrigin::Mount(ApiMount {
+                kind: "volume".into(),
+                source: "cache".into(),
+                target: "/cache".into(),
+                volume_options: Some(ApiVolumeOptions {
+                    no_copy: true,
+                    labels: BTreeMap::new(),
+                    driver_config: Some(ApiDriver::default()),
+                }),
+                ..Default::default()
+            })
         );
         let mount = parse_mount("type=tmpfs,target=/run,tmpfs-size=64m,tmpfs-mode=1770").unwrap();
         let tmpfs = mount.tmpfs.unwrap();
@@ -1258,39 +1360,56 @@ mod tests {
 
     #[test]
     fn mounts_render_as_docker_inspect_shows_them() {
+        let text = |value: &dyn erased::Json| value.json();
         let mut bind = parse_volume("/srv:/srv:ro").unwrap();
         assert_eq!(
-            bind.inspect_json().unwrap().to_string(),
-            r#"{"Destination":"/srv","Mode":"ro","Propagation":"rprivate","RW":false,"Source":"/srv","Type":"bind"}"#
+            text(&bind.inspect().unwrap()),
+            r#"{"Type":"bind","Source":"/srv","Destination":"/srv","Mode":"ro","RW":false,"Propagation":"rprivate"}"#
         );
         let mut named = parse_volume("data:/data").unwrap();
         named.source = Some(PathBuf::from("/store/volumes/data/_data"));
         assert_eq!(
-            named.inspect_json().unwrap().to_string(),
-            r#"{"Destination":"/data","Driver":"local","Mode":"z","Name":"data","Propagation":"","RW":true,"Source":"/store/volumes/data/_data","Type":"volume"}"#
+            text(&named.inspect().unwrap()),
+            r#"{"Type":"volume","Name":"data","Source":"/store/volumes/data/_data","Destination":"/data","Driver":"local","Mode":"z","RW":true,"Propagation":""}"#
         );
         let anonymous = parse_volume("/cache").unwrap();
-        assert_eq!(anonymous.inspect_json().unwrap()["Mode"], "");
-        assert_eq!(parse_tmpfs("/run").unwrap().inspect_json(), None);
+        assert_eq!(anonymous.inspect().unwrap().mode, "");
+        assert_eq!(parse_tmpfs("/run").unwrap().inspect(), None);
         let tmpfs = parse_mount("type=tmpfs,target=/t").unwrap();
-        assert_eq!(tmpfs.inspect_json().unwrap()["Type"], "tmpfs");
+        assert_eq!(tmpfs.inspect().unwrap().kind, "tmpfs");
         bind.read_only = false;
         let mounts = vec![
             bind,
             named,
             anonymous,
             parse_tmpfs("/run:size=1m").unwrap(),
-            parse_mount("type=bind,src=/tmp,dst=/t").unwrap(),
+            parse_mount("type=bind,src=/tmp,dst=/t,bind-propagation=shared,ro").unwrap(),
         ];
-        let (binds, api, tmpfs, volumes) = host_config_json(&mounts);
-        assert_eq!(binds, json!(["/srv:/srv:ro", "data:/data"]));
-        assert_eq!(api, json!([{"Type":"bind","Source":"/tmp","Target":"/t"}]));
-        assert_eq!(tmpfs, json!({"/run":"size=1m"}));
-        assert_eq!(volumes, json!({"/cache":{}}));
+        let config = MountConfig::of(&mounts);
+        assert_eq!(config.binds.unwrap(), ["/srv:/srv:ro", "data:/data"]);
         assert_eq!(
-            host_config_json(&[]),
-            (Value::Null, Value::Null, Value::Null, Value::Null)
+            text(&config.mounts.unwrap()),
+            r#"[{"Type":"bind","Source":"/tmp","Target":"/t","ReadOnly":true,"BindOptions":{"Propagation":"shared"}}]"#
         );
+        assert_eq!(text(&config.tmpfs.unwrap()), r#"{"/run":"size=1m"}"#);
+        assert_eq!(text(&config.volumes.unwrap()), r#"{"/cache":{}}"#);
+        assert_eq!(
+            text(&MountConfig::of(&[])),
+            r#"{"binds":null,"mounts":null,"tmpfs":null,"volumes":null}"#
+        );
+    }
+
+    /// Serialises anything for comparing JSON text.
+    mod erased {
+        pub(super) trait Json {
+            fn json(&self) -> String;
+        }
+
+        impl<T: serde::Serialize> Json for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).unwrap()
+            }
+        }
     }
 
     #[test]
