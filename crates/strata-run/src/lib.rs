@@ -9,6 +9,10 @@
 //! health check, applies the restart policy and stops the container with
 //! its stop signal and timeout. Every command works from any shell by
 //! reading the state and talking to the monitor over its socket.
+//!
+//! Around them, Docker's behaviour in parts: its value parsers (sizes,
+//! durations, CPUs), the json-file log, published ports and the network
+//! (pasta), resource limits (cgroups), and mounts and volumes.
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),

@@ -439,86 +439,73 @@ fn mount_fields(value: &str) -> Result<MountFields> {
         ..Default::default()
     };
     for field in split_csv(value)? {
-        let (key, field_value) = match field.split_once('=') {
-            Some((key, value)) => (key.to_ascii_lowercase(), Some(value)),
-            None => (field.to_ascii_lowercase(), None),
-        };
-        let Some(field_value) = field_value else {
-            match key.as_str() {
-                "readonly" | "ro" => fields.read_only = true,
-                "volume-nocopy" => {
-                    fields.nocopy = true;
-                    fields.volume_options = true;
-                }
-                "bind-nonrecursive" => {
-                    fields.nonrecursive = true;
-                    fields.bind_options = true;
-                }
-                _ => {
-                    return Err(Error::MountFieldNotPair {
-                        field: field.clone(),
-                    });
-                }
-            }
-            continue;
-        };
-        let bad_value = || Error::MountFieldValue {
-            key: key.clone(),
-            value: field_value.to_owned(),
-        };
-        match key.as_str() {
-            "type" => fields.kind = field_value.to_ascii_lowercase(),
-            "source" | "src" => fields.source = field_value.to_owned(),
-            "target" | "dst" | "destination" => fields.target = field_value.to_owned(),
-            "readonly" | "ro" => {
-                fields.read_only = parse_go_bool(field_value).ok_or_else(bad_value)?
-            }
-            "consistency" => fields.consistency = field_value.to_ascii_lowercase(),
-            "bind-propagation" => {
-                fields.propagation = Some(field_value.to_ascii_lowercase());
-                fields.bind_options = true;
-            }
-            "bind-nonrecursive" => {
-                fields.nonrecursive = parse_go_bool(field_value).ok_or_else(bad_value)?;
-                fields.bind_options = true;
-            }
-            "volume-nocopy" => {
-                fields.nocopy =
-                    parse_go_bool(field_value).ok_or_else(|| Error::MountFieldValue {
-                        key: "volume-nocopy".to_owned(),
-                        value: field_value.to_owned(),
-                    })?;
-                fields.volume_options = true;
-            }
-            "volume-label" => {
-                let (name, label) = field_value.split_once('=').unwrap_or((field_value, ""));
-                fields.labels.insert(name.to_owned(), label.to_owned());
-                fields.volume_options = true;
-            }
-            "volume-driver" => {
-                fields.driver = field_value.to_owned();
-                fields.volume_options = true;
-            }
-            "volume-opt" => fields.volume_options = true,
-            "tmpfs-size" => {
-                fields.tmpfs_size = Some(parse_memory(field_value).map_err(|_| bad_value())?);
-                fields.tmpfs_options = true;
-            }
-            "tmpfs-mode" => {
-                let mode = u32::from_str_radix(field_value, 8).map_err(|_| bad_value())?;
-                fields.tmpfs_mode = Some(mode);
-                fields.tmpfs_options = true;
-            }
-            _ => {
-                return Err(Error::MountFieldUnexpected {
-                    key,
-                    field: field.clone(),
-                });
-            }
+        match field.split_once('=') {
+            Some((key, value)) => fields.set(&key.to_ascii_lowercase(), value, &field)?,
+            None => fields.set_flag(&field.to_ascii_lowercase(), &field)?,
         }
     }
     check_mount_fields(&fields)?;
     Ok(fields)
+}
+
+impl MountFields {
+    /// A field without `=`: one of the three flags.
+    fn set_flag(&mut self, key: &str, field: &str) -> Result<()> {
+        match key {
+            "readonly" | "ro" => self.read_only = true,
+            "volume-nocopy" => (self.nocopy, self.volume_options) = (true, true),
+            "bind-nonrecursive" => (self.nonrecursive, self.bind_options) = (true, true),
+            _ => {
+                return Err(Error::MountFieldNotPair {
+                    field: field.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A `key=value` field.
+    fn set(&mut self, key: &str, value: &str, field: &str) -> Result<()> {
+        let bad_value = || Error::MountFieldValue {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        };
+        let boolean = || parse_go_bool(value).ok_or_else(bad_value);
+        match key {
+            "type" => self.kind = value.to_ascii_lowercase(),
+            "source" | "src" => self.source = value.to_owned(),
+            "target" | "dst" | "destination" => self.target = value.to_owned(),
+            "readonly" | "ro" => self.read_only = boolean()?,
+            "consistency" => self.consistency = value.to_ascii_lowercase(),
+            "bind-propagation" => {
+                (self.propagation, self.bind_options) = (Some(value.to_ascii_lowercase()), true);
+            }
+            "bind-nonrecursive" => (self.nonrecursive, self.bind_options) = (boolean()?, true),
+            "volume-nocopy" => (self.nocopy, self.volume_options) = (boolean()?, true),
+            "volume-label" => {
+                let (name, label) = value.split_once('=').unwrap_or((value, ""));
+                self.labels.insert(name.to_owned(), label.to_owned());
+                self.volume_options = true;
+            }
+            "volume-driver" => (self.driver, self.volume_options) = (value.to_owned(), true),
+            "volume-opt" => self.volume_options = true,
+            "tmpfs-size" => {
+                let size = parse_memory(value).map_err(|_| bad_value())?;
+                (self.tmpfs_size, self.tmpfs_options) = (Some(size), true);
+            }
+            "tmpfs-mode" => {
+                let mode = u32::from_str_radix(value, 8).map_err(|_| bad_value())?;
+                (self.tmpfs_mode, self.tmpfs_options) = (Some(mode), true);
+            }
+            _ => {
+                return Err(Error::MountFieldUnexpected {
+                    key: key.to_owned(),
+                    field: field.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The last checks of `MountOpt.Set`.
