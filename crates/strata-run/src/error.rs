@@ -293,6 +293,181 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+
+    // Mounts and volumes (mounts.rs, volumes.rs); the texts are docker 20.10's.
+    /// A `-v` spec the daemon's parser refuses.
+    #[error("invalid volume specification: '{spec}'")]
+    InvalidVolumeSpec {
+        /// The spec as given.
+        spec: String,
+    },
+    /// A `-v` spec whose mount is not valid.
+    #[error("invalid volume specification: '{spec}': {source}")]
+    InvalidVolumeSpecBecause {
+        /// The spec as given.
+        spec: String,
+        /// Why its mount is not valid.
+        source: Box<Error>,
+    },
+    /// A `-v` mode that is not one (`zz`, `ro,rw`).
+    #[error("invalid mode: {mode}")]
+    InvalidMountMode {
+        /// The mode as given.
+        mode: String,
+    },
+    /// A mount the daemon's `validateMountConfig` refuses.
+    #[error("invalid mount config for type \"{kind}\": {problem}")]
+    InvalidMountConfig {
+        /// The mount's type as given.
+        kind: String,
+        /// What is wrong.
+        problem: MountProblem,
+    },
+    /// A `--mount` field without `=` that is not a flag.
+    #[error("invalid field '{field}' must be a key=value pair")]
+    MountFieldNotPair {
+        /// The field.
+        field: String,
+    },
+    /// A `--mount` value that does not parse.
+    #[error("invalid value for {key}: {value}")]
+    MountFieldValue {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// A `--mount` key docker/cli does not know.
+    #[error("unexpected key '{key}' in '{field}'")]
+    MountFieldUnexpected {
+        /// The key, lower-cased.
+        key: String,
+        /// The whole field.
+        field: String,
+    },
+    /// `--mount type=` empty.
+    #[error("type is required")]
+    MountTypeRequired,
+    /// `--mount` without a target.
+    #[error("target is required")]
+    MountTargetRequired,
+    /// `--mount` options of another type (`volume-nocopy` on a bind).
+    #[error("cannot mix '{options}-*' options with mount type '{kind}'")]
+    MountOptionsMixed {
+        /// The options' family (`volume`, `bind`, `tmpfs`).
+        options: &'static str,
+        /// The mount's type.
+        kind: String,
+    },
+    /// `--mount` that is not one line of CSV (Go's `encoding/csv` message).
+    #[error("{message}")]
+    MountCsv {
+        /// Go's message.
+        message: String,
+    },
+    /// A `--tmpfs` destination that is not absolute, or `/`.
+    #[error("{problem}")]
+    TmpfsDestination {
+        /// What is wrong.
+        problem: MountProblem,
+    },
+    /// A tmpfs option Docker does not pass on.
+    #[error("Invalid tmpfs option [{}]", option.splitn(2, '=').map(|part| format!("\"{part}\"")).collect::<Vec<_>>().join(" "))]
+    InvalidTmpfsOption {
+        /// The option.
+        option: String,
+    },
+    /// Two mounts on one destination.
+    #[error("Duplicate mount point: {destination}")]
+    DuplicateMountPoint {
+        /// The destination.
+        destination: String,
+    },
+    /// A volume mount turned into a sandbox mount before its volume was made.
+    #[error("the volume mounted on {destination} was not prepared")]
+    VolumeNotPrepared {
+        /// The mount's destination.
+        destination: String,
+    },
+    /// A volume name with characters Docker's local driver refuses.
+    #[error(
+        "create {name}: \"{name}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
+    )]
+    InvalidVolumeName {
+        /// The name.
+        name: String,
+    },
+    /// A one-character volume name.
+    #[error(
+        "create {name}: volume name is too short, names should be at least two alphanumeric characters"
+    )]
+    VolumeNameTooShort {
+        /// The name.
+        name: String,
+    },
+    /// No volume of that name.
+    #[error("No such volume: {name}")]
+    NoSuchVolume {
+        /// The name.
+        name: String,
+    },
+    /// A volume to remove that containers use.
+    #[error("remove {name}: volume is in use - [{}]", containers.join(" "))]
+    VolumeInUse {
+        /// The volume.
+        name: String,
+        /// The containers using it.
+        containers: Vec<String>,
+    },
+    /// A volume's `volume.json` that does not read.
+    #[error("volume metadata {}: {reason}", path.display())]
+    VolumeMetadata {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// What is wrong with a mount, in the daemon's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountProblem {
+    /// A required field is empty (`Target`, `Source`).
+    MissingField(&'static str),
+    /// A field that does not belong to the type (`VolumeOptions` on a bind).
+    ExtraField(&'static str),
+    /// A path that is not absolute.
+    NotAbsolute(String),
+    /// The destination is `/`.
+    TargetIsRoot,
+    /// A bind's source that does not exist.
+    BindSourceMissing(String),
+    /// A propagation mode that is not one.
+    InvalidPropagation(String),
+    /// A read-only anonymous volume.
+    ReadOnlyAnonymous,
+    /// A type that is not bind, volume or tmpfs.
+    UnknownType,
+}
+
+impl std::fmt::Display for MountProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MissingField(field) => write!(f, "field {field} must not be empty"),
+            Self::ExtraField(field) => write!(f, "field {field} must not be specified"),
+            Self::NotAbsolute(path) => write!(
+                f,
+                "invalid mount path: '{path}' mount path must be absolute"
+            ),
+            Self::TargetIsRoot => f.write_str("invalid specification: destination can't be '/'"),
+            Self::BindSourceMissing(path) => write!(f, "bind source path does not exist: {path}"),
+            Self::InvalidPropagation(mode) => write!(f, "invalid propagation mode: {mode}"),
+            Self::ReadOnlyAnonymous => {
+                f.write_str("must not set ReadOnly mode when using anonymous volumes")
+            }
+            Self::UnknownType => f.write_str("mount type unknown"),
+        }
+    }
 }
 
 /// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.

@@ -34,6 +34,7 @@ mod exec;
 mod ids;
 mod logs;
 pub mod monitor;
+mod mounts;
 mod network;
 mod pasta;
 mod ports;
@@ -45,6 +46,7 @@ mod restart;
 mod signals;
 mod state;
 mod units;
+mod volumes;
 
 pub use cgroups::{
     CGROUP_DIRECTORY, CgroupVersion, Cgroups, Group, Hierarchies, Hierarchy, Limits, MINIMUM_MEMORY,
@@ -54,7 +56,7 @@ pub use client::{
 };
 pub use containers::{Containers, Entry};
 pub use create::{CreateOptions, ImageInput, check_limits, container_record, merge_env};
-pub use error::{DurationProblem, Error, Result};
+pub use error::{DurationProblem, Error, MountProblem, Result};
 pub use exec::{ExecOptions, exec};
 pub use ids::{SHORT_ID, new_id, short_id};
 pub use logs::{
@@ -62,6 +64,11 @@ pub use logs::{
     format_rfc3339_nano_fixed, parse_log_time,
 };
 pub use monitor::run_if_requested as run_monitor_if_requested;
+pub use mounts::{
+    ApiBindOptions, ApiDriver, ApiMount, ApiTmpfsOptions, ApiVolumeOptions, ContainerMount,
+    MountConfig, MountOrigin, MountPoint, MountType, TmpfsOptions, add_image_volumes, parse_mount,
+    parse_mounts, parse_tmpfs, parse_volume,
+};
 pub use pasta::{NETNS_FILE, NetworkAddresses, PID_FILE, Pasta};
 pub use ports::{
     ContainerPort, PortBinding, PortSpecs, Protocol, PublishedBinding, PublishedPorts,
@@ -76,3 +83,4 @@ pub use state::{Health, HealthResult, HealthStatus, NetworkState, State, Status,
 pub use units::{
     available_cpus, check_cpus, format_duration, parse_cpus, parse_duration, parse_memory,
 };
+pub use volumes::{VOLUME_DATA, Volume, Volumes};

@@ -36,9 +36,7 @@ pub fn parse_restart_policy(text: &str) -> Result<RestartPolicy> {
         })?,
     };
     if maximum_retry_count < 0 {
-        return Err(invalid(
-            "maximum retry count cannot be negative".to_owned(),
-        ));
+        return Err(invalid("maximum retry count cannot be negative".to_owned()));
     }
     if count.is_some() && name != "on-failure" {
         return Err(invalid(format!(

@@ -254,8 +254,9 @@ fn decimal(value: u128, precision: u32) -> String {
 }
 
 /// `--cpus` in billionths of a CPU (Docker's `NanoCPUs`), read as Go's
-/// `big.Rat` reads a number: `1.5`, `3/2`, `2e-1`, `-1`; more than nine
-/// decimals is "value is too precise". Range checks are [`check_cpus`]'s.
+/// `big.Rat` reads a decimal number: `1.5`, `3/2`, `2e-1`, `-1` (its `0x`,
+/// `0o`, `0b` forms are refused); more than nine decimals is "value is too
+/// precise". Range checks are [`check_cpus`]'s.
 pub fn parse_cpus(value: &str) -> Result<i64> {
     let not_rational = || Error::InvalidCpus {
         value: value.to_owned(),
