@@ -82,6 +82,22 @@ impl Containers {
             .map_or_else(|| self.directory.clone(), Path::to_path_buf)
     }
 
+    /// The IDs of the containers using volume `name`.
+    pub fn volume_users(&self, name: &str) -> Result<Vec<String>> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|entry| {
+                entry
+                    .container
+                    .mounts
+                    .iter()
+                    .any(|m| m.volume_name.as_deref() == Some(name))
+            })
+            .map(|entry| entry.container.id)
+            .collect())
+    }
+
     /// Container `id`'s json-file log.
     pub fn log_path(&self, id: &str) -> PathBuf {
         self.directory(id).join(format!("{id}-json.log"))

@@ -186,6 +186,15 @@ pub fn container_record(
         .map(|(port, bindings)| (port.to_string(), bindings.clone()))
         .collect();
     let extra_hosts = check_extra_hosts(&options.add_hosts)?;
+    let mut mounts =
+        crate::mounts::parse_mounts(&options.volumes, &options.mounts, &options.tmpfs)?;
+    let image_volumes: Vec<&String> = image_config.volumes.keys().collect();
+    crate::mounts::add_image_volumes(&mut mounts, &image_volumes);
+    let mount_config = crate::mounts::MountConfig::of(&mounts);
+    let mut volumes = image_config.volumes.clone();
+    for destination in mount_config.volumes.iter().flat_map(|v| v.keys()) {
+        volumes.insert(destination.clone(), Empty {});
+    }
     let env = merge_env(
         image_config.env.clone().unwrap_or_default(),
         &environment_flags(options)?,
@@ -208,7 +217,7 @@ pub fn container_record(
         cmd,
         healthcheck: healthcheck(options, image_config.healthcheck.as_ref())?,
         image: options.image.clone(),
-        volumes: (!image_config.volumes.is_empty()).then(|| image_config.volumes.clone()),
+        volumes: (!volumes.is_empty()).then_some(volumes),
         working_dir: options
             .workdir
             .clone()
@@ -228,7 +237,7 @@ pub fn container_record(
         }
     };
     let host_config = HostConfig {
-        binds: (!options.volumes.is_empty()).then(|| options.volumes.clone()),
+        binds: mount_config.binds,
         network_mode,
         port_bindings,
         restart_policy,
@@ -239,7 +248,7 @@ pub fn container_record(
         publish_all_ports: options.publish_all,
         readonly_rootfs: options.read_only,
         security_opt: (!options.security_opt.is_empty()).then(|| options.security_opt.clone()),
-        tmpfs: None,
+        tmpfs: mount_config.tmpfs,
         memory: match &options.memory {
             Some(text) => i64::try_from(crate::units::parse_memory(text).map_err(|e| {
                 invalid(
@@ -261,7 +270,7 @@ pub fn container_record(
         },
         pids_limit: options.pids_limit.filter(|limit| *limit != 0),
         init: options.init.then_some(true),
-        mounts: Vec::new(),
+        mounts: mount_config.mounts,
     };
     Ok(Container {
         id,
@@ -272,6 +281,7 @@ pub fn container_record(
         image: image.source.clone(),
         config,
         host_config,
+        mounts,
     })
 }
 

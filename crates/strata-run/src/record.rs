@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use strata_oci::{Descriptor, Digest, Empty, Healthcheck};
 
+use crate::mounts::{ApiMount, ContainerMount};
 use crate::ports::PortBinding;
 
 /// A container's record (`containers/<id>/config.json`).
@@ -30,6 +31,9 @@ pub struct Container {
     pub config: Config,
     /// Docker's `HostConfig`.
     pub host_config: HostConfig,
+    /// Its mounts (`-v`, `--mount`, `--tmpfs`, the image's VOLUMEs), in order.
+    #[serde(default)]
+    pub mounts: Vec<ContainerMount>,
 }
 
 /// The image a container runs.
@@ -81,7 +85,7 @@ pub struct Config {
     pub healthcheck: Option<Healthcheck>,
     /// The image as the user named it.
     pub image: String,
-    /// The image's VOLUMEs.
+    /// The anonymous volumes' destinations (`-v /path`, the image's VOLUMEs).
     pub volumes: Option<BTreeMap<String, Empty>>,
     /// `-w`, or the image's WORKDIR.
     pub working_dir: String,
@@ -146,9 +150,9 @@ pub struct HostConfig {
     pub pids_limit: Option<i64>,
     /// `--init`.
     pub init: Option<bool>,
-    /// `--mount` values, parsed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub mounts: Vec<serde_json::Value>,
+    /// `--mount` values, as the API's mounts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<ApiMount>>,
 }
 
 impl Container {

@@ -13,9 +13,15 @@ pub fn holder(id: &str) -> String {
     format!("container/{id}")
 }
 
-/// Records a new container and holds its image in the store, so that
-/// removing the image's name never takes the container's layers.
-pub fn create(store: &Store, containers: &Containers, container: &Container) -> Result<()> {
+/// Records a new container, making its volumes (and `-v` bind sources that
+/// are missing), and holds its image in the store, so that removing the
+/// image's name never takes the container's layers.
+pub fn create(store: &Store, containers: &Containers, container: &mut Container) -> Result<()> {
+    // Volumes exist from creation on, as Docker's; an anonymous one gets its name here.
+    let volumes = crate::volumes::Volumes::new(containers.store_root());
+    for mount in &mut container.mounts {
+        mount.prepare(&volumes)?;
+    }
     store.hold(&holder(&container.id), &container.image.manifest)?;
     if let Err(error) = containers.create(container) {
         let _ = store.release(&holder(&container.id));
@@ -30,9 +36,30 @@ pub fn remove_stopped(containers: &Containers, container: &Container, volumes: b
     let directory = containers.directory(&container.id);
     crate::pasta::Pasta::stop(&directory)?;
     crate::cgroups::Cgroups::remove(&container.id)?;
-    let _ = volumes; // TEMPORARY until mounts.rs lands.
+    if volumes {
+        remove_anonymous_volumes(containers, container)?;
+    }
     let store = Store::open(containers.store_root())?;
     store.release(&holder(&container.id))?;
     drop(store);
     containers.remove(&container.id)
+}
+
+/// Removes the anonymous volumes of `container` (`-v /path`, the image's
+/// VOLUMEs), as `rm -v` and `--rm` do; named volumes stay.
+fn remove_anonymous_volumes(containers: &Containers, container: &Container) -> Result<()> {
+    let volumes = crate::volumes::Volumes::new(containers.store_root());
+    for mount in &container.mounts {
+        let anonymous = matches!(
+            mount.origin,
+            crate::mounts::MountOrigin::AnonymousVolume | crate::mounts::MountOrigin::Image
+        );
+        if let (true, Some(name)) = (anonymous, &mount.volume_name) {
+            match volumes.remove(name, &[]) {
+                Ok(()) | Err(crate::Error::NoSuchVolume { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! Named and anonymous volumes in the store: `<store>/volumes/<name>/_data`
+//! Named and anonymous volumes in the store: `<store>/areas/volumes/<name>/_data`
 //! and a small `volume.json`, as Docker's `local` driver keeps them under
 //! `/var/lib/docker/volumes`; the copy of the image's content into a new
 //! empty volume (Docker's copy-up, owners, modes, times, links and xattrs kept).
@@ -73,10 +73,11 @@ struct Metadata {
 }
 
 impl Volumes {
-    /// The volumes of the store at `store_root` (in `volumes/`).
+    /// The volumes of the store at `store_root` (its `areas/volumes`, an
+    /// area the store's prune leaves alone).
     pub fn new(store_root: impl AsRef<Path>) -> Self {
         Self {
-            root: store_root.as_ref().join("volumes"),
+            root: store_root.as_ref().join("areas/volumes"),
         }
     }
 

@@ -256,10 +256,12 @@ impl Monitor {
                     roles.push(Role::Stdin);
                 }
             }
-            if let Some(probe) = self.health.as_ref().and_then(Checker::probe_fds) {
-                fds.push(PollFd::from_borrowed_fd(probe.0, PollFlags::IN));
-                roles.push(Role::ProbeOutput);
-                fds.push(PollFd::from_borrowed_fd(probe.1, PollFlags::IN));
+            if let Some((output, pidfd)) = self.health.as_ref().and_then(Checker::probe_fds) {
+                if let Some(output) = output {
+                    fds.push(PollFd::from_borrowed_fd(output, PollFlags::IN));
+                    roles.push(Role::ProbeOutput);
+                }
+                fds.push(PollFd::from_borrowed_fd(pidfd, PollFlags::IN));
                 roles.push(Role::ProbeExit);
             }
             let timespec = timeout.and_then(|t| rustix::event::Timespec::try_from(t).ok());

@@ -110,12 +110,13 @@ impl Checker {
         }
     }
 
-    /// The running probe's output and pidfd, to poll.
-    pub(super) fn probe_fds(&self) -> Option<(BorrowedFd<'_>, BorrowedFd<'_>)> {
+    /// The running probe's output (until its end) and pidfd, to poll. The
+    /// pidfd is polled to the end: an unreaped probe would keep the
+    /// container's PID 1 from ever finishing its exit.
+    pub(super) fn probe_fds(&self) -> Option<(Option<BorrowedFd<'_>>, BorrowedFd<'_>)> {
         let probe = self.probe.as_ref()?;
-        let output = probe.output.as_ref()?;
         Some((
-            std::os::fd::AsFd::as_fd(output),
+            probe.output.as_ref().map(std::os::fd::AsFd::as_fd),
             std::os::fd::AsFd::as_fd(&probe.pidfd),
         ))
     }

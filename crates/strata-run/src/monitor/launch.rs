@@ -49,7 +49,10 @@ impl From<Error> for StartError {
 
 /// Unpacks the container's image where needed and mounts its writable
 /// layer over it, detached (the sandbox attaches it in its own namespace).
-fn root_file_system(containers: &Containers, container: &Container) -> Result<RootFs> {
+fn root_file_system(
+    containers: &Containers,
+    container: &Container,
+) -> Result<(OwnedFd, std::path::PathBuf)> {
     let store = Store::open(containers.store_root())?;
     let snapshotter = Snapshotter::open(&store.area("snapshots")?)?;
     let layers = &container.image.layers;
@@ -73,7 +76,48 @@ fn root_file_system(containers: &Containers, container: &Container) -> Result<Ro
     )?;
     let mount_point = directory.join("rootfs");
     strata_fs::create_dir_all(&mount_point)?;
-    Ok(RootFs::Detached { mount, mount_point })
+    Ok((mount, mount_point))
+}
+
+/// The container's mounts for the sandbox: volumes made where missing, and a
+/// new empty volume filled with what the image holds at its destination
+/// (Docker's copy-up; the image's path resolved inside `root`, never outside).
+fn sandbox_mounts(
+    containers: &Containers,
+    container: &Container,
+    root: &OwnedFd,
+) -> Result<Vec<strata_sandbox::Mount>> {
+    let volumes = crate::volumes::Volumes::new(containers.store_root());
+    let mut mounts = Vec::new();
+    for mount in &container.mounts {
+        let mut mount = mount.clone();
+        mount.prepare(&volumes)?;
+        if mount.copy_image_data
+            && let Some(name) = &mount.volume_name
+            && let Some(directory) = open_in_root(root, &mount.destination)
+        {
+            let from = std::path::PathBuf::from(format!(
+                "/proc/self/fd/{}",
+                std::os::fd::AsRawFd::as_raw_fd(&directory)
+            ));
+            volumes.populate(name, &from)?;
+        }
+        mounts.push(mount.to_sandbox()?);
+    }
+    Ok(mounts)
+}
+
+/// Directory `path` of the tree at `root`, its symlinks resolved inside it.
+fn open_in_root(root: &OwnedFd, path: &str) -> Option<OwnedFd> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    rustix::fs::openat2(
+        root,
+        path.trim_start_matches('/'),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )
+    .ok()
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
@@ -88,7 +132,7 @@ pub(super) fn start(
     state: &mut State,
     size: (u16, u16),
 ) -> std::result::Result<Run, StartError> {
-    let rootfs = root_file_system(containers, container)?;
+    let (mount, mount_point) = root_file_system(containers, container)?;
     let directory = containers.directory(&container.id);
     let mut spec = process::main_spec(container)?;
     let network = crate::network::prepare(container, &directory)?;
@@ -97,7 +141,8 @@ pub(super) fn start(
     if container.host_config.network_mode == "host" {
         spec.hostname = network.hostname.clone();
     }
-    spec.mounts = volumes_pending(container, &directory)?;
+    spec.mounts = sandbox_mounts(containers, container, &mount)?;
+    let rootfs = RootFs::Detached { mount, mount_point };
     let cgroups =
         crate::cgroups::Cgroups::create(&container.id, &crate::create::limits(container))?;
     state.cgroup_procs = cgroups.procs_files();
@@ -157,9 +202,4 @@ pub(super) fn start(
         started: Instant::now(),
         cgroups,
     })
-}
-
-// TEMPORARY until mounts.rs lands.
-fn volumes_pending(_: &Container, _: &std::path::Path) -> Result<Vec<strata_sandbox::Mount>> {
-    Ok(Vec::new())
 }

@@ -113,6 +113,9 @@ pub(crate) enum Command {
     /// Manage containers (`container ls`, `container prune` ...)
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(containers::volume::VolumeCommand),
 }
 
 /// `strata container ...`: the container commands under one name, as Docker's.
@@ -221,6 +224,7 @@ impl Command {
             Command::Logs(args) => containers::logs::run(args, global),
             Command::Port(args) => containers::port::run(args, global),
             Command::Container(command) => command.run(global),
+            Command::Volume(command) => command.run(global),
         }
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod ps;
 pub(crate) mod remove;
 pub(crate) mod run;
 mod terminal;
+pub(crate) mod volume;
 
 use strata_run::Containers;
 use strata_store::Access;

@@ -287,7 +287,27 @@ fn row(
     } else {
         String::new()
     };
-    let mounts: (Vec<String>, usize) = (Vec::new(), 0); // TEMPORARY until mounts land
+    let mount_points: Vec<strata_run::MountPoint> = container
+        .mounts
+        .iter()
+        .filter_map(|m| m.inspect())
+        .collect();
+    let mount_names: Vec<String> = mount_points
+        .iter()
+        .map(|m| {
+            let name = if m.name.is_empty() {
+                &m.source
+            } else {
+                &m.name
+            };
+            if truncate && name.chars().count() > 15 {
+                name.chars().take(14).collect::<String>() + "…"
+            } else {
+                name.clone()
+            }
+        })
+        .collect();
+    let local_volumes = mount_points.iter().filter(|m| m.driver == "local").count();
     listing::Row::from([
         ("Command", command_text(entry, truncate)),
         ("CreatedAt", human::go_time(Some(&container.created))),
@@ -301,8 +321,8 @@ fn row(
         ),
         ("Image", image_text(entry, store)),
         ("Labels", labels.join(",")),
-        ("LocalVolumes", mounts.1.to_string()),
-        ("Mounts", mounts.0.join(",")),
+        ("LocalVolumes", local_volumes.to_string()),
+        ("Mounts", mount_names.join(",")),
         ("Names", container.name.clone()),
         ("Networks", network.to_owned()),
         (

@@ -272,12 +272,12 @@ fn create(
     let containers = Containers::of_store(&store)?;
     let existing = containers.list()?;
     let taken = |name: &str| existing.iter().any(|e| e.container.name == name);
-    let record = strata_run::container_record(&flags.options(detach), &input, taken)
+    let mut record = strata_run::container_record(&flags.options(detach), &input, taken)
         .map_err(|e| Failure::run(e, 125))?;
     for warning in strata_run::check_limits(&record).map_err(|e| Failure::run(e, 125))? {
         eprintln!("WARNING: {warning}");
     }
-    strata_run::create(&store, &containers, &record).map_err(|e| Failure::run(e, 125))?;
+    strata_run::create(&store, &containers, &mut record).map_err(|e| Failure::run(e, 125))?;
     Ok((containers, record.id))
 }
 
