@@ -32,6 +32,7 @@ mod create;
 mod error;
 mod exec;
 mod ids;
+mod layer;
 mod logs;
 pub mod monitor;
 mod network;
