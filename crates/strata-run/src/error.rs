@@ -427,6 +427,156 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The container is between two runs of its restart policy.
+    #[error("Container {id} is restarting, wait until the container is running")]
+    Restarting {
+        /// The container's ID.
+        id: String,
+    },
+
+    // Copying (copy/): the daemon's side of `docker cp`.
+    /// A path that does not exist in the container.
+    #[error("Could not find the file {path} in container {container}")]
+    FileNotFound {
+        /// The path as asked for.
+        path: String,
+        /// The container as named.
+        container: String,
+    },
+    /// A path in the container that could not be used (named as the
+    /// container sees it).
+    #[error("{operation} {path}: {}", go_errno(*errno))]
+    ContainerPath {
+        /// The system call, as Go names it (`lstat`, `open`).
+        operation: &'static str,
+        /// The path inside the container.
+        path: String,
+        /// What the kernel said.
+        errno: rustix::io::Errno,
+    },
+    /// More symlinks than a resolution follows (255).
+    #[error("evalSymlinksInScope: too many links in {path}")]
+    TooManyLinks {
+        /// The path being resolved.
+        path: String,
+    },
+    /// A destination in the container that is not a directory.
+    #[error("extraction point is not a directory")]
+    ExtractPointNotDirectory {
+        /// The destination as asked for.
+        path: String,
+    },
+    /// A copy into a `--read-only` container.
+    #[error("container rootfs is marked read-only")]
+    ReadOnlyRootfs,
+    /// An archive that could not be extracted in the container.
+    #[error("Error processing tar file(exit status 1): {0}")]
+    TarFile(ExtractError),
+    /// `cp -a` with a container user that its /etc/passwd does not have.
+    #[error("{message}")]
+    CopyUser {
+        /// The container's user.
+        user: String,
+        /// Why it could not be resolved.
+        message: String,
+    },
+
+    // Copying: the client's side of `docker cp` (printed without a prefix).
+    /// A directory copied onto an existing file.
+    #[error("cannot copy directory")]
+    CannotCopyDirectory,
+    /// A file copied to `DIR/` when DIR does not exist.
+    #[error("no such directory")]
+    NoSuchDirectory,
+    /// A destination whose parent is not a directory.
+    #[error("not a directory")]
+    NotADirectory,
+    /// A host destination whose parent directory is missing.
+    #[error("invalid output path: directory \"{directory}\" does not exist")]
+    InvalidOutputPath {
+        /// The missing directory.
+        directory: String,
+    },
+    /// A host destination that is neither a directory nor a regular file.
+    #[error("invalid output path: \"{path}\" must be a directory or a regular file: got a {kind}")]
+    IrregularOutputPath {
+        /// The destination.
+        path: String,
+        /// `device` or `irregular file`.
+        kind: &'static str,
+    },
+    /// `cp - CONTAINER:PATH` where PATH is not a directory.
+    #[error("destination \"{container}:{path}\" must be a directory")]
+    DestinationNotDirectory {
+        /// The container as named.
+        container: String,
+        /// The destination as given.
+        path: String,
+    },
+    /// A destination in the container that is a device or another special file.
+    #[error(
+        "destination \"{container}:{path}\" must be a directory or a regular file: got a {kind}"
+    )]
+    DestinationIrregular {
+        /// The container as named.
+        container: String,
+        /// The destination as given.
+        path: String,
+        /// `device` or `irregular file`.
+        kind: &'static str,
+    },
+    /// A host path that could not be used.
+    #[error("{operation} {}: {}", path.display(), go_io_error(source))]
+    HostPath {
+        /// The system call, as Go names it.
+        operation: &'static str,
+        /// The host path.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A host destination that is a loop of symlinks.
+    #[error("too many symlinks in {}", path.display())]
+    TooManySymlinks {
+        /// The destination as given.
+        path: PathBuf,
+    },
+    /// An archive that could not be extracted on the host.
+    #[error("{0}")]
+    HostExtract(ExtractError),
+    /// The archive could not be written out (stdout closed, a pipe broken).
+    #[error("{}", go_io_error(source))]
+    ArchiveOutput {
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    // Processes (top.rs).
+    /// `ps` options that would make another column read as `PID`.
+    #[error("specifying \"{key}={value}\" is not allowed")]
+    PsArgument {
+        /// The field being renamed.
+        key: String,
+        /// Its new title.
+        value: String,
+    },
+    /// `ps` failed: the first line of what it said.
+    #[error("ps: {message}")]
+    Ps {
+        /// Its first line of stderr, or how it exited.
+        message: String,
+    },
+    /// `ps` output without a PID column.
+    #[error("Couldn't find PID field in ps output")]
+    NoPidColumn,
+    /// A PID column value that is not a number.
+    #[error("Unexpected pid '{value}': strconv.Atoi: parsing \"{value}\": invalid syntax")]
+    UnexpectedPid {
+        /// The value.
+        value: String,
+    },
 }
 
 /// What is wrong with a mount, in the daemon's words.
@@ -468,6 +618,111 @@ impl std::fmt::Display for MountProblem {
             Self::UnknownType => f.write_str("mount type unknown"),
         }
     }
+}
+
+/// Why an archive could not be extracted; paths are named as the copy's
+/// destination sees them (the container's view for a container).
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// A file-system call failed.
+    #[error("{operation} {path}: {}", go_errno(*errno))]
+    Io {
+        /// The system call, as Go names it (`unlinkat`, `open`).
+        operation: &'static str,
+        /// The path.
+        path: String,
+        /// What the kernel said.
+        errno: rustix::io::Errno,
+    },
+    /// The stream is not a tar archive, or ends early.
+    #[error("{}", go_archive_error(source))]
+    Archive {
+        /// The reader's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An entry whose name leads out of the destination.
+    #[error("\"{name}\" is outside of \"{destination}\"")]
+    Outside {
+        /// The entry's name.
+        name: String,
+        /// The destination directory.
+        destination: String,
+    },
+    /// A hard link whose target is outside the destination.
+    #[error("invalid hardlink \"{path}\" -> \"{target}\"")]
+    InvalidHardlink {
+        /// The link.
+        path: String,
+        /// Its target, as the archive has it.
+        target: String,
+    },
+    /// A symlink whose target leads lexically out of the destination.
+    #[error("invalid symlink \"{path}\" -> \"{target}\"")]
+    InvalidSymlink {
+        /// The link.
+        path: String,
+        /// Its target, as the archive has it.
+        target: String,
+    },
+    /// A non-directory entry over an existing directory.
+    #[error("cannot overwrite directory \"{path}\" with non-directory \"{name}\"")]
+    OverwriteDirectory {
+        /// The existing directory.
+        path: String,
+        /// The entry's name.
+        name: String,
+    },
+    /// A directory entry over an existing non-directory.
+    #[error("cannot overwrite non-directory \"{path}\" with directory \"{name}\"")]
+    OverwriteNonDirectory {
+        /// The existing file.
+        path: String,
+        /// The entry's name.
+        name: String,
+    },
+    /// An entry type a copy cannot make (GNU sparse files, unknown types).
+    #[error("unhandled tar header type {kind}")]
+    UnhandledType {
+        /// The type flag.
+        kind: u8,
+    },
+}
+
+/// An errno as Go prints it: the C library's text, lower-cased.
+pub(crate) fn go_errno(errno: rustix::io::Errno) -> String {
+    go_io_error(&std::io::Error::from_raw_os_error(errno.raw_os_error()))
+}
+
+/// An I/O error as Go prints it (`no such file or directory`), without
+/// Rust's ` (os error N)`.
+pub(crate) fn go_io_error(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let text = match error.raw_os_error() {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .unwrap_or(&text)
+            .to_owned(),
+        None => text,
+    };
+    let mut characters = text.chars();
+    match characters.next() {
+        Some(first) => first.to_lowercase().chain(characters).collect(),
+        None => text,
+    }
+}
+
+/// A tar reader's error as Go's archive/tar reports it.
+fn go_archive_error(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    // The tar crate's word for a stream that ends inside a block.
+    if error.kind() == std::io::ErrorKind::UnexpectedEof || text.contains("entire block") {
+        return "unexpected EOF".to_owned();
+    }
+    if text.contains("checksum") || text.contains("cksum") || text.contains("header") {
+        return "archive/tar: invalid tar header".to_owned();
+    }
+    go_io_error(error)
 }
 
 /// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.
@@ -515,6 +770,25 @@ pub(crate) fn go_quote(text: &str) -> String {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Whether Docker's CLI, not its daemon, reports it: printed without
+    /// the daemon's `Error response from daemon: ` (`Error: `) prefix.
+    pub fn is_client_side(&self) -> bool {
+        matches!(
+            self,
+            Error::CannotCopyDirectory
+                | Error::NoSuchDirectory
+                | Error::NotADirectory
+                | Error::InvalidOutputPath { .. }
+                | Error::IrregularOutputPath { .. }
+                | Error::DestinationNotDirectory { .. }
+                | Error::DestinationIrregular { .. }
+                | Error::HostPath { .. }
+                | Error::TooManySymlinks { .. }
+                | Error::HostExtract(_)
+                | Error::ArchiveOutput { .. }
+        )
+    }
+
     pub(crate) fn json(what: impl std::fmt::Display) -> impl FnOnce(serde_json::Error) -> Error {
         let what = what.to_string();
         move |source| Error::Json { what, source }

@@ -19,6 +19,8 @@
 //! - Networking: the default network through pasta ([`Pasta`]), ports
 //!   parsed and published as Docker's ([`parse_publish`], [`PublishedPorts`]).
 //! - Limits: cgroups v1 or v2 (`-m`, `--cpus`, `--pids-limit`).
+//! - Files and processes: [`ContainerRoot`] copies in and out of a
+//!   container without leaving its root (`cp`); [`top`] lists its processes.
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -28,10 +30,12 @@
 mod cgroups;
 mod client;
 mod containers;
+mod copy;
 mod create;
 mod error;
 mod exec;
 mod ids;
+mod layer;
 mod logs;
 pub mod monitor;
 mod mounts;
@@ -45,6 +49,7 @@ mod remove;
 mod restart;
 mod signals;
 mod state;
+mod top;
 mod units;
 mod volumes;
 
@@ -55,8 +60,9 @@ pub use client::{
     Ended, Extra, Output, Session, StdOutput, kill, start, stop, wait, wait_for_monitor,
 };
 pub use containers::{Containers, Entry};
+pub use copy::{ContainerRoot, Copied, split_copy_argument};
 pub use create::{CreateOptions, ImageInput, check_limits, container_record, merge_env};
-pub use error::{DurationProblem, Error, MountProblem, Result};
+pub use error::{DurationProblem, Error, ExtractError, MountProblem, Result};
 pub use exec::{ExecOptions, exec};
 pub use ids::{SHORT_ID, new_id, short_id};
 pub use logs::{
@@ -80,6 +86,7 @@ pub use remove::{create, holder, remove_stopped};
 pub use restart::parse_restart_policy;
 pub use signals::{parse_signal, signal_name};
 pub use state::{Health, HealthResult, HealthStatus, NetworkState, State, Status, ZERO_TIME, now};
+pub use top::{ProcessList, top};
 pub use units::{
     available_cpus, check_cpus, format_duration, parse_cpus, parse_duration, parse_memory,
 };

@@ -5,8 +5,6 @@ use std::os::fd::OwnedFd;
 use std::time::Instant;
 
 use strata_sandbox::{RootFs, Stdio};
-use strata_snapshot::{ContainerLayer, Snapshotter};
-use strata_store::Store;
 
 use crate::containers::Containers;
 use crate::process;
@@ -47,34 +45,18 @@ impl From<Error> for StartError {
     }
 }
 
-/// Unpacks the container's image where needed and mounts its writable
-/// layer over it, detached (the sandbox attaches it in its own namespace).
+/// The container's writable layer over its image, detached (the sandbox
+/// attaches it in its own namespace).
 fn root_file_system(
     containers: &Containers,
     container: &Container,
 ) -> Result<(OwnedFd, std::path::PathBuf)> {
-    let store = Store::open(containers.store_root())?;
-    let snapshotter = Snapshotter::open(&store.area("snapshots")?)?;
-    let layers = &container.image.layers;
-    let chain = snapshotter.unpack_chain(&container.image.diff_ids, |index| {
-        let digest = layers.get(index).ok_or_else(|| {
-            std::io::Error::other("the container's image lists fewer layers than diff ids")
-        })?;
-        store
-            .open_blob(digest)
-            .map(std::io::BufReader::new)
-            .map_err(std::io::Error::other)
-    })?;
-    // The store is not kept open: a long-lived process must not hold off prune.
-    drop(store);
-    let directory = containers.directory(&container.id);
-    let layer = ContainerLayer::new(&snapshotter, &directory.join("layer"));
-    let mount = layer.mount(
-        &snapshotter,
-        chain.as_ref(),
+    let mount = crate::layer::mount_writable_layer(
+        containers,
+        container,
         container.host_config.auto_remove,
     )?;
-    let mount_point = directory.join("rootfs");
+    let mount_point = containers.directory(&container.id).join("rootfs");
     strata_fs::create_dir_all(&mount_point)?;
     Ok((mount, mount_point))
 }

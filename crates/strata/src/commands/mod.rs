@@ -110,6 +110,10 @@ pub(crate) enum Command {
     Logs(containers::logs::Args),
     /// List port mappings or a specific mapping for the container
     Port(containers::port::Args),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(containers::cp::Args),
+    /// Display the running processes of a container
+    Top(containers::top::Args),
     /// Manage containers (`container ls`, `container prune` ...)
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -148,6 +152,10 @@ pub(crate) enum ContainerCommand {
     Logs(containers::logs::Args),
     /// List port mappings or a specific mapping for the container
     Port(containers::port::Args),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(containers::cp::Args),
+    /// Display the running processes of a container
+    Top(containers::top::Args),
 }
 
 impl ContainerCommand {
@@ -167,6 +175,8 @@ impl ContainerCommand {
             ContainerCommand::Exec(args) => exec::run(args, global),
             ContainerCommand::Logs(args) => logs::run(args, global),
             ContainerCommand::Port(args) => port::run(args, global),
+            ContainerCommand::Cp(args) => cp::run(args, global),
+            ContainerCommand::Top(args) => top::run(args, global),
         }
     }
 }
@@ -185,6 +195,8 @@ pub(crate) const CONTAINER_COMMANDS: &[&str] = &[
     "exec",
     "logs",
     "port",
+    "cp",
+    "top",
     "container",
 ];
 
@@ -223,6 +235,8 @@ impl Command {
             Command::Exec(args) => containers::exec::run(args, global),
             Command::Logs(args) => containers::logs::run(args, global),
             Command::Port(args) => containers::port::run(args, global),
+            Command::Cp(args) => containers::cp::run(args, global),
+            Command::Top(args) => containers::top::run(args, global),
             Command::Container(command) => command.run(global),
             Command::Volume(command) => command.run(global),
         }

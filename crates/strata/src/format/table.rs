@@ -4,12 +4,17 @@
 /// Renders `rows` (the first is usually the header) as aligned text, one
 /// line per row, each ending in a newline.
 pub(crate) fn render(rows: &[Vec<String>]) -> String {
+    render_with_minimum(rows, 10)
+}
+
+/// [`render`] with columns at least `minimum` wide (`docker top` sets 20).
+pub(crate) fn render_with_minimum(rows: &[Vec<String>], minimum: usize) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0usize; columns];
     for row in rows {
         for (index, cell) in row.iter().enumerate() {
             if index + 1 < row.len() {
-                widths[index] = widths[index].max((cell.chars().count() + 3).max(10));
+                widths[index] = widths[index].max((cell.chars().count() + 3).max(minimum));
             }
         }
     }
@@ -60,6 +65,21 @@ mod tests {
         assert_eq!(
             render(&rows),
             "REPOSITORY   TAG       SIZE\nbusybox      latest    4.26MB\n"
+        );
+    }
+
+    #[test]
+    fn docker_top_columns_are_at_least_twenty_wide() {
+        let rows = vec![
+            vec!["PID".into(), "COMMAND".into(), "COMMAND".into()],
+            vec!["26254".into(), "sleep".into(), "sleep 1000".into()],
+            vec!["7".into(), "a-command-name-of-20".into(), "x".into()],
+        ];
+        assert_eq!(
+            render_with_minimum(&rows, 20),
+            "PID                 COMMAND                COMMAND\n\
+             26254               sleep                  sleep 1000\n\
+             7                   a-command-name-of-20   x\n"
         );
     }
 }

@@ -1,8 +1,9 @@
-//! The container commands (`run`, `ps`, `stop`, `exec`, `logs` ...), with
+//! The container commands (`run`, `ps`, `stop`, `exec`, `logs`, `cp`, `top` ...), with
 //! Docker's flags, output and exit codes. The work is `strata-run`'s; this
 //! module parses, prints and maps errors to Docker's messages and codes.
 
 mod attach;
+pub(crate) mod cp;
 pub(crate) mod exec;
 pub(crate) mod lifecycle;
 pub(crate) mod logs;
@@ -11,6 +12,7 @@ pub(crate) mod ps;
 pub(crate) mod remove;
 pub(crate) mod run;
 mod terminal;
+pub(crate) mod top;
 pub(crate) mod volume;
 
 use strata_run::Containers;
