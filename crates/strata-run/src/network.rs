@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Result;
 use crate::pasta::Pasta;
+
 use crate::ports::{PublishedPorts, parse_expose, parse_publish};
 use crate::record::Container;
 use crate::state::{NetworkState, State};
@@ -27,6 +28,8 @@ pub(crate) struct Plan {
     mode: String,
     directory: PathBuf,
     container_hostname: String,
+    /// What pasta set up, once connected.
+    addresses: std::cell::Cell<Option<crate::pasta::NetworkAddresses>>,
 }
 
 /// The `--add-host` lines (`name:address` → `address\tname`); `host-gateway`
@@ -113,44 +116,59 @@ pub(crate) fn prepare(container: &Container, directory: &Path) -> Result<Plan> {
         mode,
         directory: directory.to_path_buf(),
         container_hostname: container.config.hostname.clone(),
+        addresses: std::cell::Cell::new(None),
     })
 }
 
 impl Plan {
     /// Connects PID 1's network namespace (the default network: pasta) and
-    /// records the ports and addresses in `state`; writes the container's own
-    /// address into its `/etc/hosts` and its `/etc/resolv.conf`.
-    pub(crate) fn start(
-        &self,
-        container: &Container,
-        pid: i32,
-        state: &mut State,
-    ) -> Result<Option<Pasta>> {
+    /// records the ports and addresses in `state`. PID 1 may still be
+    /// setting itself up: its namespace exists from its first instant.
+    pub(crate) fn connect(&self, pid: i32, state: &mut State) -> Result<()> {
         state.ports = self.ports.clone();
         state.network = NetworkState::default();
         if self.mode == "host" || self.mode == "none" {
-            return Ok(None);
+            return Ok(());
         }
-        let pasta = Pasta::start(pid, &self.ports, &self.directory)?;
-        let addresses = pasta.addresses;
+        let addresses = Pasta::start(pid, &self.ports, &self.directory)?.addresses;
         state.network = NetworkState {
             ip_address: addresses.address.to_string(),
             ip_prefix_len: addresses.prefix_length,
             gateway: addresses.gateway.to_string(),
         };
+        self.addresses.set(Some(addresses));
+        Ok(())
+    }
+
+    /// Writes the container's own address into its `/etc/hosts` and its
+    /// `/etc/resolv.conf` as pasta set it up; only once PID 1 is set up (its
+    /// root is then the container's).
+    pub(crate) fn write_files(&self, container: &Container, pid: i32) -> Result<()> {
+        let Some(addresses) = self.addresses.get() else {
+            return Ok(());
+        };
+        let gateway = addresses.gateway.to_string();
         let mut hosts = self.hosts.clone();
-        hosts.push_str(&extra_hosts(container, &state.network.gateway));
+        hosts.push_str(&extra_hosts(container, &gateway));
         hosts.push_str(&format!(
             "{}\t{}\n",
-            addresses.address, self.container_hostname
+            addresses.address,
+            host_names(&self.container_hostname)
         ));
         write_in_container(pid, "etc/hosts", hosts.as_bytes())?;
         write_in_container(
             pid,
             "etc/resolv.conf",
             addresses.resolv_conf(&self.resolv_conf).as_bytes(),
-        )?;
-        Ok(Some(pasta))
+        )
+    }
+}
+
+/// `web.example.com web`: a dotted hostname with its first label, as Docker writes it.
+fn host_names(hostname: &str) -> String {
+    match hostname.split_once('.') {
+        Some((short, _)) if !short.is_empty() => format!("{hostname} {short}"),
+        _ => hostname.to_owned(),
     }
 }
 

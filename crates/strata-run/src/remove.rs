@@ -34,7 +34,8 @@ pub fn create(store: &Store, containers: &Containers, container: &mut Container)
 /// its directory; anonymous volumes too when `volumes` (`rm -v`, `--rm`).
 pub fn remove_stopped(containers: &Containers, container: &Container, volumes: bool) -> Result<()> {
     let directory = containers.directory(&container.id);
-    crate::pasta::Pasta::stop(&directory)?;
+    // A dead monitor's pasta may live on: end it (its monitor waited for it when it could).
+    crate::pasta::Pasta::stop_and_wait(&directory, false)?;
     crate::cgroups::Cgroups::remove(&container.id)?;
     if volumes {
         remove_anonymous_volumes(containers, container)?;

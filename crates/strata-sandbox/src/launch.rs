@@ -60,13 +60,14 @@ pub struct Pending {
     pid: Pid,
     process: Option<(OwnedFd, Channel)>,
     terminal: Option<OwnedFd>,
+    ready: bool,
 }
 
 /// Starts PID 1 of a new sandbox over `rootfs`: cloned into new mount, PID,
 /// IPC and UTS namespaces (and network, unless [`crate::Network::Host`]),
-/// so that the caller stays in its own and can launch again; set up up to
-/// the exec (setup errors come back here), then held until
-/// [`Pending::release`]. It dies with the caller (parent-death SIGKILL), and
+/// so that the caller stays in its own and can launch again; it sets itself
+/// up to the exec while the caller goes on (connecting its network, say),
+/// then waits for [`Pending::release`], which reports its setup errors. It dies with the caller (parent-death SIGKILL), and
 /// every mount it makes lives and dies in its own mount namespace. Needs
 /// root and a single-threaded caller (checked).
 pub fn launch(rootfs: RootFs, spec: &Spec, stdio: Stdio) -> Result<Pending> {
@@ -89,18 +90,14 @@ pub fn launch(rootfs: RootFs, spec: &Spec, stdio: Stdio) -> Result<Pending> {
         }
         Cloned::Parent { pid, pidfd } => {
             drop((process, rootfs, stdio));
-            let mut pending = Pending {
+            // Not waiting for it here: the caller connects its network
+            // while PID 1 sets itself up.
+            Ok(Pending {
                 pid,
                 process: Some((pidfd, caller)),
                 terminal: None,
-            };
-            match pending.channel().map(Channel::receive) {
-                Some(Ok(Some((Message::Ready, terminal)))) => {
-                    pending.terminal = terminal;
-                    Ok(pending)
-                }
-                other => Err(pending.fail(other)),
-            }
+                ready: false,
+            })
         }
     }
 }
@@ -115,6 +112,7 @@ impl Pending {
     /// Lets it execute; returns once the exec happened, or with the error
     /// that kept it from happening (PID 1 is then reaped).
     pub fn release(mut self) -> Result<Started> {
+        self.ready()?;
         let Some(channel) = self.channel() else {
             return Err(self.fail(None));
         };
@@ -133,6 +131,25 @@ impl Pending {
             pidfd,
             terminal: self.terminal.take(),
         })
+    }
+
+    /// Waits until it has set itself up (its root is then the sandbox's:
+    /// `/proc/PID/root` may be written through); setup errors come here.
+    pub fn ready(&mut self) -> Result<()> {
+        if self.ready {
+            return Ok(());
+        }
+        let Some(channel) = self.channel() else {
+            return Err(self.fail(None));
+        };
+        match channel.receive() {
+            Ok(Some((Message::Ready, terminal))) => {
+                self.terminal = terminal;
+                self.ready = true;
+                Ok(())
+            }
+            other => Err(self.fail(Some(other))),
+        }
     }
 
     /// Kills and reaps it (the caller's own setup failed).

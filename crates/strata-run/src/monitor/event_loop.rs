@@ -730,7 +730,8 @@ impl Monitor {
     /// Releases what a run holds outside the container (pasta, cgroups).
     fn cleanup_resources(&mut self) {
         let directory = self.containers.directory(self.id());
-        if let Err(error) = crate::pasta::Pasta::stop(&directory) {
+        let published = self.state.ports.is_published();
+        if let Err(error) = crate::pasta::Pasta::stop_and_wait(&directory, published) {
             super::eprintln_error(&error);
         }
         if let Err(error) = crate::cgroups::Cgroups::remove(self.id()) {

@@ -158,20 +158,22 @@ pub(super) fn start(
             (stdin_ours, Some(out_read), Some(err_read)),
         )
     };
-    let pending = strata_sandbox::launch(rootfs, &spec, stdio).map_err(Error::from)?;
+    let mut pending = strata_sandbox::launch(rootfs, &spec, stdio).map_err(Error::from)?;
     for procs in &state.cgroup_procs {
         if let Err(e) = std::fs::write(procs, pending.pid().to_string()) {
             pending.abort();
             return Err(Error::from(strata_fs::Error::new("write", procs, e)).into());
         }
     }
-    match network.start(container, pending.pid(), state) {
-        Ok(_) => {}
-        Err(error) => {
-            pending.abort();
-            return Err(error.into());
-        }
-    };
+    // pasta connects the network while PID 1 sets itself up.
+    if let Err(error) = network.connect(pending.pid(), state) {
+        pending.abort();
+        return Err(error.into());
+    }
+    pending.ready().map_err(Error::from)?;
+    network
+        .write_files(container, pending.pid())
+        .map_err(StartError::from)?;
     let started = pending.release().map_err(Error::from)?;
     let (stdin, stdout, stderr) = ours;
     Ok(Run {
