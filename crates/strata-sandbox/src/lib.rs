@@ -26,6 +26,9 @@
 //! The setup steps live in `process`, one file each, and reach the kernel
 //! through one small trait, so that unit tests record what they do.
 //!
+//! [`trim_resident_memory`] lets a long-lived caller (a container's
+//! monitor) give back the code pages it touched only while starting.
+//!
 //! [`private_mount_namespace`] gives a caller that attaches mounts itself a
 //! namespace of its own, so that nothing it mounted outlives it.
 //!
@@ -41,6 +44,7 @@ mod files;
 mod helper;
 mod join;
 mod launch;
+mod memory;
 mod namespace;
 mod process;
 mod sandbox;
@@ -55,6 +59,7 @@ pub use error::{Error, ExecProblem, Result};
 pub use helper::run_if_requested;
 pub use join::exec_in;
 pub use launch::{Pending, Started, Stdio, launch};
+pub use memory::trim_resident_memory;
 pub use namespace::private_mount_namespace;
 pub use sandbox::{Canceller, Running, Sandbox};
 pub use spec::{

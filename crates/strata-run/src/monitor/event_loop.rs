@@ -111,6 +111,8 @@ pub(super) fn main(directory: &Path, id: &str) -> Result<()> {
     };
     monitor.clients.push(first);
     monitor.begin();
+    // What starting needed (argument parsing, the launch) is not needed again.
+    strata_sandbox::trim_resident_memory();
     monitor.serve()
 }
 
@@ -515,6 +517,8 @@ impl Monitor {
             health.on_probe_exit();
         }
         self.publish_health();
+        // A probe's start (exec_in, the fork) touches code the loop does not need.
+        strata_sandbox::trim_resident_memory();
     }
 
     /// Records the health checker's state when it changed.
