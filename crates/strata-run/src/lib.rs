@@ -32,6 +32,7 @@ mod create;
 mod error;
 mod exec;
 mod ids;
+mod inspect;
 mod logs;
 pub mod monitor;
 mod network;
@@ -57,6 +58,7 @@ pub use create::{CreateOptions, ImageInput, container_record, merge_env};
 pub use error::{DurationProblem, Error, Result};
 pub use exec::{ExecOptions, exec};
 pub use ids::{SHORT_ID, new_id, short_id};
+pub use inspect::{ContainerInspect, MountPoint, inspect};
 pub use logs::{
     LogEntry, LogReader, LogWriter, PARTIAL_ENTRY_SIZE, ReadOptions, format_rfc3339_nano,
     format_rfc3339_nano_fixed, parse_log_time,
