@@ -66,7 +66,7 @@ pub(crate) enum Command {
     Rmi(rmi::Args),
     /// List images
     Images(images::Args),
-    /// Display detailed information on one or more images
+    /// Return low-level information on containers and images
     Inspect(inspect::Args),
     /// Show the history of an image
     History(history::Args),
@@ -145,6 +145,8 @@ pub(crate) enum ContainerCommand {
     Logs(containers::logs::Args),
     /// List port mappings or a specific mapping for the container
     Port(containers::port::Args),
+    /// Display detailed information on one or more containers
+    Inspect(inspect::ContainerArgs),
 }
 
 impl ContainerCommand {
@@ -164,6 +166,7 @@ impl ContainerCommand {
             ContainerCommand::Exec(args) => exec::run(args, global),
             ContainerCommand::Logs(args) => logs::run(args, global),
             ContainerCommand::Port(args) => port::run(args, global),
+            ContainerCommand::Inspect(args) => inspect::run_container(args, global),
         }
     }
 }
