@@ -35,6 +35,7 @@ mod create;
 mod error;
 mod exec;
 mod ids;
+mod inspect;
 mod layer;
 mod logs;
 pub mod monitor;
@@ -65,6 +66,7 @@ pub use create::{CreateOptions, ImageInput, check_limits, container_record, merg
 pub use error::{DurationProblem, Error, ExtractError, MountProblem, Result};
 pub use exec::{ExecOptions, exec};
 pub use ids::{SHORT_ID, new_id, short_id};
+pub use inspect::{ContainerInspect, inspect};
 pub use logs::{
     LogEntry, LogReader, LogWriter, PARTIAL_ENTRY_SIZE, ReadOptions, format_rfc3339_nano,
     format_rfc3339_nano_fixed, parse_log_time,

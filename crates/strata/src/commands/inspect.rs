@@ -1,26 +1,41 @@
-//! `strata inspect`: Docker's image inspect JSON, or a Go template over it.
+//! `strata inspect`: Docker's container or image inspect JSON, or a Go
+//! template over it. A name is looked up as a container first, then as an
+//! image, as Docker does.
 
 use std::process::ExitCode;
 
 use strata_oci::{ContainerConfig, Reference};
-use strata_store::{Access, Image};
+use strata_run::Containers;
+use strata_store::{Access, Image, Store};
 
+use super::Failure;
 use super::Global;
-use crate::format::template::Template;
+use crate::format::template::{Template, Value};
 use crate::images::open_store;
 
 /// Arguments of `strata inspect`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Images: names or IDs
-    #[arg(required = true, value_name = "IMAGE")]
-    images: Vec<String>,
+    /// Containers or images: names or IDs
+    #[arg(required = true, value_name = "NAME|ID")]
+    names: Vec<String>,
     /// Format output with a Go template ('json' for the JSON array)
     #[arg(short, long)]
     format: Option<String>,
-    /// Only inspect objects of this type (only "image" exists so far)
+    /// Return JSON for specified type (container or image)
     #[arg(long = "type", value_name = "TYPE")]
     kind: Option<String>,
+}
+
+/// Arguments of `strata container inspect`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ContainerArgs {
+    /// Containers: names or IDs
+    #[arg(required = true, value_name = "CONTAINER")]
+    containers: Vec<String>,
+    /// Format output with a Go template ('json' for the JSON array)
+    #[arg(short, long)]
+    format: Option<String>,
 }
 
 /// Docker's `image.InspectResponse` (API 1.45+: no Container, ContainerConfig
@@ -113,47 +128,123 @@ fn inspect_response(image: &Image) -> InspectResponse {
     }
 }
 
+/// What `--type` allows: Docker's object types (strata has containers and
+/// images; the others never match anything).
+const TYPES: &[&str] = &[
+    "container",
+    "image",
+    "network",
+    "node",
+    "plugin",
+    "secret",
+    "service",
+    "config",
+    "task",
+    "volume",
+];
+
+/// `strata inspect`.
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if let Some(kind) = &args.kind
-        && kind != "image"
+        && !TYPES.contains(&kind.as_str())
     {
-        anyhow::bail!("unsupported --type {kind:?}: strata inspects images only");
+        return Err(Failure::plain(
+            format!("{kind:?} is not a valid value for --type"),
+            1,
+        ));
     }
-    let template = match args.format.as_deref() {
+    inspect(
+        &args.names,
+        args.format.as_deref(),
+        args.kind.as_deref(),
+        global,
+    )
+}
+
+/// `strata container inspect`: containers only.
+pub(crate) fn run_container(args: ContainerArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    inspect(
+        &args.containers,
+        args.format.as_deref(),
+        Some("container"),
+        global,
+    )
+}
+
+/// Prints the objects found as one JSON array or one template line each,
+/// then Docker's error for each name not found (exit 1 if any).
+fn inspect(
+    names: &[String],
+    format: Option<&str>,
+    kind: Option<&str>,
+    global: &Global,
+) -> anyhow::Result<ExitCode> {
+    let template = match format {
         Some("json") | None => None,
         Some(text) => Some(Template::parse(text)?),
     };
     let store = open_store(global, Access::Shared)?;
+    let containers = Containers::of_store(&store)?;
     let mut values = Vec::new();
-    let mut failed = false;
-    let mut out = String::new();
-    for name in &args.images {
-        match store.find_image(name) {
-            Ok(image) => {
-                let response = inspect_response(&image);
-                if let Some(template) = &template {
-                    out.push_str(
-                        &template.render(&crate::format::template::Value::of(&response)?)?,
-                    );
-                    out.push('\n');
-                }
-                values.push(response);
+    let mut errors = Vec::new();
+    for name in names {
+        match look_up(&store, &containers, name, kind)? {
+            Ok(value) => values.push(value),
+            Err(message) => errors.push(message),
+        }
+    }
+    let out = match &template {
+        Some(template) => {
+            let mut out = String::new();
+            for value in &values {
+                out.push_str(&template.render(value)?);
+                out.push('\n');
             }
-            Err(strata_store::StoreError::NoSuchImage { .. }) => {
-                eprintln!("Error: No such object: {name}");
-                failed = true;
+            out
+        }
+        None => String::from_utf8(strata_oci::to_go_json_pretty(&values)?)? + "\n",
+    };
+    print!("{out}");
+    for message in &errors {
+        eprintln!("Error: {message}");
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The object `name` names, of `kind` or (none given) a container, else an
+/// image; `Err` holds Docker's message when there is none.
+fn look_up(
+    store: &Store,
+    containers: &Containers,
+    name: &str,
+    kind: Option<&str>,
+) -> anyhow::Result<Result<Value, String>> {
+    if matches!(kind, None | Some("container")) {
+        match containers.find(name) {
+            Ok(entry) => {
+                let inspect = strata_run::inspect(containers, &entry);
+                return Ok(Ok(Value::of(&inspect)?));
+            }
+            Err(strata_run::Error::NoSuchContainer { .. }) => {}
+            Err(error @ strata_run::Error::AmbiguousPrefix { .. }) => {
+                return Ok(Err(error.to_string()));
             }
             Err(error) => return Err(error.into()),
         }
     }
-    if template.is_none() {
-        out = String::from_utf8(strata_oci::to_go_json_pretty(&values)?)?;
-        out.push('\n');
+    if matches!(kind, None | Some("image")) {
+        match store.find_image(name) {
+            Ok(image) => return Ok(Ok(Value::of(&inspect_response(&image))?)),
+            Err(strata_store::StoreError::NoSuchImage { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
     }
-    print!("{out}");
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(Err(match kind {
+        None => format!("No such object: {name}"),
+        Some(kind) => format!("No such {kind}: {name}"),
+    }))
 }

@@ -66,7 +66,7 @@ pub(crate) enum Command {
     Rmi(rmi::Args),
     /// List images
     Images(images::Args),
-    /// Display detailed information on one or more images
+    /// Return low-level information on containers and images
     Inspect(inspect::Args),
     /// Show the history of an image
     History(history::Args),
@@ -156,6 +156,8 @@ pub(crate) enum ContainerCommand {
     Cp(containers::cp::Args),
     /// Display the running processes of a container
     Top(containers::top::Args),
+    /// Display detailed information on one or more containers
+    Inspect(inspect::ContainerArgs),
 }
 
 impl ContainerCommand {
@@ -177,6 +179,7 @@ impl ContainerCommand {
             ContainerCommand::Port(args) => port::run(args, global),
             ContainerCommand::Cp(args) => cp::run(args, global),
             ContainerCommand::Top(args) => top::run(args, global),
+            ContainerCommand::Inspect(args) => inspect::run_container(args, global),
         }
     }
 }
