@@ -392,9 +392,12 @@ pub(crate) fn environment_entries(env: &[String], files: &[PathBuf]) -> Result<V
 
 fn expand_env(entry: &str, flag: &'static str) -> Result<String> {
     if entry.starts_with('=') || entry.is_empty() {
+        let flag_name = if flag == "--env" { "-e, --env" } else { flag };
         return Err(invalid(
             flag,
-            format!("invalid environment variable: {entry}"),
+            format!(
+                "invalid argument \"{entry}\" for \"{flag_name}\" flag: invalid environment variable: {entry}"
+            ),
         ));
     }
     if entry.contains('=') {

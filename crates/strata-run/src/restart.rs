@@ -92,11 +92,17 @@ mod tests {
             (policy.name.as_str(), policy.maximum_retry_count),
             ("on-failure", 3)
         );
-        assert!(
-            parse_restart_policy("foo")
-                .unwrap_err()
-                .to_string()
-                .contains("unknown policy")
+        assert_eq!(
+            parse_restart_policy("foo").unwrap_err().to_string(),
+            "invalid restart policy 'foo'"
+        );
+        assert_eq!(
+            parse_restart_policy("always:3").unwrap_err().to_string(),
+            "maximum retry count cannot be used with restart policy 'always'"
+        );
+        assert_eq!(
+            parse_restart_policy("on-failure:-1").unwrap_err().to_string(),
+            "maximum retry count cannot be negative"
         );
         assert!(parse_restart_policy("always:3").is_err());
         assert!(parse_restart_policy("on-failure:x").is_err());

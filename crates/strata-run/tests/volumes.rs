@@ -131,7 +131,7 @@ fn a_bind_from_dash_v_creates_its_missing_source() {
     assert_eq!(
         anonymous.to_sandbox().unwrap().kind,
         strata_sandbox::MountKind::Bind {
-            source: store.path().join("volumes").join(&name).join("_data")
+            source: store.path().join("areas/volumes").join(&name).join("_data")
         }
     );
     let volumes = Volumes::new(store.path());
