@@ -101,7 +101,9 @@ mod tests {
             "maximum retry count cannot be used with restart policy 'always'"
         );
         assert_eq!(
-            parse_restart_policy("on-failure:-1").unwrap_err().to_string(),
+            parse_restart_policy("on-failure:-1")
+                .unwrap_err()
+                .to_string(),
             "maximum retry count cannot be negative"
         );
         assert!(parse_restart_policy("always:3").is_err());

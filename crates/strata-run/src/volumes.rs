@@ -399,7 +399,10 @@ mod tests {
         assert!(volumes.list().unwrap().is_empty());
         let labels = BTreeMap::from([("team".to_owned(), "web".to_owned())]);
         let data = volumes.create("data", labels.clone()).unwrap();
-        assert_eq!(data.mountpoint, store.path().join("areas/volumes/data/_data"));
+        assert_eq!(
+            data.mountpoint,
+            store.path().join("areas/volumes/data/_data")
+        );
         assert!(data.mountpoint.is_dir());
         assert_eq!(data.labels, labels);
         assert!(

@@ -7,20 +7,6 @@ mod common;
 use common::Env;
 use serde_json::{Value, json};
 
-/// Removes the containers when the test ends, passed or not.
-struct Cleanup<'a> {
-    env: &'a Env,
-    names: &'a [&'a str],
-}
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let mut args = vec!["rm", "-f"];
-        args.extend(self.names);
-        let _ = self.env.run(&args);
-    }
-}
-
 fn inspected(env: &Env, name: &str) -> Value {
     let text = env.ok(&["inspect", name]);
     let mut array: Vec<Value> = serde_json::from_str(&text).unwrap();
@@ -74,10 +60,6 @@ fn inspect_shows_a_running_then_stopped_container_as_docker() {
     let Some(env) = Env::with_busybox("inspect_shows_a_running_then_stopped_container_as_docker")
     else {
         return;
-    };
-    let _cleanup = Cleanup {
-        env: &env,
-        names: &["inspected"],
     };
     // A health check an hour away: it stays `starting` throughout.
     let id = env.ok(&[
@@ -228,10 +210,6 @@ fn inspect_finds_containers_before_images_and_reports_as_docker() {
         Env::with_busybox("inspect_finds_containers_before_images_and_reports_as_docker")
     else {
         return;
-    };
-    let _cleanup = Cleanup {
-        env: &env,
-        names: &["web"],
     };
     env.ok(&["tag", "local/busybox", "web"]);
     let id = env.ok(&["create", "--name", "web", "local/busybox"]);

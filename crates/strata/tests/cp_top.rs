@@ -11,20 +11,6 @@ use std::process::Output;
 
 use common::Env;
 
-/// Removes the containers it names when the test ends, passed or not.
-struct Cleanup<'a> {
-    env: &'a Env,
-    names: Vec<&'static str>,
-}
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let mut args = vec!["rm", "-f"];
-        args.extend(&self.names);
-        let _ = self.env.run(&args);
-    }
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -94,10 +80,6 @@ fn host_files() -> tempfile::TempDir {
 fn cp_copies_both_ways_with_a_running_container() {
     let Some(env) = Env::with_busybox("cp_copies_both_ways_with_a_running_container") else {
         return;
-    };
-    let _cleanup = Cleanup {
-        env: &env,
-        names: vec!["cpc"],
     };
     env.ok(&[
         "run",
@@ -207,10 +189,6 @@ fn cp_copies_both_ways_with_a_stopped_container() {
     let Some(env) = Env::with_busybox("cp_copies_both_ways_with_a_stopped_container") else {
         return;
     };
-    let _cleanup = Cleanup {
-        env: &env,
-        names: vec!["created", "exited"],
-    };
     let host = host_files();
     let here = host.path();
     // A created container sees what was copied into its layer.
@@ -269,10 +247,6 @@ impl Drop for MustNotExist {
 fn cp_never_leaves_the_root_of_a_hostile_image() {
     let Some(env) = Env::with_busybox("cp_never_leaves_the_root_of_a_hostile_image") else {
         return;
-    };
-    let _cleanup = Cleanup {
-        env: &env,
-        names: vec!["up-stopped", "up-running", "away"],
     };
     let host = host_files();
     let here = host.path();
@@ -349,10 +323,6 @@ fn top_lists_the_processes_of_a_running_container() {
     let Some(env) = Env::with_busybox("top_lists_the_processes_of_a_running_container") else {
         return;
     };
-    let _cleanup = Cleanup {
-        env: &env,
-        names: vec!["top1"],
-    };
     let id = env.ok(&[
         "run",
         "-d",
@@ -400,10 +370,6 @@ fn cp_keeps_owners_of_files_copied_in_unless_archive_mode_has_a_user() {
         Env::with_busybox("cp_keeps_owners_of_files_copied_in_unless_archive_mode_has_a_user")
     else {
         return;
-    };
-    let _cleanup = Cleanup {
-        env: &env,
-        names: vec!["as-nobody"],
     };
     let host = host_files();
     let here = host.path();

@@ -467,8 +467,9 @@ fn title(text: &str) -> String {
     out
 }
 
-/// Field lookup; a missing field is an empty string (Go prints a struct's
-/// zero value), except in a map of labels where Go prints `<no value>`.
+/// Field lookup; a missing field is null (a field Docker's JSON leaves out
+/// is a nil pointer, slice or map: it prints empty, and `json` prints
+/// `null`), except in a map of labels where Go prints `<no value>`.
 fn lookup(data: &Value, path: &[String]) -> Value {
     let mut value = data;
     for (depth, key) in path.iter().enumerate() {
@@ -483,7 +484,7 @@ fn lookup(data: &Value, path: &[String]) -> Value {
                 return if parent_is_map {
                     Value::String("<no value>".to_owned())
                 } else {
-                    Value::String(String::new())
+                    Value::Null
                 };
             }
         }

@@ -88,6 +88,26 @@ impl Env {
     }
 }
 
+impl Drop for Env {
+    /// Removes the containers a test left behind (passed or failed), so that
+    /// no process, mount or pasta outlives it.
+    fn drop(&mut self) {
+        if !self.root().join("areas/containers").is_dir() {
+            return;
+        }
+        let Ok(listed) = self.command().args(["ps", "-aq", "--no-trunc"]).output() else {
+            return;
+        };
+        let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if !ids.is_empty() {
+            let _ = self.command().args(["rm", "-f", "-v"]).args(&ids).output();
+        }
+    }
+}
+
 pub(crate) fn assert_store_consistent(root: &Path) {
     let blobs = root.join("images/blobs/sha256");
     for entry in std::fs::read_dir(&blobs).unwrap() {
