@@ -120,6 +120,9 @@ pub(crate) enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(containers::volume::VolumeCommand),
+    /// Generate a systemd unit that keeps a container up (`generate systemd`)
+    #[command(subcommand)]
+    Generate(containers::generate::GenerateCommand),
 }
 
 /// `strata container ...`: the container commands under one name, as Docker's.
@@ -242,6 +245,7 @@ impl Command {
             Command::Top(args) => containers::top::run(args, global),
             Command::Container(command) => command.run(global),
             Command::Volume(command) => command.run(global),
+            Command::Generate(command) => command.run(global),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod attach;
 pub(crate) mod cp;
 pub(crate) mod exec;
+pub(crate) mod generate;
 pub(crate) mod lifecycle;
 pub(crate) mod logs;
 pub(crate) mod port;
