@@ -64,7 +64,7 @@ pub use containers::{Containers, Entry};
 pub use copy::{ContainerRoot, Copied, split_copy_argument};
 pub use create::{CreateOptions, ImageInput, check_limits, container_record, merge_env};
 pub use error::{DurationProblem, Error, ExtractError, MountProblem, Result};
-pub use exec::{ExecOptions, exec};
+pub use exec::{ExecOptions, exec, exec_failure_message};
 pub use ids::{SHORT_ID, new_id, short_id};
 pub use inspect::{ContainerInspect, inspect};
 pub use logs::{

@@ -22,7 +22,7 @@ use crate::{Error, Result};
 pub enum Kind {
     /// A JSON [`Request`] (client) or [`Reply`] (monitor).
     Message = 0,
-    /// Standard input for the container (client) or its standard output (monitor).
+    /// The container's standard output (monitor).
     Stdout = 1,
     /// The container's standard error (monitor).
     Stderr = 2,
@@ -71,6 +71,9 @@ pub enum Request {
     },
     /// Reply when the container next stops.
     Wait,
+    /// Start a process in the container that the monitor owns and reaps
+    /// (`exec -d`: it must not outlive its parent as PID 1's orphan).
+    Exec(crate::exec::ExecOptions),
     /// The terminal's new size.
     Resize {
         /// Rows.

@@ -37,7 +37,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             if let Some(failure) = error.downcast_ref::<commands::Failure>() {
-                eprintln!("{failure}");
+                if failure.on_stdout() {
+                    println!("{failure}");
+                } else {
+                    eprintln!("{failure}");
+                }
                 return ExitCode::from(failure.code);
             }
             if let Some(rendered) = error.downcast_ref::<report::Rendered>() {

@@ -246,6 +246,24 @@ fn a_non_root_image_runs_and_execs_as_its_user() {
     let status = env.ok(&["exec", "app", "grep", "CapEff", "/proc/self/status"]);
     assert_eq!(status.split_whitespace().last(), Some("0000000000000000"));
     assert_eq!(env.ok(&["exec", "-u", "root", "app", "whoami"]), "root\n");
+    // A command that cannot start: Docker's words, on stdout, 126.
+    let output = env.run(&["exec", "app", "nosuch"]);
+    assert_eq!(output.status.code(), Some(126));
+    assert_eq!(
+        text(&output.stdout),
+        "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuch\": executable file not found in $PATH: unknown\n"
+    );
+    // exec -d: the monitor owns the process and reaps it; no zombie is left
+    // to a PID 1 that never waits.
+    env.ok(&["exec", "-d", "app", "sleep", "0.2"]);
+    std::thread::sleep(Duration::from_secs(1));
+    let states = env.ok(&["exec", "app", "ps", "-o", "stat,comm"]);
+    assert!(
+        !states.lines().any(|l| l.trim_start().starts_with('Z')),
+        "{states}"
+    );
+    let output = env.run(&["exec", "-d", "app", "nosuch"]);
+    fails(&output, 1, "executable file not found in $PATH");
     assert_eq!(env.ok(&["exec", "-w", "/tmp", "app", "pwd"]), "/tmp\n");
     assert_eq!(
         env.ok(&["exec", "-e", "A=1", "app", "sh", "-c", "echo $A"]),
@@ -912,6 +930,25 @@ fn bad_input_gets_dockers_messages_and_exit_codes() {
     // Nothing half-made: the failed runs left no container behind.
     assert_eq!(env.ok(&["ps", "-a", "--format", "{{.Names}}"]), "web\n");
     env.assert_consistent();
+    // The image of a container cannot lose its last name without -f; with
+    // -f the container keeps running on it, and its layers stay in the store.
+    fails(
+        &env.run(&["rmi", "local/busybox"]),
+        1,
+        "conflict: unable to remove repository reference \"local/busybox\" (must force) - container",
+    );
+    env.ok(&["rmi", "-f", "local/busybox"]);
+    env.ok(&["prune"]);
+    assert_eq!(
+        env.ok(&["exec", "web", "echo", "still here"]),
+        "still here\n"
+    );
+    env.ok(&["rm", "-f", "web"]);
+    fails(
+        &env.run(&["run", "--rm", "--pull", "never", "local/busybox", "true"]),
+        125,
+        "No such image",
+    );
 }
 
 #[test]

@@ -62,6 +62,10 @@ struct Monitor {
     pending_stdin: Vec<u8>,
     close_stdin: bool,
     terminal_size: (u16, u16),
+    /// Pidfds of `exec -d` processes, reaped as they end.
+    detached: Vec<std::os::fd::OwnedFd>,
+    /// Indexes into `detached` that ended in this turn of the loop.
+    finished_detached: Vec<usize>,
 }
 
 /// The monitor of container `id` in `directory`, until the container ends
@@ -105,6 +109,8 @@ pub(super) fn main(directory: &Path, id: &str) -> Result<()> {
         pending_stdin: Vec::new(),
         close_stdin: false,
         terminal_size: (24, 80),
+        detached: Vec::new(),
+        finished_detached: Vec::new(),
     };
     let Some(first) = monitor.first_client()? else {
         return Ok(());
@@ -258,6 +264,10 @@ impl Monitor {
                     roles.push(Role::Stdin);
                 }
             }
+            for (index, pidfd) in self.detached.iter().enumerate() {
+                fds.push(PollFd::new(pidfd, PollFlags::IN));
+                roles.push(Role::Detached(index));
+            }
             if let Some((output, pidfd)) = self.health.as_ref().and_then(Checker::probe_fds) {
                 if let Some(output) = output {
                     fds.push(PollFd::from_borrowed_fd(output, PollFlags::IN));
@@ -280,6 +290,13 @@ impl Monitor {
             drop(fds);
             for (role, flags) in ready {
                 self.handle(role, flags);
+            }
+            let mut finished = std::mem::take(&mut self.finished_detached);
+            finished.sort_unstable_by(|a, b| b.cmp(a));
+            for index in finished {
+                if index < self.detached.len() {
+                    self.detached.remove(index);
+                }
             }
             self.on_timers();
         }
@@ -319,6 +336,16 @@ impl Monitor {
                 }
             }
             Role::ProbeExit => self.on_probe_exit(),
+            Role::Detached(index) => {
+                if let Some(pidfd) = self.detached.get(index) {
+                    let _ = rustix::process::waitid(
+                        rustix::process::WaitId::PidFd(pidfd.as_fd()),
+                        WaitIdOptions::EXITED | WaitIdOptions::NOHANG,
+                    );
+                }
+                // Marked, then dropped after the loop: indexes stay valid meanwhile.
+                self.finished_detached.push(index);
+            }
         }
     }
 
@@ -418,6 +445,10 @@ impl Monitor {
                 reply(self, Reply::Ok);
             }
             Request::Wait => self.clients[index].wants_exit = true,
+            Request::Exec(options) => {
+                let answer = self.exec_detached(&options);
+                reply(self, answer);
+            }
             Request::Resize { rows, columns } => {
                 self.terminal_size = (rows, columns);
                 if let Some(terminal) = self.run.as_ref().and_then(|r| r.terminal.as_ref()) {
@@ -474,6 +505,51 @@ impl Monitor {
                     killed: timeout == 0,
                 });
             }
+        }
+    }
+
+    /// Starts an `exec -d` process, which this monitor owns and reaps.
+    fn exec_detached(&mut self, options: &crate::exec::ExecOptions) -> Reply {
+        let Some(run) = &self.run else {
+            return Reply::Failed {
+                message: format!("Container {} is not running", self.id()),
+                exit_code: 1,
+            };
+        };
+        let started = crate::exec::exec_spec(&self.container, options).and_then(|spec| {
+            let null = |write: bool| {
+                std::fs::OpenOptions::new()
+                    .read(!write)
+                    .write(write)
+                    .open("/dev/null")
+                    .map(std::os::fd::OwnedFd::from)
+                    .map_err(|e| Error::from(strata_fs::Error::new("open", "/dev/null", e)))
+            };
+            let stdio = strata_sandbox::Stdio::Fds {
+                stdin: Some(null(false)?),
+                stdout: null(true)?,
+                stderr: null(true)?,
+            };
+            Ok(strata_sandbox::exec_in(
+                run.pid,
+                &spec,
+                stdio,
+                &self.state.cgroup_procs,
+            )?)
+        });
+        match started {
+            Ok(started) => {
+                self.detached.push(started.pidfd);
+                Reply::Ok
+            }
+            Err(Error::Sandbox(error)) => Reply::Failed {
+                message: crate::exec::exec_failure_message(&error),
+                exit_code: 126,
+            },
+            Err(error) => Reply::Failed {
+                message: error.to_string(),
+                exit_code: 126,
+            },
         }
     }
 
@@ -767,6 +843,7 @@ enum Role {
     Stdin,
     ProbeOutput,
     ProbeExit,
+    Detached(usize),
 }
 
 fn libc_sigterm() -> i32 {

@@ -58,6 +58,22 @@ fn remove(store: &Store, text: &str, force: bool) -> anyhow::Result<()> {
             image.names.clone()
         }
     };
+    let last_names = names.len() == image.names.len();
+    if last_names && !force {
+        // A container made from it keeps it: Docker refuses without -f.
+        let held_by = store
+            .holds()?
+            .into_iter()
+            .find(|hold| hold.descriptor.digest == image.manifest_descriptor.digest);
+        if let Some(hold) = held_by {
+            let container = hold.holder.trim_start_matches("container/");
+            anyhow::bail!(
+                "conflict: unable to remove repository reference \"{text}\" (must force) - container {} is using its referenced image {}",
+                &container[..container.len().min(12)],
+                &image.id().hex()[..12]
+            );
+        }
+    }
     for name in &names {
         store.remove_ref(name)?;
         let shown = Reference::parse(name).map_or_else(|_| name.clone(), |r| r.familiar());
@@ -78,7 +94,11 @@ fn remove(store: &Store, text: &str, force: bool) -> anyhow::Result<()> {
     let remaining = store
         .images()?
         .iter()
-        .any(|other| other.manifest_descriptor.digest == image.manifest_descriptor.digest);
+        .any(|other| other.manifest_descriptor.digest == image.manifest_descriptor.digest)
+        || store
+            .holds()?
+            .iter()
+            .any(|hold| hold.descriptor.digest == image.manifest_descriptor.digest);
     if !remaining {
         println!("Deleted: {}", image.id());
     }

@@ -67,47 +67,32 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         env_files: args.env_file.clone(),
         tty: args.tty,
     };
+    if args.detach {
+        return detached(&containers, &entry, &options);
+    }
     let stdio = if args.tty {
         let (rows, columns) = rustix::termios::tcgetwinsize(std::io::stdout().as_fd())
             .map(|size| (size.ws_row, size.ws_col))
             .unwrap_or((24, 80));
         Stdio::Terminal { rows, columns }
     } else {
-        let null = || std::fs::File::open("/dev/null").map(OwnedFd::from);
         Stdio::Fds {
-            stdin: if args.interactive && !args.detach {
+            stdin: if args.interactive {
                 Some(duplicate(std::io::stdin())?)
             } else {
                 None
             },
-            stdout: if args.detach {
-                null()?
-            } else {
-                duplicate(std::io::stdout())?
-            },
-            stderr: if args.detach {
-                null()?
-            } else {
-                duplicate(std::io::stderr())?
-            },
+            stdout: duplicate(std::io::stdout())?,
+            stderr: duplicate(std::io::stderr())?,
         }
     };
     let started = match strata_run::exec(&containers, &entry, &options, stdio) {
         Ok(started) => started,
         Err(strata_run::Error::Sandbox(error)) => {
-            let code = error.exit_code().unwrap_or(126);
-            return Err(Failure::plain(
-                format!(
-                    "OCI runtime exec failed: exec failed: unable to start container process: {error}: unknown"
-                ),
-                u8::try_from(code).unwrap_or(126),
-            ));
+            return Err(Failure::exec(strata_run::exec_failure_message(&error)));
         }
         Err(error) => return Err(Failure::error(error)),
     };
-    if args.detach {
-        return Ok(ExitCode::SUCCESS);
-    }
     if let Some(terminal) = &started.terminal {
         super::terminal::relay(terminal, args.interactive, stdin_terminal, &started.pidfd)?;
     }
@@ -120,4 +105,24 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         })
         .unwrap_or(255);
     Ok(ExitCode::from(u8::try_from(code & 0xff).unwrap_or(255)))
+}
+
+/// `exec -d`: the container's monitor starts the process and reaps it (a
+/// process left to PID 1, which may never wait, would stay a zombie).
+fn detached(
+    containers: &strata_run::Containers,
+    entry: &strata_run::Entry,
+    options: &ExecOptions,
+) -> anyhow::Result<ExitCode> {
+    if !entry.state.running() || !containers.monitor_alive(&entry.container.id) {
+        return Err(Failure::error(strata_run::Error::NotRunning {
+            id: entry.container.id.clone(),
+        }));
+    }
+    let options = options.resolved().map_err(Failure::error)?;
+    let mut session = strata_run::Session::connect(containers, entry)?;
+    match session.request(&strata_run::Request::Exec(options))? {
+        strata_run::Reply::Failed { message, .. } => Err(Failure::error(message)),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }

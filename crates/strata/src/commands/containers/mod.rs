@@ -31,6 +31,9 @@ pub(crate) enum Style {
     Error,
     /// The message alone.
     Plain,
+    /// The message alone, on standard output (how `docker exec` reports a
+    /// process that could not start).
+    Stdout,
 }
 
 /// A failure reported as Docker reports it: its message on stderr, then
@@ -57,7 +60,7 @@ impl std::fmt::Display for Failure {
                 self.message
             ),
             Style::Error => write!(formatter, "Error: {}", self.message),
-            Style::Plain => formatter.write_str(&self.message),
+            Style::Plain | Style::Stdout => formatter.write_str(&self.message),
         }
     }
 }
@@ -78,6 +81,17 @@ impl Failure {
     /// The message alone, with `code`.
     pub(crate) fn plain(message: impl std::fmt::Display, code: u8) -> anyhow::Error {
         Self::with(message, code, Style::Plain)
+    }
+
+    /// `docker exec`'s report of a process that could not start: on
+    /// standard output, exit code 126.
+    pub(crate) fn exec(message: impl std::fmt::Display) -> anyhow::Error {
+        Self::with(message, 126, Style::Stdout)
+    }
+
+    /// Whether it is printed on standard output.
+    pub(crate) fn on_stdout(&self) -> bool {
+        self.style == Style::Stdout
     }
 
     fn with(message: impl std::fmt::Display, code: u8, style: Style) -> anyhow::Error {
