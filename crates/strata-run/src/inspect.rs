@@ -21,31 +21,6 @@ use crate::state::{Health, State, Status, ZERO_TIME};
 /// Docker's daemon default for `--shm-size`.
 const SHM_SIZE: i64 = 64 * 1024 * 1024;
 
-/// The paths the sandbox hides (strata-sandbox's list: Docker 20.10's and
-/// the powercap directory later Dockers added).
-const MASKED_PATHS: [&str; 11] = [
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-];
-
-/// The paths the sandbox makes read-only, as Docker's.
-const READONLY_PATHS: [&str; 5] = [
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
-
 /// A container as `docker inspect` shows it; serialise it (field order is
 /// Docker's) for the JSON or a template.
 #[derive(Debug, Clone, Serialize)]
@@ -445,8 +420,8 @@ fn host_config(host: &HostConfig) -> InspectHostConfig {
         io_maximum_iops: 0,
         io_maximum_bandwidth: 0,
         mounts: host.mounts.clone(),
-        masked_paths: strings(&MASKED_PATHS),
-        readonly_paths: strings(&READONLY_PATHS),
+        masked_paths: strings(strata_sandbox::MASKED_PATHS),
+        readonly_paths: strings(strata_sandbox::READONLY_PATHS),
         init: host.init,
     }
 }

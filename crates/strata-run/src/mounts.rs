@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use strata_sandbox::{Mount, MountKind};
 
+use crate::copy::paths::clean;
 use crate::error::{Error, MountProblem, Result};
 use crate::units::parse_memory;
 use crate::volumes::Volumes;
@@ -222,31 +223,6 @@ fn is_propagation(word: &str) -> bool {
         word,
         "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared"
     )
-}
-
-/// `path.Clean` for slash paths.
-fn clean(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|last| *last != "..") {
-                    parts.pop();
-                } else if !absolute {
-                    parts.push("..");
-                }
-            }
-            part => parts.push(part),
-        }
-    }
-    let joined = parts.join("/");
-    match (absolute, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
 }
 
 /// The daemon's checks of a destination: absolute and not `/`.

@@ -14,7 +14,7 @@
 
 mod archive;
 mod extract;
-mod paths;
+pub(crate) mod paths;
 mod root;
 
 use std::fs::File;

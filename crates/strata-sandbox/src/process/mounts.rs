@@ -12,7 +12,7 @@ use super::{Failure, setup};
 use crate::spec::{Mount, MountKind, Spec};
 
 /// Paths Docker hides from containers (a bind of /dev/null or an empty read-only tmpfs).
-const MASKED_PATHS: &[&str] = &[
+pub const MASKED_PATHS: &[&str] = &[
     "/proc/asound",
     "/proc/acpi",
     "/proc/kcore",
@@ -27,7 +27,7 @@ const MASKED_PATHS: &[&str] = &[
 ];
 
 /// Paths Docker makes read-only.
-const READONLY_PATHS: &[&str] = &[
+pub const READONLY_PATHS: &[&str] = &[
     "/proc/bus",
     "/proc/fs",
     "/proc/irq",
