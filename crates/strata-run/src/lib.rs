@@ -77,7 +77,7 @@ pub use mounts::{
     MountConfig, MountOrigin, MountPoint, MountType, TmpfsOptions, add_image_volumes, parse_mount,
     parse_mounts, parse_tmpfs, parse_volume,
 };
-pub use pasta::{NETNS_FILE, NetworkAddresses, PID_FILE, Pasta};
+pub use pasta::{NETNS_FILE, NetworkAddresses, PID_FILE, Pasta, Starting};
 pub use ports::{
     ContainerPort, PortBinding, PortSpecs, Protocol, PublishedBinding, PublishedPorts,
     ephemeral_port_range, parse_expose, parse_publish,

@@ -115,6 +115,38 @@ fn nameserver(line: &str) -> Option<std::net::IpAddr> {
     words.next()?.parse().ok()
 }
 
+/// A pasta configuring a container's network namespace: its launcher exits
+/// (pasta daemonizes) once the namespace is configured and its ports bound.
+#[derive(Debug)]
+pub struct Starting {
+    child: std::process::Child,
+    addresses: NetworkAddresses,
+    directory: PathBuf,
+}
+
+impl Starting {
+    /// Waits until pasta is ready; its error (with what it said) otherwise,
+    /// and then nothing of it is left.
+    pub fn wait(self) -> Result<Pasta> {
+        let output = self
+            .child
+            .wait_with_output()
+            .map_err(|source| strata_fs::Error::new("wait for", PROGRAM, source))?;
+        if !output.status.success() {
+            let _ = Pasta::stop(&self.directory);
+            return Err(Error::PastaFailed {
+                status: output.status.to_string(),
+                stderr: pasta_messages(&output.stderr),
+            });
+        }
+        Ok(Pasta {
+            pid: read_pid(&self.directory.join(PID_FILE)),
+            addresses: self.addresses,
+            directory: self.directory,
+        })
+    }
+}
+
 /// A running pasta serving one container's network namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pasta {
@@ -135,17 +167,18 @@ impl Pasta {
         Self::stop(directory)?;
         let netns = directory.join(NETNS_FILE);
         bind_namespace(netns_pid, &netns)?;
-        let started = Self::launch(ports, directory, &netns);
-        if started.is_err() {
-            let _ = Self::stop(directory);
-        }
-        started
+        Self::spawn(ports, directory)?.wait()
     }
 
-    fn launch(ports: &PublishedPorts, directory: &Path, netns: &Path) -> Result<Self> {
+    /// Starts connecting the network namespace already bound onto
+    /// `directory/netns` (by [`strata_sandbox::new_network_namespace`]) and
+    /// publishing `ports`, without waiting: [`Starting::wait`] says when it
+    /// is done. The container's PID 1 can be set up meanwhile.
+    pub fn spawn(ports: &PublishedPorts, directory: &Path) -> Result<Starting> {
+        let netns = directory.join(NETNS_FILE);
         let addresses = choose_addresses()?;
         let pid_file = directory.join(PID_FILE);
-        let mut command = Command::new(PROGRAM);
+        let mut command = pasta_command();
         command
             .args(["-q", "--runas", "0", "--config-net", "-4", "-I", INTERFACE])
             .arg("--ns-mac-addr")
@@ -164,24 +197,25 @@ impl Pasta {
         command
             .args(ports.pasta_arguments())
             .args(["-T", "none", "-U", "none", "--netns"])
-            .arg(netns)
+            .arg(&netns)
             .arg("--pid")
             .arg(&pid_file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        let output = command.output().map_err(|source| match source.kind() {
+        let child = command.spawn().map_err(|source| match source.kind() {
             ErrorKind::NotFound => Error::PastaMissing,
             _ => strata_fs::Error::new("run", PROGRAM, source).into(),
-        })?;
-        if !output.status.success() {
-            return Err(Error::PastaFailed {
-                status: output.status.to_string(),
-                stderr: pasta_messages(&output.stderr),
-            });
-        }
-        Ok(Self {
-            pid: read_pid(&pid_file),
+        });
+        let child = match child {
+            Ok(child) => child,
+            Err(error) => {
+                let _ = Self::stop(directory);
+                return Err(error);
+            }
+        };
+        Ok(Starting {
+            child,
             addresses,
             directory: directory.to_owned(),
         })
@@ -218,6 +252,23 @@ impl Pasta {
             _ => Ok(()),
         }
     }
+}
+
+/// The command that runs pasta. Debian's `pasta` is `passt` named so; on
+/// a CPU with AVX2 it first re-executes itself as `passt.avx2`: that build is
+/// started directly (named `pasta`, which is what makes it pasta), one exec
+/// fewer on every container start.
+fn pasta_command() -> Command {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let avx2 = Path::new("/usr/bin/passt.avx2");
+        if std::arch::is_x86_feature_detected!("avx2") && avx2.is_file() {
+            let mut command = Command::new(avx2);
+            std::os::unix::process::CommandExt::arg0(&mut command, PROGRAM);
+            return command;
+        }
+    }
+    Command::new(PROGRAM)
 }
 
 /// Binds `/proc/PID/ns/net` onto `target` (created empty).

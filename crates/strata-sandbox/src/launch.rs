@@ -244,6 +244,9 @@ fn pid1_steps(
     if channel.peer_closed() {
         return Ok(Held::Abandoned);
     }
+    if let Some(network) = namespaces::joined_network(spec) {
+        namespaces::join_network(network)?;
+    }
     let terminal = terminal::install_streams(stdio)?;
     let sys = Linux::new(rootfs::attach(rootfs)?);
     let prepared = set_up(sys, spec, host_resolv_conf, terminal)?;

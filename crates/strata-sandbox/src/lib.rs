@@ -62,6 +62,7 @@ pub use launch::{Pending, Started, Stdio, launch};
 pub use memory::trim_resident_memory;
 pub use namespace::private_mount_namespace;
 pub use process::mounts::{MASKED_PATHS, READONLY_PATHS};
+pub use process::namespaces::new_network_namespace;
 pub use sandbox::{Canceller, Running, Sandbox};
 pub use spec::{
     DEFAULT_HOSTNAME, DEFAULT_PATH, ExitStatus, Mount, MountKind, Network, RootFs, Seccomp, Spec,

@@ -135,6 +135,11 @@ pub struct Spec {
     /// (the default) derives it from the host's, as BuildKit does.
     #[serde(default)]
     pub resolv_conf: Option<String>,
+    /// With [`Network::Private`]: a network namespace (a file bound to one,
+    /// see [`crate::new_network_namespace`]) to join instead of making a new
+    /// one, so that the caller can connect it before PID 1 even exists.
+    #[serde(default)]
+    pub network_namespace: Option<PathBuf>,
 }
 
 impl Spec {
@@ -161,6 +166,7 @@ impl Spec {
             init: false,
             hosts: None,
             resolv_conf: None,
+            network_namespace: None,
         }
     }
 }

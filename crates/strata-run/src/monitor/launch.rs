@@ -114,10 +114,13 @@ pub(super) fn start(
     state: &mut State,
     size: (u16, u16),
 ) -> std::result::Result<Run, StartError> {
-    let (mount, mount_point) = root_file_system(containers, container)?;
     let directory = containers.directory(&container.id);
-    let mut spec = process::main_spec(container)?;
     let network = crate::network::prepare(container, &directory)?;
+    // pasta first: it is the slowest part, and everything below overlaps it.
+    let starting = network.begin()?;
+    let (mount, mount_point) = root_file_system(containers, container)?;
+    let mut spec = process::main_spec(container)?;
+    spec.network_namespace = network.namespace_file();
     spec.hosts = Some(network.hosts.clone());
     spec.resolv_conf = Some(network.resolv_conf.clone());
     if container.host_config.network_mode == "host" {
@@ -165,8 +168,7 @@ pub(super) fn start(
             return Err(Error::from(strata_fs::Error::new("write", procs, e)).into());
         }
     }
-    // pasta connects the network while PID 1 sets itself up.
-    if let Err(error) = network.connect(pending.pid(), state) {
+    if let Err(error) = network.connect(starting, state) {
         pending.abort();
         return Err(error.into());
     }

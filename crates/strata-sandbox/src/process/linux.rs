@@ -241,27 +241,7 @@ impl Syscalls for Linux {
     }
 
     fn loopback_up(&self) -> Result<(), Errno> {
-        let socket = rustix::net::socket(
-            rustix::net::AddressFamily::INET,
-            rustix::net::SocketType::DGRAM,
-            None,
-        )?;
-        // SAFETY: `ifreq` is plain data; the name is NUL-terminated within its
-        // 16 bytes; the ioctls read and write only that struct.
-        unsafe {
-            let mut request: libc::ifreq = std::mem::zeroed();
-            for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
-                *slot = *byte as libc::c_char;
-            }
-            if libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFFLAGS, &mut request) < 0 {
-                return Err(last_errno());
-            }
-            request.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-            if libc::ioctl(socket.as_raw_fd(), libc::SIOCSIFFLAGS, &request) < 0 {
-                return Err(last_errno());
-            }
-        }
-        Ok(())
+        bring_loopback_up()
     }
 
     fn new_session(&self) -> Result<(), Errno> {
@@ -451,4 +431,29 @@ impl Syscalls for Linux {
         unsafe { libc::execve(program_c.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
         last_errno()
     }
+}
+
+/// `ifconfig lo up` in the current network namespace.
+pub(crate) fn bring_loopback_up() -> Result<(), Errno> {
+    let socket = rustix::net::socket(
+        rustix::net::AddressFamily::INET,
+        rustix::net::SocketType::DGRAM,
+        None,
+    )?;
+    // SAFETY: `ifreq` is plain data; the name is NUL-terminated within its
+    // 16 bytes; the ioctls read and write only that struct.
+    unsafe {
+        let mut request: libc::ifreq = std::mem::zeroed();
+        for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
+            *slot = *byte as libc::c_char;
+        }
+        if libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFFLAGS, &mut request) < 0 {
+            return Err(last_errno());
+        }
+        request.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        if libc::ioctl(socket.as_raw_fd(), libc::SIOCSIFFLAGS, &request) < 0 {
+            return Err(last_errno());
+        }
+    }
+    Ok(())
 }

@@ -26,10 +26,65 @@ pub(crate) enum Cloned {
 pub(crate) fn clone_flags(spec: &Spec) -> u64 {
     let mut flags =
         libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
-    if spec.network != Network::Host {
+    if spec.network != Network::Host && joined_network(spec).is_none() {
         flags |= libc::CLONE_NEWNET;
     }
     flags as u64
+}
+
+/// The network namespace PID 1 joins rather than making one, if any.
+pub(crate) fn joined_network(spec: &Spec) -> Option<&std::path::Path> {
+    match spec.network {
+        Network::Private => spec.network_namespace.as_deref(),
+        _ => None,
+    }
+}
+
+/// Joins the network namespace bound to `path` (before the root changes:
+/// the path is the caller's).
+pub(crate) fn join_network(path: &std::path::Path) -> Result<(), Failure> {
+    let namespace = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(setup(format!("open network namespace {}", path.display())))?;
+    rustix::thread::move_into_link_name_space(namespace.as_fd(), Some(LinkNameSpaceType::Network))
+        .map_err(setup(format!("join network namespace {}", path.display())))
+}
+
+/// Makes a network namespace with loopback up and binds it onto `path` (an
+/// empty file is created), in the caller's mount namespace: it lives while
+/// that bind does, or a process is in it. A short-lived child does the work,
+/// so the caller stays where it is. Needs root and a single-threaded caller.
+pub fn new_network_namespace(path: &std::path::Path) -> Result<()> {
+    ensure_single_threaded("making a network namespace")?;
+    std::fs::File::create(path).map_err(|e| Error::Setup {
+        message: format!("create {}: {e}", path.display()),
+    })?;
+    match fork()? {
+        Cloned::Child => {
+            let made = (|| -> Result<(), Failure> {
+                // SAFETY: this forked child of a single-threaded caller is
+                // single-threaded, and FILES is not among the flags.
+                unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
+                    .map_err(setup("unshare the network namespace"))?;
+                super::linux::bring_loopback_up()
+                    .map_err(setup("bring up the loopback interface"))?;
+                rustix::mount::mount_bind("/proc/self/ns/net", path).map_err(setup(format!(
+                    "bind the network namespace onto {}",
+                    path.display()
+                )))
+            })();
+            // SAFETY: ends this fork without the caller's destructors or atexit handlers.
+            unsafe { libc::_exit(i32::from(made.is_err())) }
+        }
+        Cloned::Parent { pid, .. } => {
+            let status = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
+            match status {
+                Ok(Some((_, status))) if status.exit_status() == Some(0) => Ok(()),
+                _ => Err(Error::Setup {
+                    message: format!("make a network namespace at {}", path.display()),
+                }),
+            }
+        }
+    }
 }
 
 /// Errors unless the process has exactly one thread: namespaces are
