@@ -2,7 +2,8 @@
 //! the guide's exercises (signals, a non-root image, health checks,
 //! published ports, environment and arguments, restart policies) and what
 //! a container leaves behind. Docker's outputs these tests expect were
-//! recorded from docker 20.10 / the 28.2 CLI on this kind of machine.
+//! recorded from docker 20.10 and the 28.2 CLI on this kind of machine:
+//! tests/run/docker-reference.md, verbatim.
 
 mod common;
 
