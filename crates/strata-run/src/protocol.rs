@@ -92,6 +92,10 @@ pub struct Attach {
     pub stdout: bool,
     /// The client wants standard error.
     pub stderr: bool,
+    /// The client's terminal size (rows, columns), for a container with a
+    /// terminal started by this request; `None` keeps 24x80.
+    #[serde(default)]
+    pub terminal_size: Option<(u16, u16)>,
 }
 
 /// What the monitor answers.

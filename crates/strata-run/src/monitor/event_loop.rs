@@ -115,6 +115,9 @@ pub(super) fn main(directory: &Path, id: &str) -> Result<()> {
     let Some(first) = monitor.first_client()? else {
         return Ok(());
     };
+    if let Some(size) = first.attach.terminal_size {
+        monitor.terminal_size = size;
+    }
     monitor.clients.push(first);
     monitor.begin();
     // What starting needed (argument parsing, the launch) is not needed again.
@@ -618,10 +621,12 @@ impl Monitor {
         let Some(fd) = fd else { return };
         let mut chunk = [0u8; 32 * 1024];
         match rustix::io::read(fd, &mut chunk) {
+            Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => {}
             Ok(0) | Err(_) => {
-                // End of output (EIO on a terminal whose last user left).
+                // End of output (EIO on a terminal whose last user left):
+                // polled no more, or the loop would spin on it.
                 match stream {
-                    _ if run.terminal.is_some() => {}
+                    _ if run.terminal.is_some() => run.terminal = None,
                     LogStream::Stdout => run.stdout = None,
                     LogStream::Stderr => run.stderr = None,
                 }

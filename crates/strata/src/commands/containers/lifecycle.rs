@@ -88,6 +88,9 @@ pub(crate) fn start(args: StartArgs, global: &Global) -> anyhow::Result<ExitCode
         stdin: args.interactive,
         stdout: true,
         stderr: true,
+        terminal_size: rustix::termios::tcgetwinsize(std::io::stdout())
+            .ok()
+            .map(|size| (size.ws_row, size.ws_col)),
     };
     let tty = entry.container.config.tty && std::io::IsTerminal::is_terminal(&std::io::stdin());
     let session = if containers.monitor_alive(&entry.container.id) {

@@ -303,6 +303,12 @@ pub(crate) fn run(args: RunArgs, global: &Global) -> anyhow::Result<ExitCode> {
             stdin: flags.interactive,
             stdout: true,
             stderr: true,
+            // The terminal starts at our size, not a resize later.
+            terminal_size: flags
+                .tty
+                .then(|| rustix::termios::tcgetwinsize(std::io::stdout()).ok())
+                .flatten()
+                .map(|size| (size.ws_row, size.ws_col)),
         }
     };
     let session = match strata_run::start(&containers, &id, attach) {
