@@ -5,7 +5,6 @@
 //! cold but does not unpack its base image again.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use strata_oci::Digest;
 use strata_snapshot::{Kind, Snapshotter, chain_id};
@@ -91,7 +90,8 @@ pub fn prune_cache(store: &Store, all: bool) -> Result<CachePruneReport> {
             if image_chains.contains(&chain) {
                 continue;
             }
-            report.bytes_freed += tree_size(&snapshotter.root().join("layers").join(chain.hex()));
+            report.bytes_freed +=
+                strata_fs::tree_size(snapshotter.root().join("layers").join(chain.hex()));
             snapshotter.remove(&chain)?;
             report.snapshots_removed += 1;
         }
@@ -111,7 +111,7 @@ pub fn prune_cache(store: &Store, all: bool) -> Result<CachePruneReport> {
         for entry in strata_fs::read_dir(&area)? {
             let entry = entry.map_err(|e| Error::io("list directory", &area, e))?;
             let path = entry.path();
-            report.bytes_freed += tree_size(&path);
+            report.bytes_freed += strata_fs::tree_size(&path);
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 strata_fs::remove_dir_all(&path)?;
             } else {
@@ -120,25 +120,4 @@ pub fn prune_cache(store: &Store, all: bool) -> Result<CachePruneReport> {
         }
     }
     Ok(report)
-}
-
-/// Bytes of the regular files under `path` (symlinks not followed).
-fn tree_size(path: &Path) -> u64 {
-    let Ok(metadata) = std::fs::symlink_metadata(path) else {
-        return 0;
-    };
-    if metadata.is_file() {
-        return metadata.len();
-    }
-    if !metadata.is_dir() {
-        return 0;
-    }
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .filter_map(|entry| entry.ok())
-                .map(|entry| tree_size(&entry.path()))
-                .sum()
-        })
-        .unwrap_or(0)
 }

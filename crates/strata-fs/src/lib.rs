@@ -19,5 +19,5 @@ pub use atomic::{write_atomic, write_atomic_with, write_replace};
 pub use error::{Error, Result};
 pub use ops::{
     create_dir_all, metadata, open, read, read_dir, read_link, read_to_string, remove_dir_all,
-    remove_file, rename, symlink_metadata,
+    remove_file, rename, symlink_metadata, tree_size,
 };

@@ -75,6 +75,29 @@ pub fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> Result<()> {
     at("rename", from, fs::rename(from, to.as_ref()))
 }
 
+/// Bytes of the regular files under `path` (symlinks not followed; what
+/// cannot be read counts as nothing): the space a tree takes, for reports.
+pub fn tree_size(path: impl AsRef<Path>) -> u64 {
+    let path = path.as_ref();
+    let Ok(metadata) = fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !metadata.is_dir() {
+        return if metadata.is_file() {
+            metadata.len()
+        } else {
+            0
+        };
+    }
+    let Ok(entries) = fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .filter_map(|entry| entry.ok())
+        .map(|entry| tree_size(entry.path()))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

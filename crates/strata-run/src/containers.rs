@@ -31,27 +31,6 @@ pub struct Entry {
 
 const CONFIG: &str = "config.json";
 
-/// Bytes of the regular files under `path` (symlinks not followed).
-fn tree_size(path: &Path) -> u64 {
-    let mut total = 0;
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(directory) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&directory) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(metadata) = entry.metadata() else {
-                continue;
-            };
-            if metadata.is_dir() {
-                pending.push(entry.path());
-            } else if metadata.is_file() {
-                total += metadata.len();
-            }
-        }
-    }
-    total
-}
 const STATE: &str = "state.json";
 
 impl Containers {
@@ -108,7 +87,7 @@ impl Containers {
         let layer = self.directory(id).join("layer");
         ["upper", "tree"]
             .iter()
-            .map(|name| tree_size(&layer.join(name)))
+            .map(|name| strata_fs::tree_size(layer.join(name)))
             .sum()
     }
 

@@ -1,7 +1,6 @@
 //! Garbage collection and disk usage.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use strata_oci::{Descriptor, Digest, Manifest};
 
@@ -192,7 +191,7 @@ impl Store {
         for entry in strata_fs::read_dir(&temporary)? {
             let entry = entry.map_err(io_error("list directory", &temporary))?;
             let path = entry.path();
-            report.bytes_freed += tree_size(&path);
+            report.bytes_freed += strata_fs::tree_size(&path);
             if path.is_dir() {
                 strata_fs::remove_dir_all(&path)?;
             } else {
@@ -269,32 +268,11 @@ impl Store {
                 usage.unreferenced_size += size;
             }
         }
-        usage.temporary_size = tree_size(&self.temporary_directory());
+        usage.temporary_size = strata_fs::tree_size(self.temporary_directory());
         for area in self.areas()? {
-            let size = tree_size(&self.root().join("areas").join(&area));
+            let size = strata_fs::tree_size(self.root().join("areas").join(&area));
             usage.areas.push((area, size));
         }
         Ok(usage)
     }
-}
-
-/// Bytes of regular files under `path` (not following symlinks).
-fn tree_size(path: &Path) -> u64 {
-    let Ok(metadata) = std::fs::symlink_metadata(path) else {
-        return 0;
-    };
-    if !metadata.is_dir() {
-        return if metadata.is_file() {
-            metadata.len()
-        } else {
-            0
-        };
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .filter_map(|entry| entry.ok())
-        .map(|entry| tree_size(&entry.path()))
-        .sum()
 }
