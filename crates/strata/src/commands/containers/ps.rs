@@ -135,8 +135,8 @@ fn command_text(entry: &Entry, truncate: bool) -> String {
         command.push(' ');
         command.push_str(&entry.container.args.join(" "));
     }
-    if truncate && command.chars().count() > 20 {
-        command = command.chars().take(19).collect::<String>() + "…";
+    if truncate {
+        command = human::ellipsis(&command, 20);
     }
     format!("{command:?}")
 }
@@ -217,9 +217,10 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             .as_deref()
             .is_some_and(|f| f == "json" || f.contains(".Size"));
     let now = jiff::Timestamp::now();
+    let images = Images::of(&store, &entries, wants_size)?;
     let rows: Vec<listing::Row> = entries
         .iter()
-        .map(|entry| row(entry, &store, &containers, now, truncate, wants_size))
+        .map(|entry| row(entry, &images, &containers, now, truncate, wants_size))
         .collect();
     let mut columns = vec![
         "ID",
@@ -244,19 +245,44 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The image as `ps` shows it: the name it was run as, or the short ID once
-/// that name means another image.
-fn image_text(entry: &Entry, store: &strata_store::Store) -> String {
-    let container = &entry.container;
-    match store.find_image(&container.config.image) {
-        Ok(image) if image.id() == container.image.id => container.config.image.clone(),
-        _ => strata_run::short_id(&container.image.id.hex()).to_owned(),
+/// What `ps` needs of the store's images, read once for every row: the
+/// image each distinct name now means, and (for SIZE) each image's size.
+struct Images {
+    by_name: std::collections::HashMap<String, Option<strata_oci::Digest>>,
+    sizes: std::collections::HashMap<strata_oci::Digest, u64>,
+}
+
+impl Images {
+    fn of(store: &strata_store::Store, entries: &[Entry], sizes: bool) -> anyhow::Result<Self> {
+        let mut by_name = std::collections::HashMap::new();
+        for entry in entries {
+            let name = &entry.container.config.image;
+            if !by_name.contains_key(name) {
+                by_name.insert(name.clone(), store.find_image(name).ok().map(|i| i.id()));
+            }
+        }
+        let sizes = if sizes {
+            store.images()?.iter().map(|i| (i.id(), i.size())).collect()
+        } else {
+            std::collections::HashMap::new()
+        };
+        Ok(Self { by_name, sizes })
+    }
+
+    /// The image as `ps` shows it: the name it was run as, or the short ID
+    /// once that name means another image.
+    fn text(&self, entry: &Entry) -> String {
+        let container = &entry.container;
+        match self.by_name.get(&container.config.image) {
+            Some(Some(id)) if *id == container.image.id => container.config.image.clone(),
+            _ => strata_run::short_id(&container.image.id.hex()).to_owned(),
+        }
     }
 }
 
 fn row(
     entry: &Entry,
-    store: &strata_store::Store,
+    images: &Images,
     containers: &strata_run::Containers,
     now: jiff::Timestamp,
     truncate: bool,
@@ -275,10 +301,7 @@ fn row(
     };
     let size_text = if size {
         let writable = containers.writable_layer_size(&container.id);
-        let image = store
-            .find_image(&container.image.id.to_string())
-            .map(|i| i.size())
-            .unwrap_or(0);
+        let image = images.sizes.get(&container.image.id).copied().unwrap_or(0);
         format!(
             "{} (virtual {})",
             human::size(writable),
@@ -300,8 +323,8 @@ fn row(
             } else {
                 &m.name
             };
-            if truncate && name.chars().count() > 15 {
-                name.chars().take(14).collect::<String>() + "…"
+            if truncate {
+                human::ellipsis(name, 15)
             } else {
                 name.clone()
             }
@@ -319,7 +342,7 @@ fn row(
                 container.id.clone()
             },
         ),
-        ("Image", image_text(entry, store)),
+        ("Image", images.text(entry)),
         ("Labels", labels.join(",")),
         ("LocalVolumes", local_volumes.to_string()),
         ("Mounts", mount_names.join(",")),
