@@ -197,7 +197,7 @@ fn host_names(hostname: &str) -> String {
 /// Rewrites `path` in the container whose PID 1 is `pid`, resolved inside
 /// its root (an image's symlinks never lead out of it).
 fn write_in_container(pid: i32, path: &str, contents: &[u8]) -> Result<()> {
-    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    use rustix::fs::{Mode, OFlags};
     let root_path = PathBuf::from(format!("/proc/{pid}/root"));
     let described = root_path.join(path);
     let root = rustix::fs::open(
@@ -206,14 +206,8 @@ fn write_in_container(pid: i32, path: &str, contents: &[u8]) -> Result<()> {
         Mode::empty(),
     )
     .map_err(|e| strata_fs::Error::new("open", &root_path, e.into()))?;
-    let file = rustix::fs::openat2(
-        &root,
-        path,
-        OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
-    .map_err(|e| strata_fs::Error::new("open", &described, e.into()))?;
+    let file = crate::copy::root::open_in(&root, path, OFlags::WRONLY | OFlags::TRUNC)
+        .map_err(|e| strata_fs::Error::new("open", &described, e.into()))?;
     std::io::Write::write_all(&mut std::fs::File::from(file), contents)
         .map_err(|e| strata_fs::Error::new("write", &described, e))?;
     Ok(())

@@ -15,7 +15,7 @@
 mod archive;
 mod extract;
 pub(crate) mod paths;
-mod root;
+pub(crate) mod root;
 
 use std::fs::File;
 use std::io::{Read, Write};

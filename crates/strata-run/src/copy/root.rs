@@ -58,6 +58,24 @@ fn relative(path: &OsStr) -> &OsStr {
     }
 }
 
+/// Opens `path` resolved inside the directory `root` as [`Root::open`]
+/// does, for a caller that keeps the directory's descriptor.
+pub(crate) fn open_in(
+    root: impl AsFd,
+    path: impl AsRef<OsStr>,
+    flags: OFlags,
+) -> std::result::Result<OwnedFd, Errno> {
+    let path = relative(path.as_ref());
+    let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    loop {
+        match rustix::fs::openat2(&root, path, flags | OFlags::CLOEXEC, Mode::empty(), resolve) {
+            // The kernel asks for a retry when a rename raced the walk.
+            Err(Errno::AGAIN) => continue,
+            result => return result,
+        }
+    }
+}
+
 impl Root {
     /// The directory `fd` as a root.
     pub(crate) fn new(fd: OwnedFd) -> Self {
@@ -76,21 +94,7 @@ impl Root {
         path: impl AsRef<OsStr>,
         flags: OFlags,
     ) -> std::result::Result<OwnedFd, Errno> {
-        let path = relative(path.as_ref());
-        let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
-        loop {
-            match rustix::fs::openat2(
-                &self.fd,
-                path,
-                flags | OFlags::CLOEXEC,
-                Mode::empty(),
-                resolve,
-            ) {
-                // The kernel asks for a retry when a rename raced the walk.
-                Err(Errno::AGAIN) => continue,
-                result => return result,
-            }
-        }
+        open_in(self.fd(), path, flags)
     }
 
     /// `lstat(path)`: the final component is not followed.

@@ -4,6 +4,7 @@
 use std::os::fd::OwnedFd;
 use std::time::Instant;
 
+use rustix::fs::OFlags;
 use strata_sandbox::{RootFs, Stdio};
 
 use crate::containers::Containers;
@@ -76,7 +77,11 @@ fn sandbox_mounts(
         mount.prepare(&volumes)?;
         if mount.copy_image_data
             && let Some(name) = &mount.volume_name
-            && let Some(directory) = open_in_root(root, &mount.destination)
+            && let Ok(directory) = crate::copy::root::open_in(
+                root,
+                &mount.destination,
+                OFlags::PATH | OFlags::DIRECTORY,
+            )
         {
             let from = std::path::PathBuf::from(format!(
                 "/proc/self/fd/{}",
@@ -87,19 +92,6 @@ fn sandbox_mounts(
         mounts.push(mount.to_sandbox()?);
     }
     Ok(mounts)
-}
-
-/// Directory `path` of the tree at `root`, its symlinks resolved inside it.
-fn open_in_root(root: &OwnedFd, path: &str) -> Option<OwnedFd> {
-    use rustix::fs::{Mode, OFlags, ResolveFlags};
-    rustix::fs::openat2(
-        root,
-        path.trim_start_matches('/'),
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
-    .ok()
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
