@@ -33,10 +33,8 @@ pub fn create(store: &Store, containers: &Containers, container: &mut Container)
 /// Removes a container whose monitor is gone: what it holds outside, then
 /// its directory; anonymous volumes too when `volumes` (`rm -v`, `--rm`).
 pub fn remove_stopped(containers: &Containers, container: &Container, volumes: bool) -> Result<()> {
-    let directory = containers.directory(&container.id);
     // A dead monitor's pasta may live on: end it (its monitor waited for it when it could).
-    crate::pasta::Pasta::stop_and_wait(&directory, false)?;
-    crate::cgroups::Cgroups::remove(&container.id)?;
+    release_run(containers, &container.id, false)?;
     if volumes {
         remove_anonymous_volumes(containers, container)?;
     }
@@ -44,6 +42,15 @@ pub fn remove_stopped(containers: &Containers, container: &Container, volumes: b
     store.release(&holder(&container.id))?;
     drop(store);
     containers.remove(&container.id)
+}
+
+/// Releases what a run of container `id` holds outside its directory: its
+/// pasta (waited for only when `wait`: it may hold published ports) and its
+/// cgroups. Both are tried; the first error is returned.
+pub(crate) fn release_run(containers: &Containers, id: &str, wait: bool) -> Result<()> {
+    let pasta = crate::pasta::Pasta::stop_and_wait(&containers.directory(id), wait);
+    let cgroups = crate::cgroups::Cgroups::remove(id);
+    pasta.and(cgroups)
 }
 
 /// Removes the anonymous volumes of `container` (`-v /path`, the image's

@@ -323,7 +323,9 @@ impl Monitor {
             Role::Listener => self.accept(),
             Role::Client(index) => self.read_client(index),
             Role::Exit => self.on_exit(),
-            Role::Output(stream) => self.read_output(stream),
+            Role::Output(stream) => {
+                self.read_output(stream);
+            }
             Role::Terminal => {
                 if flags.intersects(PollFlags::OUT) {
                     self.write_stdin();
@@ -611,17 +613,21 @@ impl Monitor {
         }
     }
 
-    fn read_output(&mut self, stream: LogStream) {
-        let Some(run) = &mut self.run else { return };
+    /// Reads what is there on `stream` (the terminal, when there is one);
+    /// whether anything was read. Its end stops it being polled.
+    fn read_output(&mut self, stream: LogStream) -> bool {
+        let Some(run) = &mut self.run else {
+            return false;
+        };
         let fd = match stream {
             _ if run.terminal.is_some() => run.terminal.as_ref(),
             LogStream::Stdout => run.stdout.as_ref(),
             LogStream::Stderr => run.stderr.as_ref(),
         };
-        let Some(fd) = fd else { return };
+        let Some(fd) = fd else { return false };
         let mut chunk = [0u8; 32 * 1024];
         match rustix::io::read(fd, &mut chunk) {
-            Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => false,
             Ok(0) | Err(_) => {
                 // End of output (EIO on a terminal whose last user left):
                 // polled no more, or the loop would spin on it.
@@ -630,8 +636,12 @@ impl Monitor {
                     LogStream::Stdout => run.stdout = None,
                     LogStream::Stderr => run.stderr = None,
                 }
+                false
             }
-            Ok(read) => self.output(stream, &chunk[..read]),
+            Ok(read) => {
+                self.output(stream, &chunk[..read]);
+                true
+            }
         }
     }
 
@@ -708,58 +718,32 @@ impl Monitor {
         self.ended(code);
     }
 
+    /// Takes what PID 1's processes left in their output after it ended,
+    /// without waiting for more.
     fn drain_output(&mut self) {
+        let Some(run) = &self.run else { return };
+        let streams: &[LogStream] = if run.terminal.is_some() {
+            &[LogStream::Stdout]
+        } else {
+            &[LogStream::Stdout, LogStream::Stderr]
+        };
+        for fd in [&run.terminal, &run.stdout, &run.stderr]
+            .into_iter()
+            .flatten()
+        {
+            let _ = rustix::io::ioctl_fionbio(fd, true);
+        }
         for _ in 0..10_000 {
-            let Some(run) = &self.run else { return };
-            let streams: Vec<LogStream> = if run.terminal.is_some() {
-                vec![LogStream::Stdout]
-            } else {
-                [
-                    run.stdout.as_ref().map(|_| LogStream::Stdout),
-                    run.stderr.as_ref().map(|_| LogStream::Stderr),
-                ]
-                .into_iter()
-                .flatten()
-                .collect()
-            };
-            if streams.is_empty() {
-                return;
-            }
             let mut progressed = false;
             for stream in streams {
-                let fd = match (&self.run, stream) {
-                    (Some(run), _) if run.terminal.is_some() => run.terminal.as_ref(),
-                    (Some(run), LogStream::Stdout) => run.stdout.as_ref(),
-                    (Some(run), LogStream::Stderr) => run.stderr.as_ref(),
-                    (None, _) => None,
-                };
-                let Some(fd) = fd else { continue };
-                let _ = rustix::io::ioctl_fionbio(fd, true);
-                let mut chunk = [0u8; 32 * 1024];
-                match rustix::io::read(fd, &mut chunk) {
-                    Ok(0) | Err(_) => {
-                        if let Some(run) = &mut self.run {
-                            match stream {
-                                _ if run.terminal.is_some() => run.terminal = None,
-                                LogStream::Stdout => run.stdout = None,
-                                LogStream::Stderr => run.stderr = None,
-                            }
-                        }
-                    }
-                    Ok(read) => {
-                        progressed = true;
-                        let bytes = chunk[..read].to_vec();
-                        self.output(stream, &bytes);
-                    }
-                }
+                progressed |= self.read_output(*stream);
             }
-            if !progressed
-                && self.run.as_ref().is_some_and(|r| {
-                    r.stdout.is_none() && r.stderr.is_none() && r.terminal.is_none()
-                })
-            {
-                return;
+            if !progressed {
+                break;
             }
+        }
+        if let Some(run) = &mut self.run {
+            (run.terminal, run.stdout, run.stderr) = (None, None, None);
         }
     }
 
@@ -814,12 +798,8 @@ impl Monitor {
 
     /// Releases what a run holds outside the container (pasta, cgroups).
     fn cleanup_resources(&mut self) {
-        let directory = self.containers.directory(self.id());
         let published = self.state.ports.is_published();
-        if let Err(error) = crate::pasta::Pasta::stop_and_wait(&directory, published) {
-            super::eprintln_error(&error);
-        }
-        if let Err(error) = crate::cgroups::Cgroups::remove(self.id()) {
+        if let Err(error) = crate::remove::release_run(&self.containers, self.id(), published) {
             super::eprintln_error(&error);
         }
     }
