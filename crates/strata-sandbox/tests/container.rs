@@ -21,23 +21,10 @@ use strata_sandbox::{
     Capabilities, Error, Mount, MountKind, Network, Pending, RootFs, Spec, Started, Stdio, exec_in,
     launch,
 };
+use strata_test::busybox_rootfs_copy as rootfs;
 
 fn privileged(test: &str) -> bool {
     strata_test::should_run_as_root(test)
-}
-
-/// A private copy of the busybox rootfs.
-struct Root {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-fn rootfs() -> Root {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rootfs");
-    fs::create_dir(&path).unwrap();
-    strata_test::copy_tree(&strata_test::busybox_rootfs(), &path);
-    Root { _dir: dir, path }
 }
 
 fn shell(script: &str) -> Spec {

@@ -2,11 +2,12 @@
 //! nothing outlives it.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use strata_sandbox::{Error, ExitStatus, Mount, MountKind, Network, RootFs, Sandbox, Spec, Stream};
+use strata_test::busybox_rootfs_copy as rootfs;
 use strata_test::tree::{describe, difference};
 
 fn sandbox() -> Sandbox {
@@ -15,20 +16,6 @@ fn sandbox() -> Sandbox {
 
 fn privileged(test: &str) -> bool {
     strata_test::should_run_as_root(test)
-}
-
-/// A private copy of the busybox rootfs.
-struct Root {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-fn rootfs() -> Root {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rootfs");
-    fs::create_dir(&path).unwrap();
-    strata_test::copy_tree(&strata_test::busybox_rootfs(), &path);
-    Root { _dir: dir, path }
 }
 
 struct Output {

@@ -24,7 +24,7 @@ pub use image::{TestImage, TestImageBuilder, gzip, layer_tar, push_index_with_sk
 pub use privileged::{is_root, should_run, should_run_as_root};
 pub use registry::{REGISTRY_PROGRAM, Registry, RegistryAuth, find_program, free_port};
 pub use rootfs::{
-    BUSYBOX, BUSYBOX_GROUP, BUSYBOX_PASSWD, busybox_rootfs, copy_tree, debian_rootfs,
-    debian_rootfs_dir,
+    BUSYBOX, BUSYBOX_GROUP, BUSYBOX_PASSWD, BusyboxCopy, busybox_rootfs, busybox_rootfs_copy,
+    copy_tree, debian_rootfs, debian_rootfs_dir,
 };
 pub use token::TokenIssuer;

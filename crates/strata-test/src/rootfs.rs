@@ -177,6 +177,25 @@ fn cached(
     Ok(done)
 }
 
+/// A private, writable copy of the busybox rootfs, removed when dropped.
+pub struct BusyboxCopy {
+    _directory: tempfile::TempDir,
+    /// The copy's root directory.
+    pub path: PathBuf,
+}
+
+/// A private copy of [`busybox_rootfs`] that a test may change.
+pub fn busybox_rootfs_copy() -> BusyboxCopy {
+    let directory = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    let path = directory.path().join("rootfs");
+    fs::create_dir(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+    copy_tree(&busybox_rootfs(), &path);
+    BusyboxCopy {
+        _directory: directory,
+        path,
+    }
+}
+
 /// Copies a tree with everything kept (`cp -a`): owners, modes, times,
 /// xattrs, hardlinks, symlinks and device nodes.
 pub fn copy_tree(from: &Path, to: &Path) {

@@ -8,14 +8,11 @@ fn strata_runs_a_step_as_its_own_sandbox_helper() {
     if !strata_test::should_run_as_root("strata as the sandbox helper") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("rootfs");
-    std::fs::create_dir(&root).unwrap();
-    strata_test::copy_tree(&strata_test::busybox_rootfs(), &root);
+    let root = strata_test::busybox_rootfs_copy();
     let mut lines = Vec::new();
     let status = Sandbox::with_helper(env!("CARGO_BIN_EXE_strata"))
         .run(
-            RootFs::Directory(root),
+            RootFs::Directory(root.path.clone()),
             &Spec::new(["/bin/sh", "-c", "hostname; echo $PATH"]),
             |_, line| {
                 lines.push(String::from_utf8_lossy(line).into_owned());
