@@ -199,14 +199,11 @@ impl Monitor {
                 } else {
                     Status::Exited
                 };
-                self.state.error = message.clone();
+                self.state.error = message;
                 self.state.exit_code = exit_code;
                 self.state.pid = 0;
                 self.save_state();
-                self.reply_all(|c| c.wants_exit, &Reply::Failed { message, exit_code });
-                for client in &mut self.clients {
-                    client.closed = true;
-                }
+                // The monitor ends: `finish` tells the clients.
             }
         }
     }
@@ -804,8 +801,9 @@ impl Monitor {
         }
     }
 
-    /// The container ended for good: tell the clients (after removing it
-    /// when it was `--rm`) and let the monitor end.
+    /// The container ended for good, or did not start: tell the clients
+    /// after removing it when it was `--rm` (Docker's CLI waits for that
+    /// too), and let the monitor end.
     fn finish(&mut self) -> Result<()> {
         let mut removed = false;
         if self.container.host_config.auto_remove {
@@ -813,7 +811,17 @@ impl Monitor {
                 crate::remove::remove_stopped(&self.containers, &self.container, true).is_ok();
         }
         let exit_code = self.state.exit_code;
-        self.reply_all(|c| c.wants_exit, &Reply::Exited { exit_code, removed });
+        // `begin` clears the error and a failed start ends the monitor: an
+        // error here is the last start's.
+        let reply = if self.state.error.is_empty() {
+            Reply::Exited { exit_code, removed }
+        } else {
+            Reply::Failed {
+                message: self.state.error.clone(),
+                exit_code,
+            }
+        };
+        self.reply_all(|c| c.wants_exit, &reply);
         Ok(())
     }
 }
