@@ -1,11 +1,12 @@
-//! Conformance with docker 20.10's BuildKit, case by case: each directory
+//! Conformance with current BuildKit (v0.32), case by case: each directory
 //! under tests/conformance/ makes a context, strata builds it, and the
 //! image, rendered as text (config, history, every new layer's entries with
 //! type, mode, owner, size and content), must equal `expected.txt`, which
-//! docker produced for the same case (see tests/conformance/README.md).
+//! BuildKit produced for the same case (see tests/conformance/README.md).
 //!
-//! These tests need root (builds mount overlays) and never need docker;
-//! `docker_agrees` compares with a live docker when there is one.
+//! These tests need root (builds mount overlays) and never need a daemon;
+//! `buildkit_agrees` compares with a live buildkitd, `docker_agrees` with
+//! docker 20.10's older BuildKit, when there is one.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -253,6 +254,19 @@ impl Fixture {
             .unwrap();
         assert!(output.status.success(), "save: {}", text(&output.stderr));
         render(&archive).replace(&self.server.url(), "http://SERVER")
+    }
+
+    /// Pushes `image` to the registry `host` as `host/image`.
+    fn push(&self, image: &str, host: &str) {
+        let remote = format!("{host}/{image}");
+        for args in [vec!["tag", image, &remote], vec!["push", &remote]] {
+            let output = self.strata().args(&args).output().unwrap();
+            assert!(
+                output.status.success(),
+                "{args:?}: {}",
+                text(&output.stderr)
+            );
+        }
     }
 }
 
@@ -515,10 +529,12 @@ cases! {
     workdir => "workdir",
 }
 
-/// Compares docker's and strata's renderings of every docker-buildable case,
-/// live. Skips loudly without docker, and under CI (STRATA_REQUIRE_PRIVILEGED=1)
-/// unless STRATA_DOCKER_CONFORMANCE=1: CI does not need docker. With
-/// `STRATA_CONFORMANCE_BLESS=docker` it rewrites `expected.txt` from docker.
+/// docker 20.10's BuildKit, the second reference: builds every
+/// docker-buildable case live and compares it with `expected-docker20.txt`
+/// (where 20.10 differs from v0.32) or `expected.txt`. Skips loudly without
+/// docker, and under CI (STRATA_REQUIRE_PRIVILEGED=1) unless
+/// STRATA_DOCKER_CONFORMANCE=1. With `STRATA_CONFORMANCE_BLESS=docker` it
+/// writes `expected-docker20.txt` where docker differs from `expected.txt`.
 #[test]
 fn docker_agrees() {
     use std::io::Write;
@@ -583,10 +599,9 @@ fn docker_agrees() {
         let context = fixture.context(&case);
         let docker_output = docker_build(docker, &case, &context);
         built.push(name.to_owned());
-        let strata_output = fixture.build(&case);
         if case.file("expected-error.txt").is_some() {
-            if docker_output.status.success() || strata_output.status.success() {
-                failures.push(format!("{name}: both builds should fail"));
+            if docker_output.status.success() {
+                failures.push(format!("{name}: docker's build should fail"));
             }
             continue;
         }
@@ -606,26 +621,21 @@ fn docker_agrees() {
             .unwrap();
         assert!(saved.status.success(), "{}", text(&saved.stderr));
         let from_docker = render(&archive).replace(&fixture.server.url(), "http://SERVER");
+        let own = case.directory.join("expected-docker20.txt");
+        let expected = case.file("expected.txt").unwrap_or_default();
         if bless {
-            fs::write(case.directory.join("expected.txt"), &from_docker).unwrap();
-        } else if case.file("expected.txt").as_deref() != Some(from_docker.as_str()) {
-            failures.push(format!(
-                "{name}: expected.txt is not what docker builds now:\n{}",
-                line_diff(&case.file("expected.txt").unwrap_or_default(), &from_docker)
-            ));
-        }
-        if !strata_output.status.success() {
-            failures.push(format!(
-                "{name}: strata build failed:\n{}",
-                text(&strata_output.stderr)
-            ));
+            if from_docker == expected {
+                let _ = fs::remove_file(&own);
+            } else {
+                fs::write(&own, &from_docker).unwrap();
+            }
             continue;
         }
-        let from_strata = fixture.render(&case.tag());
-        if from_strata != from_docker {
+        let recorded = case.file("expected-docker20.txt").unwrap_or(expected);
+        if recorded != from_docker {
             failures.push(format!(
-                "{name}: strata differs from docker:\n{}",
-                line_diff(&from_docker, &from_strata)
+                "{name}: docker builds what was not recorded:\n{}",
+                line_diff(&recorded, &from_docker)
             ));
         }
     }
@@ -643,4 +653,206 @@ fn docker_build(docker: &Path, case: &Case, context: &Path) -> Output {
         .arg(context)
         .output()
         .unwrap()
+}
+
+/// Current BuildKit (v0.32, ../shared/peers/buildkit) as the reference:
+/// builds every case with `buildctl` against its buildkitd and compares the
+/// rendering with `expected.txt` and with strata's. Skips loudly without
+/// buildkitd, and under CI unless STRATA_BUILDKIT_CONFORMANCE=1. With
+/// `STRATA_CONFORMANCE_BLESS=buildkit` it rewrites `expected.txt` from
+/// BuildKit, except in cases with a `buildkit-bug` file (an upstream bug:
+/// the expectation follows the Dockerfile reference). `STRATA_CONFORMANCE_ONLY`
+/// (comma-separated case names) narrows the run.
+#[test]
+fn buildkit_agrees() {
+    use std::io::Write;
+    let skip = |why: &str| {
+        let _ = writeln!(std::io::stderr(), "SKIPPED buildkit_agrees: {why}");
+    };
+    let under_ci = std::env::var("STRATA_REQUIRE_PRIVILEGED").as_deref() == Ok("1");
+    if under_ci && std::env::var("STRATA_BUILDKIT_CONFORMANCE").as_deref() != Ok("1") {
+        return skip("optional under CI (STRATA_BUILDKIT_CONFORMANCE=1 runs it)");
+    }
+    let buildkit = std::env::var("BK").unwrap_or_else(|_| "/tmp/bk".to_owned());
+    let buildctl = Path::new(&buildkit).join("bin/buildctl");
+    let reachable = buildctl.exists()
+        && Command::new(&buildctl)
+            .args(["--addr", BUILDKIT_ADDRESS, "debug", "workers"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !reachable || !strata_test::is_root() || !strata_test::Registry::available() {
+        return skip("needs root, docker-registry and buildkitd (../shared/peers/buildkit/up.sh)");
+    }
+    let bless = std::env::var("STRATA_CONFORMANCE_BLESS").as_deref() == Ok("buildkit");
+    let only: Vec<String> = std::env::var("STRATA_CONFORMANCE_ONLY")
+        .map(|v| v.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let fixture = Fixture::new();
+    let registry = strata_test::Registry::start();
+    let mut contexts = vec![BASE.to_owned()];
+    fixture.push(BASE, &registry.host());
+    let mut failures = Vec::new();
+    for name in all_cases() {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
+        let case = Case::new(name);
+        for required in case.requires() {
+            let tag = Case::new(&required).tag();
+            if !contexts.contains(&tag) {
+                let required_case = Case::new(&required);
+                let context = fixture.context(&required_case);
+                let output = format!(
+                    "type=image,name={}/{tag},push=true,registry.insecure=true",
+                    registry.host()
+                );
+                let built = buildctl_build(
+                    &buildctl,
+                    &required_case,
+                    &context,
+                    &output,
+                    &registry.host(),
+                    &contexts,
+                );
+                assert!(built.status.success(), "{}", text(&built.stderr));
+                contexts.push(tag);
+            }
+        }
+        let context = fixture.context(&case);
+        let archive = fixture.work.path().join("buildkit.tar");
+        let output = format!("type=docker,dest={},name={}", archive.display(), case.tag());
+        let from = buildctl_build(
+            &buildctl,
+            &case,
+            &context,
+            &output,
+            &registry.host(),
+            &contexts,
+        );
+        if let Some(expected) = case.file("expected-error.txt") {
+            let stderr = text(&from.stderr);
+            if from.status.success() {
+                failures.push(format!("{name}: BuildKit's build should fail"));
+            } else if !stderr.contains(expected.trim()) {
+                failures.push(format!(
+                    "{name}: BuildKit's error does not say {:?}:\n{stderr}",
+                    expected.trim()
+                ));
+            }
+            continue;
+        }
+        if !from.status.success() {
+            failures.push(format!(
+                "{name}: BuildKit's build failed:\n{}",
+                text(&from.stderr)
+            ));
+            continue;
+        }
+        let from_buildkit = render(&archive).replace(&fixture.server.url(), "http://SERVER");
+        let upstream_bug = case.directory.join("buildkit-bug").exists();
+        let expected = case.file("expected.txt").unwrap_or_default();
+        if bless && !upstream_bug {
+            fs::write(case.directory.join("expected.txt"), &from_buildkit).unwrap();
+        } else if expected != from_buildkit && !upstream_bug {
+            failures.push(format!(
+                "{name}: expected.txt is not what BuildKit builds now:\n{}",
+                line_diff(&expected, &from_buildkit)
+            ));
+        }
+        let strata = fixture.build(&case);
+        if !strata.status.success() {
+            failures.push(format!(
+                "{name}: strata build failed:\n{}",
+                text(&strata.stderr)
+            ));
+            continue;
+        }
+        let from_strata = fixture.render(&case.tag());
+        if from_strata != from_buildkit && !upstream_bug {
+            failures.push(format!(
+                "{name}: strata differs from BuildKit:\n{}",
+                line_diff(&from_buildkit, &from_strata)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The buildkitd that ../shared/peers/buildkit/up.sh starts.
+const BUILDKIT_ADDRESS: &str = "unix:///run/bk/buildkitd.sock";
+
+/// `buildctl build` of `case` with the strata build flags of its `args`
+/// translated, and every image in `contexts` taken from the registry `host`.
+fn buildctl_build(
+    buildctl: &Path,
+    case: &Case,
+    context: &Path,
+    output: &str,
+    host: &str,
+    contexts: &[String],
+) -> Output {
+    let mut command = Command::new(buildctl);
+    command
+        .current_dir(context)
+        .args([
+            "--addr",
+            BUILDKIT_ADDRESS,
+            "build",
+            "--frontend",
+            "dockerfile.v0",
+        ])
+        .arg("--local")
+        .arg(format!("context={}", context.display()))
+        .args(["--output", output]);
+    for image in contexts {
+        // BuildKit keys a named context by the familiar name without `:latest`.
+        let name = image.trim_end_matches(":latest");
+        command
+            .arg("--opt")
+            .arg(format!("context:{name}=docker-image://{host}/{image}"));
+    }
+    let environment: BTreeMap<String, String> = case.env().into_iter().collect();
+    let mut dockerfile = context.join("Dockerfile");
+    let args = case.args();
+    let mut words = args.iter();
+    while let Some(flag) = words.next() {
+        let value = words.next().unwrap_or_else(|| panic!("{flag}: no value"));
+        match flag.as_str() {
+            "--build-arg" => match value.split_once('=') {
+                Some(_) => {
+                    command.arg("--opt").arg(format!("build-arg:{value}"));
+                }
+                // A bare KEY takes the environment's value, or is dropped.
+                None => {
+                    let from_env = environment
+                        .get(value)
+                        .cloned()
+                        .or_else(|| std::env::var(value).ok());
+                    if let Some(v) = from_env {
+                        command.arg("--opt").arg(format!("build-arg:{value}={v}"));
+                    }
+                }
+            },
+            "--target" => {
+                command.arg("--opt").arg(format!("target={value}"));
+            }
+            "--label" => {
+                command.arg("--opt").arg(format!("label:{value}"));
+            }
+            "-f" => dockerfile = context.join(value),
+            "--secret" => {
+                let absolute = value.replace("src=", &format!("src={}/", context.display()));
+                command.arg("--secret").arg(absolute);
+            }
+            other => panic!("{}: no buildctl form for {other}", case.name),
+        }
+    }
+    let directory = dockerfile.parent().unwrap();
+    let filename = dockerfile.file_name().unwrap().to_string_lossy();
+    command
+        .arg("--local")
+        .arg(format!("dockerfile={}", directory.display()))
+        .arg("--opt")
+        .arg(format!("filename={filename}"));
+    command.output().unwrap()
 }
