@@ -78,12 +78,7 @@ pub(crate) fn copy(
                 let root = stage_roots
                     .get(stage)
                     .ok_or_else(|| copy_error("the source stage is not mounted"))?;
-                let not_found = |path: &str| {
-                    copy_error(&format!(
-                        "failed to compute cache key: \"/{}\" not found: not found",
-                        path.trim_start_matches('/')
-                    ))
-                };
+                let not_found = |path: &str| copy_error(&not_found_message(path));
                 let matches = match_paths(root, source)?;
                 // A wildcard may match nothing (BuildKit's AllowEmptyWildcard).
                 if matches.is_empty() && !has_wildcard(source) {
@@ -180,6 +175,14 @@ fn copy_contents(
     }
 }
 
+/// BuildKit's message for a COPY source that does not exist.
+pub(crate) fn not_found_message(path: &str) -> String {
+    format!(
+        "failed to compute cache key: failed to calculate checksum: \"/{}\": not found",
+        path.trim_start_matches('/')
+    )
+}
+
 fn copy_error(message: &str) -> Error {
     Error::io(
         "copy",
@@ -222,10 +225,6 @@ fn split(inner: &str) -> (&str, &str) {
 impl Copier<'_> {
     fn mode(&self, mode: u32, is_directory: bool) -> u32 {
         match self.chmod {
-            // docker 20.10's BuildKit hands an octal --chmod to Go's
-            // os.Chmod as an os.FileMode, which has no set-id or sticky bits
-            // at 0o7000: `--chmod=4755` gives 0755.
-            Some(strata_dockerfile::Chmod::Octal(octal)) => octal & 0o777,
             Some(chmod) => chmod.apply(mode, is_directory),
             None => mode,
         }
@@ -247,6 +246,21 @@ impl Copier<'_> {
         self.directories
             .get(inner)
             .ok_or_else(|| copy_error("directory vanished"))
+    }
+
+    /// The directory a directory source is copied into: created like any
+    /// parent, but with `--chmod` applied when this copy creates it (current
+    /// BuildKit; the parents above it stay 0755, as the Dockerfile reference
+    /// has it and moby/buildkit#5943 reports BuildKit does not).
+    fn destination_directory(&mut self, inner: &str) -> Result<()> {
+        let created = self.root.kind(inner, true)?.is_none();
+        let mode = self.mode(0o755, true);
+        let fd = self.directory(inner)?;
+        if created && mode != 0o755 {
+            rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))
+                .map_err(|e| Error::io("chmod", Path::new(inner), e.into()))?;
+        }
+        Ok(())
     }
 
     fn in_directory<T>(
@@ -331,7 +345,7 @@ impl Copier<'_> {
         }
         // A directory: its contents, in order (parents before children);
         // regular files after the directories, on several threads.
-        self.directory(target)?;
+        self.destination_directory(target)?;
         let mut files: Vec<(String, OsString, &strata_context::Entry)> = Vec::new();
         for selected_entry in &selected.entries {
             if selected_entry.relative.as_os_str().is_empty() {
@@ -494,9 +508,8 @@ impl Copier<'_> {
         Ok(())
     }
 
-    /// A downloaded URL: root's (or `--chown`'s), mode 0600 whatever
-    /// `--chmod` says (docker 20.10's BuildKit does not pass the mode on for
-    /// URLs), its time from `Last-Modified`.
+    /// A downloaded URL: root's (or `--chown`'s), mode 0600 (or `--chmod`'s),
+    /// its time from `Last-Modified`.
     fn remote_item(
         &mut self,
         downloaded: &crate::remote::Downloaded,
@@ -517,11 +530,12 @@ impl Copier<'_> {
             (parent.to_owned(), file.to_owned())
         };
         let owner = self.created_owner();
+        let mode = self.mode(0o600, false);
         let mut source = open()?;
         let modified = downloaded.modified;
         self.in_directory(&parent, |directory| {
             let name = OsStr::new(&file_name);
-            let mut file = directory.create_file(name, 0o600, owner)?;
+            let mut file = directory.create_file(name, mode, owner)?;
             std::io::copy(&mut source, &mut file)
                 .map_err(|e| Error::io("copy", &directory.path.join(name), e))?;
             set_times(&file, modified, 0)
@@ -539,7 +553,7 @@ impl Copier<'_> {
     ) -> Result<()> {
         match source.kind(path, true)? {
             Some(Kind::Directory) => {
-                self.directory(target)?;
+                self.destination_directory(target)?;
                 let fd = source.open_directory(path)?;
                 let mut walk = Walk {
                     filter,
@@ -578,7 +592,7 @@ impl Copier<'_> {
                 let _ = base;
                 self.stage_file(resolved, &stat, &parent, OsStr::new(&file_name))
             }
-            None => Err(copy_error(&format!("\"{path}\" not found"))),
+            None => Err(copy_error(&not_found_message(path))),
         }
     }
 
@@ -608,13 +622,8 @@ impl Copier<'_> {
         })?;
         self.in_directory(parent, |directory| {
             if directory.clear(name)? == Some(Kind::Directory) {
-                return Err(Error::io(
-                    "create hardlink",
+                return Err(crate::rootfs::replace_directory_error(
                     &directory.path.join(name),
-                    std::io::Error::new(
-                        std::io::ErrorKind::IsADirectory,
-                        "cannot replace a directory with a file",
-                    ),
                 ));
             }
             rustix::fs::linkat(
@@ -809,8 +818,10 @@ impl Copier<'_> {
         let directory = self.root.path().join(target.trim_start_matches('/'));
         // The target was created inside the root; extraction itself never
         // follows a symlink and refuses entries that leave the directory.
+        // `--chown` owns every entry; `--chmod` does not apply to archives.
         let options = strata_layer::ApplyOptions {
             whiteouts: strata_layer::WhiteoutMode::Delete,
+            owner: self.chown.map(|owner| (owner.uid, owner.gid)),
             ..strata_layer::ApplyOptions::default()
         };
         strata_layer::apply_layer(reader, &directory, &options).map_err(|e| match e {

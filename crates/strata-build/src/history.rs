@@ -1,5 +1,5 @@
 //! The `created_by` texts of image history, formatted exactly as docker's
-//! BuildKit writes them (Go's `%q` and `%v` of slices, maps and durations).
+//! BuildKit writes them (Go's `%q` and `%v` of slices and durations).
 
 use std::fmt::Write as _;
 
@@ -14,15 +14,6 @@ pub(crate) fn quoted_list(items: &[String]) -> String {
 /// Go's `fmt.Sprintf("%v", slice)`: `[a b]`.
 pub(crate) fn plain_list(items: &[String]) -> String {
     format!("[{}]", items.join(" "))
-}
-
-/// Go's `%v` of a `map[string]struct{}`: `map[a:{} b:{}]`, keys sorted.
-pub(crate) fn set_map(keys: &[String]) -> String {
-    let mut keys: Vec<&String> = keys.iter().collect();
-    keys.sort();
-    keys.dedup();
-    let entries: Vec<String> = keys.iter().map(|key| format!("{key}:{{}}")).collect();
-    format!("map[{}]", entries.join(" "))
 }
 
 /// Go's `time.Duration.String()` for nanoseconds: `1h2m3.5s`, `1.5ms`, `0s`.
@@ -76,42 +67,21 @@ fn fraction(value: u64, scale: u64) -> String {
     format!("{whole}.{fraction}")
 }
 
-/// Go's `%q` of an integer: a quoted character literal (`'\x02'`, `'A'`).
-pub(crate) fn go_quote_rune(value: i64) -> String {
-    let Some(character) = u32::try_from(value).ok().and_then(char::from_u32) else {
-        return "'\u{fffd}'".to_owned();
-    };
-    let inner = match character {
-        '\'' => "\\'".to_owned(),
-        '\\' => "\\\\".to_owned(),
-        '\u{7}' => "\\a".to_owned(),
-        '\u{8}' => "\\b".to_owned(),
-        '\u{c}' => "\\f".to_owned(),
-        '\n' => "\\n".to_owned(),
-        '\r' => "\\r".to_owned(),
-        '\t' => "\\t".to_owned(),
-        '\u{b}' => "\\v".to_owned(),
-        c if (c as u32) < 0x20 || c as u32 == 0x7f => format!("\\x{:02x}", c as u32),
-        c if (c as u32) < 0x80 => c.to_string(),
-        c if c.is_control() => {
-            if (c as u32) < 0x10000 {
-                format!("\\u{:04x}", c as u32)
-            } else {
-                format!("\\U{:08x}", c as u32)
-            }
-        }
-        c => c.to_string(),
-    };
-    format!("'{inner}'")
-}
-
 /// BuildKit's `runCommandString`: `|2 A=1 B= /bin/sh -c make` (the build
-/// arguments declared in the stage, with the value the step sees).
+/// arguments declared in the stage, each once, in the place of its first
+/// declaration, with the value the step sees).
 pub(crate) fn run_command(args: &[String], declared: &[(String, String)]) -> String {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for (key, value) in declared {
+        match pairs.iter_mut().find(|(known, _)| known == key) {
+            Some(pair) => pair.1 = value,
+            None => pairs.push((key, value)),
+        }
+    }
     let mut parts: Vec<String> = Vec::new();
-    if !declared.is_empty() {
-        parts.push(format!("|{}", declared.len()));
-        parts.extend(declared.iter().map(|(key, value)| format!("{key}={value}")));
+    if !pairs.is_empty() {
+        parts.push(format!("|{}", pairs.len()));
+        parts.extend(pairs.iter().map(|(key, value)| format!("{key}={value}")));
     }
     parts.extend(args.iter().cloned());
     parts.join(" ")
@@ -135,16 +105,7 @@ mod tests {
     }
 
     #[test]
-    fn runes_quote_like_go() {
-        assert_eq!(go_quote_rune(2), "'\\x02'");
-        assert_eq!(go_quote_rune(0), "'\\x00'");
-        assert_eq!(go_quote_rune(65), "'A'");
-        assert_eq!(go_quote_rune(10), "'\\n'");
-        assert_eq!(go_quote_rune(39), "'\\''");
-    }
-
-    #[test]
-    fn lists_and_maps() {
+    fn lists() {
         let items = vec![
             "/bin/sh".to_owned(),
             "-c".to_owned(),
@@ -153,15 +114,17 @@ mod tests {
         assert_eq!(quoted_list(&items), r#"["/bin/sh" "-c" "echo \"hi\""]"#);
         assert_eq!(plain_list(&items[..2]), "[/bin/sh -c]");
         assert_eq!(
-            set_map(&["8080/tcp".to_owned(), "53/udp".to_owned()]),
-            "map[53/udp:{} 8080/tcp:{}]"
-        );
-        assert_eq!(
             run_command(
                 &items[..2],
                 &[("A".into(), "1".into()), ("B".into(), String::new())]
             ),
             "|2 A=1 B= /bin/sh -c"
         );
+        let twice = [
+            ("A".into(), "1".into()),
+            ("B".into(), "b".into()),
+            ("A".into(), "2".into()),
+        ];
+        assert_eq!(run_command(&items[..1], &twice), "|2 A=2 B=b /bin/sh");
     }
 }

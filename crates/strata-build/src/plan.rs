@@ -793,27 +793,18 @@ impl Lowering<'_> {
                 state.history(format!("MAINTAINER {}", maintainer.name), false, epoch);
             }
             Command::Arg(arg) => {
-                // docker's BuildKit shows the default as written (expanded),
-                // not the value a --build-arg or the global scope gives.
-                let lexer = Lexer::new(escape);
-                let mut commit = Vec::new();
-                for definition in &arg.definitions {
-                    match &definition.value {
-                        Some(default) => {
-                            let value = lexer
-                                .expand_word(default, &environment)
-                                .map(|e| e.value)
-                                .unwrap_or_else(|_| default.clone());
-                            commit.push(format!("{}={value}", definition.key));
-                        }
-                        None => commit.push(definition.key.clone()),
-                    }
-                }
+                // BuildKit records the value in effect: a build argument's,
+                // else the expanded default, else the global one.
                 let declared = state
                     .scope
                     .declare(&arg, &self.global, &self.frontend_options, escape)
                     .map_err(|e| self.error_at(ErrorKind::Expansion, e.to_string(), location))?;
+                let mut commit = Vec::new();
                 for definition in declared.definitions {
+                    commit.push(match &definition.value {
+                        Some(value) => format!("{}={value}", definition.key),
+                        None => definition.key.clone(),
+                    });
                     self.used_args.insert(definition.key.clone());
                     state.declared.push(definition);
                 }
@@ -1040,23 +1031,15 @@ impl Lowering<'_> {
                     start_interval: check.start_interval,
                     retries: i64::from(check.retries),
                 };
-                // docker 20.10's HealthConfig has no StartInterval; current
-                // BuildKit's prints it after StartPeriod (only when set here).
-                let start_interval = if healthcheck.start_interval == 0 {
-                    String::new()
-                } else {
-                    format!(
-                        " {}",
-                        dockerfile::go_quote(&history::go_duration(healthcheck.start_interval))
-                    )
-                };
+                // Go's `%+v` of BuildKit's HealthcheckConfig.
                 let created_by = format!(
-                    "HEALTHCHECK &{{{} {} {} {}{start_interval} {}}}",
-                    history::quoted_list(&healthcheck.test),
-                    dockerfile::go_quote(&history::go_duration(healthcheck.interval)),
-                    dockerfile::go_quote(&history::go_duration(healthcheck.timeout)),
-                    dockerfile::go_quote(&history::go_duration(healthcheck.start_period)),
-                    history::go_quote_rune(healthcheck.retries),
+                    "HEALTHCHECK {{Test:{} Interval:{} Timeout:{} StartPeriod:{} StartInterval:{} Retries:{}}}",
+                    history::plain_list(&healthcheck.test),
+                    history::go_duration(healthcheck.interval),
+                    history::go_duration(healthcheck.timeout),
+                    history::go_duration(healthcheck.start_period),
+                    history::go_duration(healthcheck.start_interval),
+                    healthcheck.retries,
                 );
                 state.container().healthcheck = Some(healthcheck);
                 state.history(created_by, false, epoch);
@@ -1072,7 +1055,11 @@ impl Lowering<'_> {
                         .exposed_ports
                         .insert(port.clone(), strata_oci::Empty {});
                 }
-                state.history(format!("EXPOSE {}", history::set_map(&ports)), false, epoch);
+                state.history(
+                    format!("EXPOSE {}", history::plain_list(&ports)),
+                    false,
+                    epoch,
+                );
             }
             Command::User(user) => {
                 state.container().user = user.user.clone();
@@ -1162,7 +1149,8 @@ impl Lowering<'_> {
                 args = vec![joined];
             }
         }
-        if run.command.prepend_shell && scripts.is_empty() {
+        // Current BuildKit runs a shebang heredoc through the shell too.
+        if run.command.prepend_shell {
             args = with_shell(
                 state,
                 &CommandLine {
@@ -1506,6 +1494,14 @@ impl Lowering<'_> {
             }),
         );
         let mut created_by = request.keyword.to_owned();
+        if request.parents {
+            created_by.push_str(" --parents");
+        }
+        for (flag, value) in [("chown", &request.chown), ("chmod", &request.chmod)] {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                created_by.push_str(&format!(" --{flag}={value}"));
+            }
+        }
         for source in request.sources {
             created_by.push(' ');
             created_by.push_str(source);
@@ -1593,12 +1589,7 @@ fn location_stage(stages: &Stages, location: Location) -> usize {
 /// BuildKit's message for a COPY source that cannot be read.
 fn copy_source_message(source: &str, error: &strata_context::Error) -> String {
     match error {
-        strata_context::Error::NotFound { path } => {
-            format!(
-                "failed to compute cache key: \"/{}\" not found: not found",
-                path.trim_start_matches('/')
-            )
-        }
+        strata_context::Error::NotFound { path } => crate::copy::not_found_message(path),
         other => format!("{source}: {other}"),
     }
 }
@@ -1742,9 +1733,8 @@ fn normalize_workdir(current: &str, requested: &str) -> Option<String> {
     Some(absolute_in(current, requested))
 }
 
-/// A COPY destination as docker 20.10's BuildKit makes it: absolute, cleaned,
-/// and ending in `/` when the user's text did (or was `.`). A text ending in
-/// `/.` is not a directory there (current BuildKit keeps it as one).
+/// A COPY destination as BuildKit makes it: absolute, cleaned, and ending in
+/// `/` (a directory) when the user's text ended in `/` or `/.` (or was `.`).
 fn normalize_destination(working_dir: &str, destination: &str) -> String {
     let destination = if destination.is_empty() || destination == "." {
         "./"
@@ -1752,7 +1742,7 @@ fn normalize_destination(working_dir: &str, destination: &str) -> String {
         destination
     };
     let mut path = absolute_in(working_dir, destination);
-    let keeps_slash = destination.ends_with('/');
+    let keeps_slash = destination.ends_with('/') || destination.ends_with("/.");
     if keeps_slash && !path.ends_with('/') {
         path.push('/');
     }
@@ -1833,7 +1823,8 @@ mod tests {
         assert_eq!(normalize_destination("/app", "x"), "/app/x");
         assert_eq!(normalize_destination("/", "/x/../y/"), "/y/");
         assert_eq!(normalize_destination("/a", "/"), "/");
-        assert_eq!(normalize_destination("/a", "x/."), "/a/x");
+        assert_eq!(normalize_destination("/a", "x/."), "/a/x/");
+        assert_eq!(normalize_destination("/a", "/."), "/");
     }
 
     #[test]

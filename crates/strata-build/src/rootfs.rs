@@ -324,14 +324,7 @@ impl Directory<'_> {
         let fd = match create() {
             Err(rustix::io::Errno::EXIST) => {
                 if self.clear(name)? == Some(Kind::Directory) {
-                    return Err(Error::io(
-                        "create",
-                        &self.describe(name),
-                        io::Error::new(
-                            io::ErrorKind::IsADirectory,
-                            "cannot replace a directory with a file",
-                        ),
-                    ));
+                    return Err(replace_directory_error(&self.describe(name)));
                 }
                 create()
             }
@@ -503,6 +496,18 @@ pub(crate) fn resolve_owner(root: &Root, spec: &str) -> Owner {
         _ => {}
     }
     owner
+}
+
+/// BuildKit's error for a file copied onto a directory.
+pub(crate) fn replace_directory_error(path: &Path) -> Error {
+    Error::io(
+        "copy",
+        path,
+        io::Error::new(
+            io::ErrorKind::IsADirectory,
+            format!("cannot replace to directory {} with file", path.display()),
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -632,19 +632,6 @@ impl<'a> Solver<'a> {
             mount: active.detached_mount()?,
             mount_point: active.mount_point(),
         };
-        // docker 20.10 keeps the directories made for RUN --mount targets.
-        let mount_targets: Vec<(String, bool)> = spec
-            .mounts
-            .iter()
-            .filter(|m| !m.destination.starts_with("/dev/"))
-            .map(|m| {
-                let is_directory = match &m.kind {
-                    MountKind::Bind { source } => source.is_dir(),
-                    MountKind::Tmpfs { .. } => true,
-                };
-                (m.destination.clone(), is_directory)
-            })
-            .collect();
         let running = self.sandbox.spawn(rootfs, &spec)?;
         let id = self.running_ids.fetch_add(1, Ordering::SeqCst);
         self.cancel.register(id, running.canceller());
@@ -670,7 +657,7 @@ impl<'a> Solver<'a> {
             return Err(Error::Cancelled);
         }
         if status.success() {
-            keep_mount_points(active, &mount_targets, self.options.source_date_epoch)?;
+            keep_mount_points(active, self.options.source_date_epoch)?;
         }
         if !status.success() {
             let (status_text, exit_code) = match status {
@@ -710,50 +697,19 @@ pub(crate) fn ensure_chain(
     })?)
 }
 
-/// docker's BuildKit (runc) leaves the mount points it made for a RUN in the
-/// layer: `/dev`, `/etc`, `/proc` and `/sys` exist after any RUN. Images are
-/// compared file by file with docker's, so a RUN over a root without them
-/// gets them too (empty, 0755, root's).
-///
-/// Its mount stubs cleaner then removed the empty files it made for file
-/// mounts (`--mount` of a file, secrets, /etc/hosts and /etc/resolv.conf)
-/// but not directories: a `RUN --mount` target directory, and the parents
-/// made for any target, stay in the layer (0755, root's).
-fn keep_mount_points(
-    active: &ActiveSnapshot,
-    mount_targets: &[(String, bool)],
-    epoch: Option<i64>,
-) -> Result<()> {
+/// BuildKit's runc leaves the mount points it made for its own file systems
+/// in a RUN's layer: `/dev`, `/proc` and `/sys` exist after any RUN, so a RUN
+/// over a root without them gets them too (empty, 0755, root's). The stubs
+/// made for `/etc/hosts`, `/etc/resolv.conf` and `--mount` targets are
+/// removed again when empty, parents included (BuildKit's mount stubs
+/// cleaner; the sandbox does the same).
+fn keep_mount_points(active: &ActiveSnapshot, epoch: Option<i64>) -> Result<()> {
     let mounted = active.mount()?;
     let root = Root::open(mounted.path())?;
-    // runc made (and BuildKit removed) /etc/hosts and /etc/resolv.conf when
-    // the image lacks them: /etc itself stays modified in docker's layer.
-    let etc_stubbed = root.kind("/etc", true)? == Some(crate::rootfs::Kind::Directory)
-        && (root.kind("/etc/hosts", false)?.is_none()
-            || root.kind("/etc/resolv.conf", false)?.is_none());
-    for name in ["/dev", "/etc", "/proc", "/sys"] {
+    for name in ["/dev", "/proc", "/sys"] {
         if root.kind(name, false)?.is_none() {
             root.make_directories(name, crate::rootfs::Owner::ROOT, epoch)?;
         }
-    }
-    for (target, is_directory) in mount_targets {
-        let directory = if *is_directory {
-            target.as_str()
-        } else {
-            target.rsplit_once('/').map_or("/", |(parent, _)| parent)
-        };
-        if !directory.is_empty() && root.kind(directory, true)?.is_none() {
-            root.make_directories(directory, crate::rootfs::Owner::ROOT, epoch)?;
-        }
-    }
-    if etc_stubbed {
-        let etc = root.open_directory("/etc")?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        // Now (the layer writer clamps it to SOURCE_DATE_EPOCH).
-        crate::rootfs::set_times(&etc, now.as_secs() as i64, now.subsec_nanos())
-            .map_err(|e| Error::io("set times", &mounted.path().join("etc"), e))?;
     }
     Ok(())
 }

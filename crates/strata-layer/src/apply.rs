@@ -43,6 +43,9 @@ pub struct ApplyOptions {
     pub whiteouts: WhiteoutMode,
     /// Whether to set owners from the archive (default: when running as root).
     pub same_owner: bool,
+    /// Every entry's owner (uid, gid) instead of the archive's, as `ADD
+    /// --chown` of an archive gives (default: none).
+    pub owner: Option<(u32, u32)>,
 }
 
 impl Default for ApplyOptions {
@@ -50,6 +53,7 @@ impl Default for ApplyOptions {
         Self {
             whiteouts: WhiteoutMode::Delete,
             same_owner: rustix::process::geteuid().is_root(),
+            owner: None,
         }
     }
 }
@@ -709,7 +713,8 @@ impl Applier<'_> {
             source,
         })?;
         let (uid, gid, mtime) = ids_and_mtime(path, entry)?;
-        if self.options.same_owner {
+        let (uid, gid) = self.options.owner.unwrap_or((uid, gid));
+        if self.options.same_owner || self.options.owner.is_some() {
             rustix::fs::fchown(
                 fd,
                 Some(rustix::fs::Uid::from_raw(uid)),
@@ -755,7 +760,8 @@ impl Applier<'_> {
             source,
         })?;
         let (uid, gid, mtime) = ids_and_mtime(path, entry)?;
-        if self.options.same_owner {
+        let (uid, gid) = self.options.owner.unwrap_or((uid, gid));
+        if self.options.same_owner || self.options.owner.is_some() {
             rustix::fs::chownat(
                 parent,
                 name,

@@ -213,9 +213,10 @@ impl<W: Write> TarWriter<'_, W> {
         }
     }
 
-    /// A whiteout or opaque marker inside `parent`. As docker's overlay2
-    /// driver writes them: a whiteout is root's with mode 0600, an opaque
-    /// marker has its directory's owner and permission bits.
+    /// A whiteout or opaque marker inside `parent`. A whiteout is root's with
+    /// mode 0 and time 0, as BuildKit's (containerd 2's) change writer makes
+    /// it; an opaque marker has its directory's owner, permission bits and
+    /// times (docker's overlay2 driver).
     fn marker(&mut self, parent: Option<&Path>, name: Vec<u8>, opaque: bool) -> Result<()> {
         let mut full = Vec::new();
         if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
@@ -223,19 +224,18 @@ impl<W: Write> TarWriter<'_, W> {
             full.push(b'/');
         }
         full.extend_from_slice(&name);
-        // Whiteouts carry the parent's times so that the layer is reproducible.
         let parent_metadata = match parent.filter(|p| !p.as_os_str().is_empty()) {
-            Some(parent) => Some(strata_fs::symlink_metadata(self.root.join(parent))?),
-            None => None,
+            Some(parent) if opaque => Some(strata_fs::symlink_metadata(self.root.join(parent))?),
+            _ => None,
         };
-        let mtime = parent_metadata.as_ref().map_or(0, |m| self.mtime(m));
-        let (mode, uid, gid) = match (&parent_metadata, opaque) {
-            (Some(metadata), true) => (
+        let (mode, uid, gid, mtime) = match &parent_metadata {
+            Some(metadata) => (
                 metadata.mode() & 0o777,
                 u64::from(metadata.uid()),
                 u64::from(metadata.gid()),
+                self.mtime(metadata),
             ),
-            _ => (0o600, 0, 0),
+            None => (0, 0, 0, 0),
         };
         let header = EntryHeader {
             name: full,

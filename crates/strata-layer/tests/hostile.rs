@@ -150,6 +150,7 @@ fn refused(case: &str, entries: &[Raw<'_>], culprit: &str) {
         let options = ApplyOptions {
             whiteouts: mode,
             same_owner: strata_test::is_root(),
+            owner: None,
         };
         let blob = archive(entries);
         let error = apply_layer(&blob[..], &arena.target(), &options)

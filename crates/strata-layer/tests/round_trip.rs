@@ -257,6 +257,7 @@ fn whiteouts_and_opaque_directories_apply_in_both_modes() {
     let options = ApplyOptions {
         whiteouts: WhiteoutMode::Overlay,
         same_owner: true,
+        owner: None,
     };
     apply_layer(&blob[..], &layer, &options).unwrap();
     let tree = describe(&layer, false);

@@ -77,6 +77,7 @@ pub(crate) fn spec(container: &Container, args: Vec<String>, tty: bool) -> Resul
     spec.seccomp = seccomp;
     spec.readonly_rootfs = container.host_config.readonly_rootfs;
     spec.init = container.host_config.init == Some(true);
+    spec.primary_group_supplementary = false;
     Ok(spec)
 }
 

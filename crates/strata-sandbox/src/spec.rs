@@ -140,6 +140,15 @@ pub struct Spec {
     /// one, so that the caller can connect it before PID 1 even exists.
     #[serde(default)]
     pub network_namespace: Option<PathBuf>,
+    /// The primary group is also a supplementary one, as BuildKit's RUN steps
+    /// get it (containerd's `ensureAdditionalGids`); `docker run` lists only
+    /// the groups naming the user. Default true.
+    #[serde(default = "yes")]
+    pub primary_group_supplementary: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Spec {
@@ -167,6 +176,7 @@ impl Spec {
             hosts: None,
             resolv_conf: None,
             network_namespace: None,
+            primary_group_supplementary: true,
         }
     }
 }

@@ -138,7 +138,9 @@ fn list(directory: &Path) -> Result<BTreeMap<OsString, Metadata>> {
     Ok(entries)
 }
 
-fn compare(
+/// Adds the changes that turn `old_root/relative` into `new_root/relative`
+/// (both directories, or no old one) to `changes`.
+pub(crate) fn compare(
     old_root: Option<&Path>,
     new_root: &Path,
     relative: &Path,
@@ -183,34 +185,39 @@ fn compare(
     Ok(())
 }
 
-/// Whether an entry changed between two trees: its type, mode, owner, mtime
-/// (to the nanosecond), size, link target, device or xattrs; for a regular
-/// file with the same size and mtime, its contents when the mtime has no
-/// nanoseconds (a file system or tool that keeps only seconds).
-fn differs(old_path: &Path, old: &Metadata, new_path: &Path, new: &Metadata) -> Result<bool> {
-    let (old_type, new_type) = (old.file_type(), new.file_type());
-    if old_type != new_type
-        || old.mode() != new.mode()
+/// Whether an entry changed between two trees, as BuildKit's differs
+/// (continuity's `sameFile`) decide: type, mode, owner, device or xattrs
+/// (BuildKit looks at file capabilities only; a layer here keeps every xattr,
+/// so a change to one must reach it); for anything but a directory also size
+/// and mtime, and when neither mtime has nanoseconds (a tool that keeps only
+/// seconds) the link target or contents. A directory's mtime alone is no
+/// change: it is written as the parent of what changed inside it.
+pub(crate) fn differs(
+    old_path: &Path,
+    old: &Metadata,
+    new_path: &Path,
+    new: &Metadata,
+) -> Result<bool> {
+    if old.mode() != new.mode()
         || old.uid() != new.uid()
         || old.gid() != new.gid()
-        || old.mtime() != new.mtime()
-        || old.mtime_nsec() != new.mtime_nsec()
+        || old.rdev() != new.rdev()
+        || strata_layer::layer_xattrs(old_path)? != strata_layer::layer_xattrs(new_path)?
     {
         return Ok(true);
     }
-    if new_type.is_symlink() && strata_fs::read_link(old_path)? != strata_fs::read_link(new_path)? {
+    if new.is_dir() {
+        return Ok(false);
+    }
+    if old.len() != new.len() || old.mtime() != new.mtime() {
         return Ok(true);
     }
-    if (new_type.is_char_device() || new_type.is_block_device()) && old.rdev() != new.rdev() {
-        return Ok(true);
+    if old.mtime_nsec() != 0 || new.mtime_nsec() != 0 {
+        return Ok(old.mtime_nsec() != new.mtime_nsec());
     }
-    if new_type.is_file() {
-        if old.len() != new.len() {
-            return Ok(true);
-        }
-        if new.mtime_nsec() == 0 && strata_fs::read(old_path)? != strata_fs::read(new_path)? {
-            return Ok(true);
-        }
+    if new.file_type().is_symlink() {
+        return Ok(strata_fs::read_link(old_path)? != strata_fs::read_link(new_path)?);
     }
-    Ok(strata_layer::layer_xattrs(old_path)? != strata_layer::layer_xattrs(new_path)?)
+    Ok(new.len() != 0 && strata_fs::read(old_path)? != strata_fs::read(new_path)?)
 }
+

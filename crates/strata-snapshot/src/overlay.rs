@@ -2,7 +2,7 @@
 //! upper directory.
 
 use std::fs;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags, UnmountFlags};
 use strata_layer::{Change, ChangeKind};
 
-use crate::{Error, Result};
+use crate::{Error, Result, copy};
 
 /// Set once the kernel refused `volatile`: later mounts go without it.
 static VOLATILE_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
@@ -128,13 +128,15 @@ pub(crate) fn unmount_if_mounted(path: &Path) {
     let _ = rustix::mount::unmount(path, UnmountFlags::DETACH);
 }
 
-/// The changes recorded in an overlay upper directory: a 0/0 character device
-/// is a deletion, a directory with the opaque xattr replaced the lower one,
-/// anything else was added or modified. A directory that was only copied up
-/// (same metadata as below, e.g. around a mount point that was removed again)
-/// is not a change by itself.
+/// The changes recorded in an overlay upper directory, as BuildKit's overlay
+/// differ reads them: a 0/0 character device is a deletion (when a lower
+/// holds the path); an entry a lower holds with the same metadata (copied up
+/// only, e.g. a directory around a mount point that was removed again) is no
+/// change by itself; an opaque directory that hid a lower one is compared
+/// with the lowers file by file, so that what it removed becomes whiteouts.
 pub(crate) fn upper_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
+    let mut opaque = Vec::new();
     let mut pending = vec![PathBuf::new()];
     while let Some(directory) = pending.pop() {
         let full = upper.join(&directory);
@@ -146,22 +148,92 @@ pub(crate) fn upper_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Chan
             let metadata = entry
                 .metadata()
                 .map_err(|e| strata_fs::Error::new("stat", &path, e))?;
+            let below = below(&relative, lowers);
             let file_type = metadata.file_type();
             if file_type.is_char_device() && metadata.rdev() == 0 {
-                changes.push(Change::new(relative, ChangeKind::Deleted));
-            } else if file_type.is_dir() {
-                if is_opaque(&path)? {
-                    changes.push(Change::new(&relative, ChangeKind::OpaqueDirectory));
-                } else if !same_directory_below(&relative, &metadata, &path, lowers)? {
-                    changes.push(Change::new(&relative, ChangeKind::Modified));
+                if below.is_some() {
+                    changes.push(Change::new(relative, ChangeKind::Deleted));
                 }
-                pending.push(relative);
-            } else {
-                changes.push(Change::new(relative, ChangeKind::Modified));
+                continue;
+            }
+            let changed = match &below {
+                Some((lower, old)) => copy::differs(lower, old, &path, &metadata)?,
+                None => true,
+            };
+            if changed {
+                changes.push(Change::new(&relative, ChangeKind::Modified));
+            }
+            if file_type.is_dir() {
+                if below.as_ref().is_some_and(|(_, old)| old.is_dir()) && is_opaque(&path)? {
+                    opaque.push(relative);
+                } else {
+                    pending.push(relative);
+                }
             }
         }
     }
+    if !opaque.is_empty() {
+        let view = LowerView::open(lowers)?;
+        for directory in opaque {
+            copy::compare(Some(view.path()), upper, &directory, &mut changes)?;
+        }
+    }
     Ok(changes)
+}
+
+/// The topmost lower layer's entry at `relative`: its path and metadata.
+fn below(relative: &Path, lowers: &[PathBuf]) -> Option<(PathBuf, fs::Metadata)> {
+    lowers.iter().find_map(|lower| {
+        let candidate = lower.join(relative);
+        fs::symlink_metadata(&candidate)
+            .ok()
+            .map(|metadata| (candidate, metadata))
+    })
+}
+
+/// The lower layers merged, read-only: the one lower itself, or an overlay
+/// of them all (whiteouts and opaque directories applied), detached and
+/// reached through its file descriptor.
+enum LowerView {
+    Single(PathBuf),
+    /// `path` reaches the mount through `_mount`, kept open for that.
+    Merged {
+        _mount: OwnedFd,
+        path: PathBuf,
+    },
+}
+
+impl LowerView {
+    fn open(lowers: &[PathBuf]) -> Result<Self> {
+        if let [lower] = lowers {
+            return Ok(Self::Single(lower.clone()));
+        }
+        let context = rustix::mount::fsopen("overlay", FsOpenFlags::FSOPEN_CLOEXEC)
+            .map_err(|e| Error::mount("open overlay context", &lowers[0], e))?;
+        for lower in lowers {
+            rustix::mount::fsconfig_set_string(&context, "lowerdir+", lower)
+                .map_err(|e| Error::mount("configure overlay", lower, with_log(&context, e)))?;
+        }
+        rustix::mount::fsconfig_create(&context)
+            .map_err(|e| Error::mount("create overlay", &lowers[0], with_log(&context, e)))?;
+        let mount = rustix::mount::fsmount(
+            &context,
+            FsMountFlags::FSMOUNT_CLOEXEC,
+            MountAttrFlags::MOUNT_ATTR_RDONLY,
+        )
+        .map_err(|e| Error::mount("mount overlay", &lowers[0], with_log(&context, e)))?;
+        let path = PathBuf::from(format!("/proc/self/fd/{}", mount.as_raw_fd()));
+        Ok(Self::Merged {
+            _mount: mount,
+            path,
+        })
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Self::Single(path) | Self::Merged { path, .. } => path,
+        }
+    }
 }
 
 fn is_opaque(path: &Path) -> Result<bool> {
@@ -173,30 +245,4 @@ fn is_opaque(path: &Path) -> Result<bool> {
         }
         Err(e) => Err(strata_fs::Error::new("read xattr", path, e.into()).into()),
     }
-}
-
-/// Whether the topmost lower layer holding `relative` has it as a directory
-/// with the same mode, owner, mtime and xattrs.
-fn same_directory_below(
-    relative: &Path,
-    metadata: &fs::Metadata,
-    upper_path: &Path,
-    lowers: &[PathBuf],
-) -> Result<bool> {
-    for lower in lowers {
-        let candidate = lower.join(relative);
-        let Ok(below) = fs::symlink_metadata(&candidate) else {
-            continue;
-        };
-        if !below.is_dir() {
-            return Ok(false);
-        }
-        return Ok(below.mode() == metadata.mode()
-            && below.uid() == metadata.uid()
-            && below.gid() == metadata.gid()
-            && below.mtime() == metadata.mtime()
-            && below.mtime_nsec() == metadata.mtime_nsec()
-            && strata_layer::layer_xattrs(&candidate)? == strata_layer::layer_xattrs(upper_path)?);
-    }
-    Ok(false)
 }

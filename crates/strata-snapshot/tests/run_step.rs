@@ -76,7 +76,6 @@ fn run_commits_only_what_the_step_changed() {
             ("app", ChangeKind::Modified),
             ("app/data", ChangeKind::Modified),
             ("app/hosts-copy", ChangeKind::Modified),
-            ("bin", ChangeKind::Modified),
             ("bin/ls", ChangeKind::Deleted),
             ("hello", ChangeKind::Modified),
             ("work", ChangeKind::Modified),
@@ -87,6 +86,8 @@ fn run_commits_only_what_the_step_changed() {
         .collect();
         // Neither /etc/hosts, resolv.conf, hostname nor /etc itself, /proc,
         // /dev or /sys: the mount points are gone and /etc's times restored.
+        // /bin changed only in its times: as in BuildKit, no change by itself
+        // (the layer writes it as the whiteout's parent).
         assert_eq!(changes, expected, "{kind:?}");
         let (committed, _) = active
             .commit(&LayerOptions::default(), std::io::sink())

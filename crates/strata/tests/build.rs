@@ -432,7 +432,7 @@ fn errors_name_the_dockerfile_line() {
     assert!(!output.status.success());
     let text = stderr(&output);
     assert!(text.contains("Dockerfile:2:1"), "{text}");
-    assert!(text.contains("\"/missing.txt\" not found"), "{text}");
+    assert!(text.contains("\"/missing.txt\": not found"), "{text}");
 
     fixture.write(
         "Dockerfile",

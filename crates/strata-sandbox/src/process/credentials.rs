@@ -86,7 +86,11 @@ pub(crate) fn become_user(
     limit_bounding_set(sys, spec.capabilities)?;
     sys.clear_ambient_capabilities()
         .map_err(setup("clear ambient capabilities"))?;
-    sys.set_groups(&user.supplementary_gids)
+    let mut groups = user.supplementary_gids.clone();
+    if spec.primary_group_supplementary && !groups.contains(&user.gid) {
+        groups.insert(0, user.gid);
+    }
+    sys.set_groups(&groups)
         .map_err(setup("set supplementary groups"))?;
     sys.set_ids(user.uid, user.gid)
         .map_err(setup("set uid and gid"))?;
@@ -237,6 +241,24 @@ mod tests {
         assert!(stdio < no_new_privileges && no_new_privileges < first_drop);
         assert!(first_drop < groups && groups < ids);
         assert!(ids < death && ids < dumpable && ids < capabilities);
+    }
+
+    #[test]
+    fn run_steps_list_the_primary_group_and_containers_do_not() {
+        let groups = |primary_group_supplementary: bool| {
+            let fake = Recording::new();
+            let mut spec = Spec::new(["true"]);
+            spec.primary_group_supplementary = primary_group_supplementary;
+            let mut user = user(1000);
+            user.gid = 1000;
+            become_user(&fake, &spec, &user).unwrap();
+            fake.calls().into_iter().find_map(|call| match call {
+                Call::SetGroups(groups) => Some(groups),
+                _ => None,
+            })
+        };
+        assert_eq!(groups(true), Some(vec![1000, 29, 50]));
+        assert_eq!(groups(false), Some(vec![29, 50]));
     }
 
     #[test]

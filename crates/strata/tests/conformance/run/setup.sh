@@ -17,5 +17,5 @@ RUN id > /tmp/id2
 USER root
 RUN echo $HOSTNAME > /tmp/host
 RUN mkdir -p /x && echo a > /x/a && rm -rf /opt/data && rm /existing-file && ln -s /x /newlink
-RUN ls /dev > /tmp/devlist
+RUN ls /dev | grep -v '^otel-grpc.sock$' > /tmp/devlist
 DOCKERFILE
