@@ -66,9 +66,9 @@ pub struct CompatHeredoc {
 /// One instruction in the PyPI `dockerfile` package's shape (`Command`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CompatCommand {
-    /// The instruction name, upper-cased.
+    /// The instruction name as written (BuildKit's `Node.Value` keeps its case).
     pub cmd: String,
-    /// For ONBUILD, the trigger's name upper-cased; otherwise `None`.
+    /// For ONBUILD, the trigger's name as written; otherwise `None`.
     pub sub_cmd: Option<String>,
     /// Whether the (trigger's) arguments were in exec form.
     pub json: bool,
@@ -95,7 +95,7 @@ pub fn compat_commands(dockerfile: &Dockerfile) -> Vec<CompatCommand> {
 
 fn compat_command(instruction: &Instruction) -> CompatCommand {
     let (node, sub_cmd) = match &instruction.trigger {
-        Some(trigger) => (trigger.as_ref(), Some(trigger.name())),
+        Some(trigger) => (trigger.as_ref(), Some(trigger.keyword.text.clone())),
         None => (instruction, None),
     };
     let mut original = instruction.original.clone();
@@ -115,7 +115,7 @@ fn compat_command(instruction: &Instruction) -> CompatCommand {
         }
     }
     CompatCommand {
-        cmd: instruction.name(),
+        cmd: instruction.keyword.text.clone(),
         sub_cmd,
         json: node.json,
         original,

@@ -199,6 +199,25 @@ fn heredoc_bodies_and_spans() {
 }
 
 #[test]
+fn compat_commands_keep_the_case_as_written() {
+    // BuildKit's Node.Value keeps the keyword's case (dfparse and the PyPI
+    // package: from / OnBuild + run / Copy).
+    let dockerfile = parse("from alpine\nOnBuild run echo hi\nCopy a b\n").unwrap();
+    let names: Vec<(String, Option<String>)> = compat_commands(&dockerfile)
+        .into_iter()
+        .map(|command| (command.cmd, command.sub_cmd))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("from".to_string(), None),
+            ("OnBuild".to_string(), Some("run".to_string())),
+            ("Copy".to_string(), None)
+        ]
+    );
+}
+
+#[test]
 fn unknown_instructions_parse_with_an_empty_argument() {
     let dockerfile = parse("FROM a\nFOO --x bar\n").unwrap();
     let foo = &dockerfile.instructions[1];
