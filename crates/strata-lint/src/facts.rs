@@ -62,6 +62,31 @@ pub struct NoFacts;
 
 impl Facts for NoFacts {}
 
+/// Other facts, but every base image with an empty config (no ENV besides
+/// BuildKit's default PATH, no USER, SHELL or HEALTHCHECK): what BuildKit's
+/// checks see when its image resolver returns bare configs, as in a lint
+/// without a registry.
+#[derive(Clone, Copy)]
+pub struct EmptyBaseImages<'a>(pub &'a dyn Facts);
+
+impl Facts for EmptyBaseImages<'_> {
+    fn has_ignore_file(&self) -> Option<bool> {
+        self.0.has_ignore_file()
+    }
+
+    fn notable_paths(&self) -> &[NotablePath] {
+        self.0.notable_paths()
+    }
+
+    fn copy_source_ignored(&self, source: &str) -> bool {
+        self.0.copy_source_ignored(source)
+    }
+
+    fn base_image(&self, _reference: &str) -> Option<ImageFacts> {
+        Some(ImageFacts::default())
+    }
+}
+
 /// Facts as plain data (what tests and callers without a context use).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContextFacts {

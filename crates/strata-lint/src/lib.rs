@@ -40,7 +40,7 @@ mod text;
 pub use config::{CONFIG_FILE, Config, ConfigError, RuleSet};
 pub use diagnostic::{Diagnostic, Edit, Fix, Severity};
 pub use engine::{CheckDirectiveError, Report, lint};
-pub use facts::{ContextFacts, Facts, ImageFacts, NoFacts, NotablePath};
+pub use facts::{ContextFacts, EmptyBaseImages, Facts, ImageFacts, NoFacts, NotablePath};
 pub use fix::apply_fixes;
 pub use rules::{Origin, RULES, Rule, find_rule};
 pub use shell::{Script, ShellCommand};

@@ -46,6 +46,13 @@ pub(crate) struct Args {
     /// Print the fixes as a unified diff instead of applying them
     #[arg(long)]
     diff: bool,
+    /// Only BuildKit's build checks, as `strata build --check` reports them
+    #[arg(long)]
+    buildkit: bool,
+    /// Assume every base image has an empty config (no ENV but the default
+    /// PATH), as BuildKit's checks see images its resolver knows nothing of
+    #[arg(long)]
+    empty_base_images: bool,
     /// List the rules (name, hadolint ids, severity, origin, why) and exit
     #[arg(long, exclusive = true)]
     list_rules: bool,
@@ -146,6 +153,9 @@ fn load_config(args: &Args, dockerfile: Option<&Path>) -> anyhow::Result<Config>
             .with_context(|| format!("invalid configuration {}", candidate.display()))?;
         break;
     }
+    if args.buildkit {
+        config.rule_set = strata_lint::RuleSet::BuildKit;
+    }
     config.ignored.extend(args.ignore.iter().cloned());
     config
         .trusted_registries
@@ -233,6 +243,12 @@ pub(crate) fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
     let facts: &dyn Facts = match &facts {
         Some(facts) => facts,
         None => &strata_lint::NoFacts,
+    };
+    let empty_base_images = strata_lint::EmptyBaseImages(facts);
+    let facts: &dyn Facts = if args.empty_base_images {
+        &empty_base_images
+    } else {
+        facts
     };
     let mut dockerfile = parse(&name, bytes.clone())?;
     let mut report = run_lint(&name, &dockerfile, facts, &config)?;
