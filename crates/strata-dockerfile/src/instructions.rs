@@ -445,10 +445,10 @@ impl<'a> Expander<'a> {
 
     /// Expands one word.
     pub fn word(&mut self, word: &str) -> Result<String, ExpandError> {
-        let expansion = self.lexer.expand_word(word, self.environment)?;
-        self.matched.extend(expansion.matched);
-        self.unmatched.extend(expansion.unmatched);
-        Ok(expansion.value)
+        let (result, met) = self.lexer.expand_word_tracking(word, self.environment);
+        self.matched.extend(met.matched);
+        self.unmatched.extend(met.unmatched);
+        result
     }
 
     /// Expands and splits into words (EXPOSE).
@@ -460,10 +460,10 @@ impl<'a> Expander<'a> {
     pub fn raw(&mut self, text: &str) -> Result<String, ExpandError> {
         let mut lexer = Lexer::new('\\');
         lexer.skip_process_quotes = true;
-        let expansion = lexer.expand_word(text, self.environment)?;
-        self.matched.extend(expansion.matched);
-        self.unmatched.extend(expansion.unmatched);
-        Ok(expansion.value)
+        let (result, met) = lexer.expand_word_tracking(text, self.environment);
+        self.matched.extend(met.matched);
+        self.unmatched.extend(met.unmatched);
+        result
     }
 }
 

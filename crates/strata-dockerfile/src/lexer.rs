@@ -205,13 +205,26 @@ impl Lexer {
         word: &str,
         environment: &dyn Environment,
     ) -> Result<Expansion, ExpandError> {
+        let (result, expansion) = self.expand_word_tracking(word, environment);
+        result.map(|value| Expansion { value, ..expansion })
+    }
+
+    /// [`Lexer::expand_word`], with the variables met returned even when the
+    /// expansion fails (those before the failure: BuildKit reports them as
+    /// undefined all the same). The returned expansion's value is empty.
+    pub fn expand_word_tracking(
+        &self,
+        word: &str,
+        environment: &dyn Environment,
+    ) -> (Result<String, ExpandError>, Expansion) {
         let mut shell = ShellWord::new(self, word, environment, true);
-        let (value, _) = shell.process(word)?;
-        Ok(Expansion {
-            value,
-            matched: shell.matches,
-            unmatched: shell.unmatched,
-        })
+        let result = shell.process(word).map(|(value, _)| value);
+        let met = Expansion {
+            value: String::new(),
+            matched: std::mem::take(&mut shell.matches),
+            unmatched: std::mem::take(&mut shell.unmatched),
+        };
+        (result, met)
     }
 
     /// Expands and splits into words (`ProcessWords`): unquoted blanks,

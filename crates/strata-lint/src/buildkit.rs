@@ -23,18 +23,33 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 pub(crate) fn check(context: &mut Context<'_>) {
     empty_continuations(context);
     invalid_instructions(context);
-    parse_time(context);
+    // BuildKit types every instruction before it checks anything else: the
+    // first one it refuses ends its checks (only those made while typing the
+    // instructions up to it, and before it refuses it, are reported).
+    let refused = first_refused(context);
+    parse_time(
+        context,
+        refused.map_or(context.items.len(), |index| index + 1),
+    );
+    if refused.is_some() {
+        return;
+    }
     stage_names(context);
     command_casing(context);
     base_images_with_default_args(context);
     dispatch(context);
 }
 
+/// Reported where BuildKit's parser reports it: on the instruction's last line.
 fn empty_continuations(context: &mut Context<'_>) {
     for warning in &context.dockerfile.warnings {
+        let span = context
+            .source
+            .line_span(warning.line)
+            .unwrap_or(warning.span);
         let diagnostic = context.diagnostic(
             &NO_EMPTY_CONTINUATION,
-            warning.span,
+            span,
             "Empty continuation line".to_string(),
         );
         context.report_global(diagnostic);
@@ -79,9 +94,20 @@ fn invalid_instructions(context: &mut Context<'_>) {
     }
 }
 
-/// Checks BuildKit makes while typing each instruction.
-fn parse_time(context: &mut Context<'_>) {
-    for index in 0..context.items.len() {
+/// The first instruction `instructions.Parse` refuses: one that does not
+/// type, or an instruction other than ARG before the first FROM.
+fn first_refused(context: &Context<'_>) -> Option<usize> {
+    context.items.iter().position(|item| {
+        item.typed.is_none()
+            || (item.stage.is_none()
+                && item.kind() != Some(Kind::From)
+                && item.kind() != Some(Kind::Arg))
+    })
+}
+
+/// Checks BuildKit makes while typing each instruction, up to `end`.
+fn parse_time(context: &mut Context<'_>, end: usize) {
+    for index in 0..end {
         let instruction = context.items[index].instruction;
         match instruction.kind {
             Some(Kind::Maintainer) => {
@@ -368,6 +394,8 @@ struct StageState {
     environment_known: bool,
     workdir_set: bool,
     shell_set: bool,
+    /// The stage's OS (`--platform`, else the host's): what an absolute WORKDIR is.
+    os: String,
     cmd: Option<usize>,
     entrypoint: Option<usize>,
     healthcheck: Option<usize>,
@@ -402,82 +430,149 @@ fn dispatch(context: &mut Context<'_>) {
     };
     let mut known: Vec<String> = global.known_names().into_iter().collect();
     known.sort();
-    let lexer = Lexer::new(escape);
+    let Some(bases) = stage_bases(context, &global, &known) else {
+        return;
+    };
+    if !bases_resolve(&bases) {
+        return;
+    }
     let mut states: Vec<Option<StageState>> = Vec::new();
-    for stage in 0..context.stages.len() {
-        let Some(from) = context.stages[stage].from.clone() else {
+    for (stage, base) in bases.iter().enumerate() {
+        let Some(base) = base else {
             states.push(None);
             continue;
         };
-        let from_item = context.stages[stage].item;
-        let Ok(base) = lexer.expand_word(&from.image, &global.args) else {
-            states.push(None);
-            continue;
-        };
-        undefined_args_in_from(context, from_item, &base.unmatched, &known);
-        if let Some(platform) = &from.platform
-            && let Ok(expansion) = lexer.expand_word(platform, &global.args)
-        {
-            undefined_args_in_from(context, from_item, &expansion.unmatched, &known);
-            redundant_target_platform(context, from_item, platform, &expansion, &global);
-            const_platform(
-                context,
-                from_item,
-                from.name.as_deref().unwrap_or(""),
-                &expansion,
-            );
-        }
-        let base_name = base.value.to_lowercase();
-        let parent = (0..stage)
-            .rev()
-            .find(|&earlier| context.stages[earlier].name.as_deref() == Some(base_name.as_str()));
-        let mut state = match parent.and_then(|parent| states[parent].clone()) {
-            Some(mut state) => {
-                state.cmd = None;
-                state.entrypoint = None;
-                state.healthcheck = None;
-                state
-            }
-            None => {
-                let image = context
-                    .facts
-                    .base_image(&base.value)
-                    .or_else(|| known_image(&base.value));
-                match image {
-                    Some(image) => {
-                        let mut scope = StageScope::new(&image.env);
-                        if scope.environment().get("PATH").is_none() {
-                            scope.set_env("PATH", DEFAULT_PATH);
-                        }
-                        StageState {
-                            scope,
-                            environment_known: true,
-                            workdir_set: false,
-                            shell_set: !image.shell.is_empty(),
-                            cmd: None,
-                            entrypoint: None,
-                            healthcheck: None,
-                        }
-                    }
-                    None => StageState {
-                        scope: StageScope::new([format!("PATH={DEFAULT_PATH}")]),
-                        environment_known: false,
-                        workdir_set: false,
-                        shell_set: false,
-                        cmd: None,
-                        entrypoint: None,
-                        healthcheck: None,
-                    },
-                }
-            }
-        };
-        for index in (from_item + 1)..context.stages[stage].end {
+        let mut state = initial_state(context, base, &states);
+        for index in (context.stages[stage].item + 1)..context.stages[stage].end {
             let Some(command) = context.items[index].command().cloned() else {
                 continue;
             };
-            dispatch_command(context, index, &command, &mut state, &global, &options);
+            if !dispatch_command(context, index, &command, &mut state, &global, &options) {
+                // BuildKit's build fails here: nothing after it is checked.
+                return;
+            }
         }
         states.push(Some(state));
+    }
+}
+
+/// A stage's FROM as BuildKit's `buildDispatchStates` leaves it.
+struct StageBase {
+    /// The base name, expanded.
+    name: String,
+    /// The earlier stage it names, if any.
+    parent: Option<usize>,
+    /// The OS of its `--platform`, when given.
+    os: Option<String>,
+}
+
+/// `buildDispatchStates`: every FROM is expanded and checked before any
+/// stage is dispatched. `None` when BuildKit fails there (an expansion error,
+/// a blank base name, a platform that is empty or does not parse): the
+/// checks after it never run.
+fn stage_bases(
+    context: &mut Context<'_>,
+    global: &GlobalScope,
+    known: &[String],
+) -> Option<Vec<Option<StageBase>>> {
+    let lexer = Lexer::new(context.dockerfile.escape);
+    let mut bases = Vec::with_capacity(context.stages.len());
+    for stage in 0..context.stages.len() {
+        let Some(from) = context.stages[stage].from.clone() else {
+            bases.push(None);
+            continue;
+        };
+        let item = context.stages[stage].item;
+        let base = lexer.expand_word(&from.image, &global.args).ok()?;
+        undefined_args_in_from(context, item, &base.unmatched, known);
+        if base.value.is_empty() {
+            return None;
+        }
+        let mut os = None;
+        if let Some(platform) = &from.platform {
+            let expansion = lexer.expand_word(platform, &global.args).ok()?;
+            undefined_args_in_from(context, item, &expansion.unmatched, known);
+            redundant_target_platform(context, item, platform, &expansion, global);
+            const_platform(
+                context,
+                item,
+                from.name.as_deref().unwrap_or(""),
+                &expansion,
+            );
+            os = Some(parse_platform(&expansion.value)?.0);
+        }
+        let lower = base.value.to_lowercase();
+        let parent = (0..stage)
+            .rev()
+            .find(|&earlier| context.stages[earlier].name.as_deref() == Some(lower.as_str()));
+        bases.push(Some(StageBase {
+            name: base.value,
+            parent,
+            os,
+        }));
+    }
+    Some(bases)
+}
+
+/// `resolveStages`: every base that is not a stage must be an image
+/// reference, or the build fails before any instruction is dispatched.
+fn bases_resolve(bases: &[Option<StageBase>]) -> bool {
+    bases.iter().flatten().all(|base| {
+        base.parent.is_some() || base.name == "scratch" || is_valid_reference(&base.name)
+    })
+}
+
+/// The dispatch state a stage starts from: its parent stage's (without the
+/// instructions used once), or its base image's config.
+fn initial_state(
+    context: &Context<'_>,
+    base: &StageBase,
+    states: &[Option<StageState>],
+) -> StageState {
+    if let Some(mut state) = base.parent.and_then(|parent| states[parent].clone()) {
+        state.cmd = None;
+        state.entrypoint = None;
+        state.healthcheck = None;
+        if let Some(os) = &base.os {
+            state.os = os.clone();
+        }
+        return state;
+    }
+    let os = base
+        .os
+        .clone()
+        .unwrap_or_else(|| strata_dockerfile::Platform::host().os);
+    let image = context
+        .facts
+        .base_image(&base.name)
+        .or_else(|| known_image(&base.name));
+    match image {
+        Some(image) => {
+            let mut scope = StageScope::new(&image.env);
+            if scope.environment().get("PATH").is_none() {
+                scope.set_env("PATH", DEFAULT_PATH);
+            }
+            StageState {
+                scope,
+                environment_known: true,
+                workdir_set: false,
+                shell_set: !image.shell.is_empty(),
+                os,
+                cmd: None,
+                entrypoint: None,
+                healthcheck: None,
+            }
+        }
+        None => StageState {
+            scope: StageScope::new([format!("PATH={DEFAULT_PATH}")]),
+            environment_known: false,
+            workdir_set: false,
+            shell_set: false,
+            os,
+            cmd: None,
+            entrypoint: None,
+            healthcheck: None,
+        },
     }
 }
 
@@ -734,6 +829,8 @@ fn used_once(
     *tracker = Some(item);
 }
 
+/// Checks one instruction and applies it to `state`; `false` when BuildKit's
+/// build fails at it.
 fn dispatch_command(
     context: &mut Context<'_>,
     item: usize,
@@ -741,7 +838,7 @@ fn dispatch_command(
     state: &mut StageState,
     global: &GlobalScope,
     options: &BuildOptions,
-) {
+) -> bool {
     let escape = context.dockerfile.escape;
     if let Command::Arg(arg) = command {
         for definition in &arg.definitions {
@@ -762,7 +859,7 @@ fn dispatch_command(
                 report_undefined(context, item, state, declared.unmatched);
             }
         }
-        return;
+        return true;
     }
     let environment = state.scope.environment().clone();
     let mut expander = Expander::new(escape, &environment);
@@ -772,7 +869,7 @@ fn dispatch_command(
         undefined_vars(context, item, state, &unmatched);
     }
     let Ok(expanded) = expanded else {
-        return;
+        return false;
     };
     let keyword = context.items[item].instruction.keyword.text.clone();
     match &expanded {
@@ -828,7 +925,7 @@ fn dispatch_command(
             let hadolint = !hadolint_absolute(&written);
             let aliases: &[&str] = if hadolint { &["DL3000"] } else { &[] };
             let span = context.items[item].span();
-            if !state.workdir_set && !is_absolute(&workdir.path) {
+            if !state.workdir_set && !is_absolute(&workdir.path, &state.os) {
                 let diagnostic = context
                     .diagnostic(
                         &WORKDIR_RELATIVE_PATH,
@@ -855,6 +952,10 @@ fn dispatch_command(
                 context.report_beyond_buildkit(diagnostic, item);
             }
             state.workdir_set = true;
+            if state.os == "windows" && windows_drive_path(&workdir.path).is_none() {
+                // BuildKit cannot normalise it: the build fails here.
+                return false;
+            }
         }
         Command::Expose(expose) => expose_ports(context, item, &expose.ports, &environment),
         Command::Copy(copy) if copy.from.is_none() => {
@@ -872,11 +973,34 @@ fn dispatch_command(
         Command::Shell(shell) => state.shell_set = !shell.shell.is_empty(),
         _ => {}
     }
+    true
 }
 
-/// An absolute path for Linux, or a Windows drive path (`C:\\x`).
-fn is_absolute(path: &str) -> bool {
-    path.starts_with('/') || is_windows_absolute(path)
+/// BuildKit's `system.IsAbs` for a stage's OS: on Windows the path
+/// without its `C:` drive, slashes either way; elsewhere only `/...`.
+fn is_absolute(path: &str, os: &str) -> bool {
+    if os != "windows" {
+        return path.starts_with('/');
+    }
+    windows_drive_path(path).is_some_and(|rest| rest.starts_with(['/', '\\']))
+}
+
+/// `CheckSystemDriveAndRemoveDriveLetter` for Windows: the path without its
+/// drive letter, or `None` where BuildKit refuses it (a bare `C:`, a UNC
+/// path, a drive other than C:).
+fn windows_drive_path(path: &str) -> Option<&str> {
+    let unc = path.len() >= 2
+        && path.as_bytes()[..2]
+            .iter()
+            .all(|b| matches!(b, b'/' | b'\\'));
+    if (path.len() == 2 && path.as_bytes()[1] == b':') || unc {
+        return None;
+    }
+    match path.split_once(':') {
+        None => Some(path),
+        Some((drive, rest)) if drive.eq_ignore_ascii_case("c") => Some(rest),
+        Some(_) => None,
+    }
 }
 
 fn is_windows_absolute(path: &str) -> bool {

@@ -1,0 +1,20 @@
+FROM alpine:3.20
+ENV NAME=world
+RUN <<EOT
+echo "$NAME $NOT_CHECKED_IN_RUN"
+EOT
+COPY <<EOT /greeting
+hello $NAME from $SENDER
+EOT
+COPY <<"EOT" /quoted
+$NOT_EXPANDED
+EOT
+COPY <<-EOT /tabs
+	$FIRST "$SECOND" '$THIRD'
+	EOT
+ADD <<EOT /added
+${ADDED}
+EOT
+RUN cat <<EOT > /file
+$NOT_CHECKED_EITHER
+EOT
