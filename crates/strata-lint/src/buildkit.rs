@@ -14,6 +14,7 @@ use strata_dockerfile::{
 use crate::engine::Context;
 use crate::fix;
 use crate::images::{is_valid_reference, known_image};
+use crate::platform;
 use crate::rules::*;
 use crate::text::{clean_path, suggest};
 
@@ -442,6 +443,9 @@ fn dispatch(context: &mut Context<'_>) {
             states.push(None);
             continue;
         };
+        if base.parent.is_none() && base.name != "scratch" {
+            base_image_platform(context, stage, base);
+        }
         let mut state = initial_state(context, base, &states);
         for index in (context.stages[stage].item + 1)..context.stages[stage].end {
             let Some(command) = context.items[index].command().cloned() else {
@@ -462,8 +466,8 @@ struct StageBase {
     name: String,
     /// The earlier stage it names, if any.
     parent: Option<usize>,
-    /// The OS of its `--platform`, when given.
-    os: Option<String>,
+    /// Its `--platform`, when given.
+    platform: Option<strata_dockerfile::Platform>,
 }
 
 /// `buildDispatchStates`: every FROM is expanded and checked before any
@@ -488,7 +492,7 @@ fn stage_bases(
         if base.value.is_empty() {
             return None;
         }
-        let mut os = None;
+        let mut requested = None;
         if let Some(platform) = &from.platform {
             let expansion = lexer.expand_word(platform, &global.args).ok()?;
             undefined_args_in_from(context, item, &expansion.unmatched, known);
@@ -499,7 +503,7 @@ fn stage_bases(
                 from.name.as_deref().unwrap_or(""),
                 &expansion,
             );
-            os = Some(parse_platform(&expansion.value)?.0);
+            requested = Some(platform::parse(&expansion.value)?);
         }
         let lower = base.value.to_lowercase();
         let parent = (0..stage)
@@ -508,7 +512,7 @@ fn stage_bases(
         bases.push(Some(StageBase {
             name: base.value,
             parent,
-            os,
+            platform: requested,
         }));
     }
     Some(bases)
@@ -522,6 +526,40 @@ fn bases_resolve(bases: &[Option<StageBase>]) -> bool {
     })
 }
 
+/// `validateBaseImagePlatform`: the base image's config names another
+/// platform than the stage asks for (its `--platform`, else the host's; with
+/// no `--platform` an image of the host's OS and architecture is what is
+/// asked for, as BuildKit's `autoDetectPlatform` makes it).
+fn base_image_platform(context: &mut Context<'_>, stage: usize, base: &StageBase) {
+    let Some(actual) = context
+        .facts
+        .base_image(&base.name)
+        .and_then(|image| image.platform)
+    else {
+        return;
+    };
+    let expected = base
+        .platform
+        .clone()
+        .unwrap_or_else(strata_dockerfile::Platform::host);
+    let (expected, actual) = (platform::normalize(&expected), platform::normalize(&actual));
+    if expected.os == actual.os && expected.architecture == actual.architecture {
+        return;
+    }
+    let item = context.stages[stage].item;
+    let diagnostic = context.diagnostic(
+        &INVALID_BASE_IMAGE_PLATFORM,
+        context.items[item].span(),
+        format!(
+            "Base image {} was pulled with platform {}, expected {} for current build",
+            base.name,
+            go_quote(&actual.format_all()),
+            go_quote(&expected.format_all())
+        ),
+    );
+    context.report(diagnostic, item);
+}
+
 /// The dispatch state a stage starts from: its parent stage's (without the
 /// instructions used once), or its base image's config.
 fn initial_state(
@@ -533,15 +571,15 @@ fn initial_state(
         state.cmd = None;
         state.entrypoint = None;
         state.healthcheck = None;
-        if let Some(os) = &base.os {
-            state.os = os.clone();
+        if let Some(platform) = &base.platform {
+            state.os = platform.os.clone();
         }
         return state;
     }
     let os = base
-        .os
-        .clone()
-        .unwrap_or_else(|| strata_dockerfile::Platform::host().os);
+        .platform
+        .as_ref()
+        .map_or_else(|| strata_dockerfile::Platform::host().os, |p| p.os.clone());
     let image = context
         .facts
         .base_image(&base.name)
@@ -640,10 +678,10 @@ fn const_platform(
     if !expansion.matched.is_empty() || !expansion.unmatched.is_empty() {
         return;
     }
-    let Some((os, architecture)) = parse_platform(&expansion.value) else {
+    let Some(platform) = platform::parse(&expansion.value) else {
         return;
     };
-    if stage_name.contains(&os) || stage_name.contains(&architecture) {
+    if stage_name.contains(&platform.os) || stage_name.contains(&platform.architecture) {
         return;
     }
     let span = context.items[item].span();
@@ -656,68 +694,6 @@ fn const_platform(
         ),
     );
     context.report(diagnostic, item);
-}
-
-/// containerd's `platforms.Parse`, normalised: `(os, architecture)`.
-pub(crate) fn parse_platform(text: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = text.split('/').collect();
-    if parts.is_empty()
-        || parts.len() > 3
-        || parts.iter().any(|part| {
-            part.is_empty()
-                || !part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        })
-    {
-        return None;
-    }
-    let normalize_architecture = |architecture: &str| -> String {
-        match architecture.to_lowercase().as_str() {
-            "i386" => "386".into(),
-            "x86_64" | "x86-64" | "amd64" => "amd64".into(),
-            "aarch64" | "arm64" => "arm64".into(),
-            "armhf" | "armel" | "arm" => "arm".into(),
-            other => other.to_string(),
-        }
-    };
-    let known_os = [
-        "aix",
-        "android",
-        "darwin",
-        "dragonfly",
-        "freebsd",
-        "hurd",
-        "illumos",
-        "ios",
-        "js",
-        "linux",
-        "nacl",
-        "netbsd",
-        "openbsd",
-        "plan9",
-        "solaris",
-        "windows",
-        "zos",
-        "wasip1",
-        "macos",
-    ];
-    let host = strata_dockerfile::Platform::host();
-    if parts.len() == 1 {
-        let part = parts[0].to_lowercase();
-        if known_os.contains(&part.as_str()) {
-            let os = if part == "macos" {
-                "darwin".into()
-            } else {
-                part
-            };
-            return Some((os, host.architecture));
-        }
-        return Some((host.os, normalize_architecture(&part)));
-    }
-    let os = parts[0].to_lowercase();
-    let os = if os == "macos" { "darwin".into() } else { os };
-    Some((os, normalize_architecture(parts[1])))
 }
 
 fn undefined_vars(
@@ -1149,18 +1125,5 @@ mod tests {
         ] {
             assert!(!is_secret_key(fine), "{fine}");
         }
-    }
-
-    #[test]
-    fn platforms() {
-        assert_eq!(
-            parse_platform("linux/amd64"),
-            Some(("linux".into(), "amd64".into()))
-        );
-        assert_eq!(
-            parse_platform("linux/aarch64/v8"),
-            Some(("linux".into(), "arm64".into()))
-        );
-        assert_eq!(parse_platform("linux//x"), None);
     }
 }

@@ -28,6 +28,10 @@ pub struct ImageFacts {
     pub shell: Vec<String>,
     /// Whether the image defines a health check.
     pub healthcheck: bool,
+    /// The platform its config names (`os`, `architecture`, `variant`,
+    /// `os.version`); `None` when unknown, and for an image without layers
+    /// (BuildKit checks no platform there).
+    pub platform: Option<strata_dockerfile::Platform>,
 }
 
 /// Facts about the context and base images. Every method has a default

@@ -326,6 +326,7 @@ pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
         user,
         shell: Vec::new(),
         healthcheck: false,
+        platform: None,
     })
 }
 

@@ -32,6 +32,7 @@ mod guide;
 mod hadolint;
 mod images;
 pub mod output;
+mod platform;
 mod rules;
 mod shell;
 mod suppress;

@@ -188,6 +188,16 @@ rule!(
     false
 );
 rule!(
+    INVALID_BASE_IMAGE_PLATFORM,
+    "InvalidBaseImagePlatform",
+    [],
+    Warning,
+    BuildKit,
+    "Base image platform does not match expected target platform: its programs may not run here, or run emulated.",
+    None,
+    false
+);
+rule!(
     REDUNDANT_TARGET_PLATFORM,
     "RedundantTargetPlatform",
     ["DL3065"],
@@ -817,6 +827,7 @@ pub static RULES: &[&Rule] = &[
     &UNDEFINED_VAR,
     &MULTIPLE_INSTRUCTIONS_DISALLOWED,
     &LEGACY_KEY_VALUE_FORMAT,
+    &INVALID_BASE_IMAGE_PLATFORM,
     &REDUNDANT_TARGET_PLATFORM,
     &SECRETS_USED_IN_ARG_OR_ENV,
     &INVALID_DEFAULT_ARG_IN_FROM,

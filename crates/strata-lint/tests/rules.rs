@@ -346,6 +346,66 @@ fn untrusted_registry() {
 }
 
 #[test]
+fn invalid_base_image_platform() {
+    let platform = |text: &str| strata_dockerfile::Platform::parse(text);
+    let image = |text: &str| strata_lint::ImageFacts {
+        platform: platform(text),
+        ..Default::default()
+    };
+    let host = strata_dockerfile::Platform::host();
+    let foreign = if host.architecture == "arm64" {
+        "linux/amd64"
+    } else {
+        "linux/arm64/v8"
+    };
+    let mut facts = ContextFacts::default();
+    facts.images.insert("foreign:1".into(), image(foreign));
+    facts
+        .images
+        .insert("native:1".into(), image(&host.format()));
+    facts
+        .images
+        .insert("windows:1".into(), image("windows/amd64"));
+    let found = fired(
+        "FROM foreign:1\nFROM native:1\nFROM --platform=windows/amd64 windows:1 AS win\n\
+         FROM --platform=linux/arm64 windows:1 AS arm\nFROM scratch\n",
+        "InvalidBaseImagePlatform",
+        &facts,
+        &Config::default(),
+    );
+    let lines: Vec<(usize, &str)> = found
+        .iter()
+        .map(|d| (d.start.line, d.message.as_str()))
+        .collect();
+    // BuildKit prints both platforms normalised: arm64's v8 is left out.
+    let foreign_message = format!(
+        "Base image foreign:1 was pulled with platform \"{}\", expected \"{}\" for current build",
+        foreign.trim_end_matches("/v8"),
+        host.format().trim_end_matches("/v8")
+    );
+    assert_eq!(
+        lines,
+        [
+            (1, foreign_message.as_str()),
+            (
+                4,
+                "Base image windows:1 was pulled with platform \"windows/amd64\", expected \"linux/arm64\" for current build"
+            )
+        ]
+    );
+    // Without a platform in its config (unknown, or no layers) nothing is said.
+    assert!(
+        fired(
+            "FROM native:1\n",
+            "InvalidBaseImagePlatform",
+            &NoFacts,
+            &Config::default()
+        )
+        .is_empty()
+    );
+}
+
+#[test]
 fn every_rule_is_tested() {
     let mut tested: Vec<&str> = TESTED.to_vec();
     tested.extend([
@@ -353,6 +413,7 @@ fn every_rule_is_tested() {
         "MissingDockerignore",
         "InvalidDefinitionDescription",
         "UntrustedRegistry",
+        "InvalidBaseImagePlatform",
     ]);
     for rule in RULES {
         assert!(tested.contains(&rule.name), "no test for {}", rule.name);
