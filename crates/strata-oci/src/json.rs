@@ -19,8 +19,19 @@ pub fn to_go_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_jso
 /// Indented JSON as Go's `json.MarshalIndent(v, "", "    ")` writes it (what
 /// `docker inspect` prints), with Go's escaping.
 pub fn to_go_json_pretty<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    to_go_json_indented(value, "    ")
+}
+
+/// Indented JSON as Go's `json.MarshalIndent(v, "", indent)` writes it
+/// (BuildKit's subrequest results use two spaces), with Go's escaping.
+pub fn to_go_json_indented<T: Serialize + ?Sized>(
+    value: &T,
+    indent: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::with_capacity(1024);
-    let formatter = GoPrettyFormatter(serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    let formatter = GoPrettyFormatter(serde_json::ser::PrettyFormatter::with_indent(
+        indent.as_bytes(),
+    ));
     let mut serializer = Serializer::with_formatter(&mut out, formatter);
     value.serialize(&mut serializer)?;
     Ok(out)

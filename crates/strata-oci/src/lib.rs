@@ -25,7 +25,7 @@ pub use config::{
 };
 pub use descriptor::{ANNOTATION_CREATED, ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, Descriptor};
 pub use digest::{Digest, DigestError, Sha256Writer};
-pub use json::{to_go_json, to_go_json_pretty};
+pub use json::{to_go_json, to_go_json_indented, to_go_json_pretty};
 pub use manifest::{ImageIndex, ImageManifest, Manifest, ManifestError};
 pub use platform::{Platform, PlatformError};
 pub use reference::{DEFAULT_TAG, DOCKER_HUB, DOCKER_HUB_HOST, Reference, ReferenceError};
