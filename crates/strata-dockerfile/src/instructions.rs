@@ -93,6 +93,9 @@ pub struct From {
     pub name_as_written: Option<String>,
     /// The instruction name as written (`FROM`, `from`), for casing checks.
     pub keyword: String,
+    /// The comment line above that starts with the stage name (BuildKit's
+    /// doc comment: `# build compiles the app`), without the name; empty if none.
+    pub doc_comment: String,
     /// Where it is.
     pub location: Location,
 }
@@ -1341,9 +1344,14 @@ fn type_from(context: &Context<'_>) -> Result<From, Error> {
     let flags = Flags::new(context)
         .define("platform", FlagType::String)
         .parse()?;
+    let doc_comment = doc_comment(
+        &context.instruction.comments,
+        name.as_deref().unwrap_or_default(),
+    );
     Ok(From {
         image: args[0].clone(),
         platform: flags.string("platform").filter(|v| !v.is_empty()),
+        doc_comment,
         name,
         name_as_written,
         keyword: context.instruction.keyword.text.clone(),

@@ -12,6 +12,9 @@
 //!   and group them into stages; [`Command::expand`] knows which fields
 //!   BuildKit's dispatcher expands; [`GlobalScope`] and [`StageScope`] are the
 //!   ARG scoping model a builder drives with `--build-arg` values.
+//! - [`targets`] and [`outline`] answer BuildKit's `frontend.targets` and
+//!   `frontend.outline` subrequests: the stages with their doc comments, and
+//!   the build arguments, secrets and SSH ids a target needs.
 //!
 //! No I/O and no async; nothing here panics on any input.
 #![forbid(unsafe_code)]
@@ -30,6 +33,7 @@ mod instructions;
 mod json;
 mod lexer;
 mod mount;
+mod outline;
 mod parser;
 mod pattern;
 mod source;
@@ -40,7 +44,7 @@ mod values;
 pub use ast::{
     Comment, Dockerfile, Flag, Heredoc, Instruction, KeyValueWords, Kind, Warning, Word,
 };
-pub use directive::Directive;
+pub use directive::{Directive, Frontend};
 pub use dump::{CompatCommand, CompatHeredoc, compat_commands, dump};
 pub use error::{Error, ErrorKind};
 pub use heredoc::{HeredocMarker, chomp, heredocs_from_line, parse_heredoc};
@@ -52,6 +56,7 @@ pub use instructions::{
 };
 pub use lexer::{EmptyEnvironment, Environment, EnvironmentList, ExpandError, Expansion, Lexer};
 pub use mount::{Device, Mount, MountType, Sharing};
+pub use outline::{Outline, OutlineArg, OutlineMount, Target, outline, targets};
 pub use parser::{parse, split_words};
 pub use source::{Position, Source, Span};
 pub use stages::{
