@@ -20,6 +20,43 @@ pub struct Directive {
     pub value_span: Span,
 }
 
+/// The frontend a `# syntax=` value (or the `BUILDKIT_SYNTAX` build
+/// argument) asks for. Only its first word names it; the rest is arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frontend {
+    /// `dockerfile.v0`: BuildKit's built-in frontend.
+    BuiltIn,
+    /// `docker/dockerfile` (or `docker/dockerfile-upstream`) at any tag or
+    /// digest, with or without `docker.io/`: the frontend strata implements.
+    Dockerfile,
+    /// Any other image: a frontend strata cannot run.
+    Other(String),
+}
+
+impl Frontend {
+    /// Classifies a `# syntax=` value.
+    pub fn of(value: &str) -> Frontend {
+        let image = value.split_whitespace().next().unwrap_or_default();
+        if image == "dockerfile.v0" {
+            return Frontend::BuiltIn;
+        }
+        let name = image.split_once('@').map_or(image, |(name, _)| name);
+        let name = match name.rsplit_once(':') {
+            Some((repository, tag)) if !tag.contains('/') => repository,
+            _ => name,
+        };
+        let name = ["docker.io/", "index.docker.io/", "registry-1.docker.io/"]
+            .iter()
+            .find_map(|host| name.strip_prefix(host))
+            .unwrap_or(name);
+        if matches!(name, "docker/dockerfile" | "docker/dockerfile-upstream") {
+            Frontend::Dockerfile
+        } else {
+            Frontend::Other(image.to_string())
+        }
+    }
+}
+
 /// What one line means to the directive parser.
 pub(crate) enum DirectiveLine {
     /// Not a directive (and perhaps the end of the directive block).
@@ -170,5 +207,32 @@ mod tests {
             parse(&["# escape=x"]),
             vec![Err("invalid escape token 'x' does not match ` or \\".into())]
         );
+    }
+
+    #[test]
+    fn frontends() {
+        for value in [
+            "docker/dockerfile:1",
+            "docker.io/docker/dockerfile:1.7-labs",
+            "docker/dockerfile:labs",
+            "docker/dockerfile",
+            "docker/dockerfile-upstream:master",
+            "docker/dockerfile@sha256:ac85f380a63b13dfcefa89046420e1781752bab202122f8f50032edf31be0021",
+            "docker/dockerfile:1.4 --some-arg",
+        ] {
+            assert_eq!(Frontend::of(value), Frontend::Dockerfile, "{value}");
+        }
+        assert_eq!(Frontend::of("dockerfile.v0"), Frontend::BuiltIn);
+        for value in [
+            "example.com/docker/dockerfile:1",
+            "tonistiigi/dockerfile:1",
+            "localhost:5000/front",
+        ] {
+            assert_eq!(
+                Frontend::of(value),
+                Frontend::Other(value.to_string()),
+                "{value}"
+            );
+        }
     }
 }
