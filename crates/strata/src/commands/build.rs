@@ -17,7 +17,9 @@ use crate::images::open_store;
 use crate::progress::{Mode, Printer};
 use crate::report::{Rendered, Severity, colour_stderr, render, render_in_context};
 
+mod call;
 mod outputs;
+mod syntax;
 
 /// Arguments of `strata build`.
 #[derive(Debug, clap::Args)]
@@ -81,9 +83,16 @@ pub(crate) struct Args {
     /// Load the image into docker (`--output=type=docker`)
     #[arg(long)]
     load: bool,
-    /// Check the Dockerfile (BuildKit's build checks) and build nothing
+    /// Check the Dockerfile (BuildKit's build checks) and build nothing (`--call=check`)
     #[arg(long)]
     check: bool,
+    /// Build, or instead ask the frontend: check, outline or targets
+    /// (buildx's `NAME[,format=json][,ignorestatus=true]`)
+    #[arg(long, value_name = "METHOD", default_value = "build")]
+    call: String,
+    /// With --call: text (BuildKit's tables) or json (its result JSON)
+    #[arg(long, value_name = "text|json")]
+    format: Option<String>,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -228,9 +237,14 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.source_date_epoch = source_date_epoch;
     options.insecure_registries = global.insecure_registry.clone();
 
-    // BuildKit's build checks run first: warnings are shown, `--check` stops
-    // here, and `# check=error=true` turns warnings into a failed build.
-    if let Some(code) = check(&args, &options, mode)? {
+    // The frontend (`# syntax=`), then `--call`/`--check` instead of a build.
+    syntax::check(&options)?;
+    if let Some(call) = call::CallFunc::parse(&args.call, args.check, args.format.as_deref())? {
+        return call.run(&options, &*facts(&options)?);
+    }
+    // BuildKit's build checks run first: warnings are shown and
+    // `# check=error=true` turns warnings into a failed build.
+    if let Some(code) = check(&options, mode)? {
         return Ok(code);
     }
 
@@ -479,21 +493,28 @@ fn clone_error(error: &strata_build::Error) -> std::io::Error {
     std::io::Error::other(message)
 }
 
+/// Facts about the build context for the build checks (none without one).
+fn facts(options: &BuildOptions) -> anyhow::Result<Box<dyn strata_lint::Facts>> {
+    Ok(match &options.context {
+        Some(context) => {
+            match super::lint::gather_facts(context, options.dockerfile_path.as_deref())? {
+                Some(facts) => Box::new(facts),
+                None => Box::new(strata_lint::NoFacts),
+            }
+        }
+        None => Box::new(strata_lint::NoFacts),
+    })
+}
+
 /// Runs BuildKit's build checks over the Dockerfile. `Some(code)` when the
-/// build must not go on (`--check`, or `# check=error=true` with findings).
-fn check(args: &Args, options: &BuildOptions, mode: Mode) -> anyhow::Result<Option<ExitCode>> {
+/// build must not go on (`# check=error=true` with findings).
+fn check(options: &BuildOptions, mode: Mode) -> anyhow::Result<Option<ExitCode>> {
     // A Dockerfile that does not parse is reported by the build itself.
     let Ok(dockerfile) = strata_dockerfile::parse(options.dockerfile.clone()) else {
         return Ok(None);
     };
-    let facts = match &options.context {
-        Some(context) => super::lint::gather_facts(context, options.dockerfile_path.as_deref())?,
-        None => None,
-    };
-    let facts: &dyn strata_lint::Facts = match &facts {
-        Some(facts) => facts,
-        None => &strata_lint::NoFacts,
-    };
+    let facts = facts(options)?;
+    let facts = &*facts;
     let report = match strata_lint::lint(&dockerfile, facts, &strata_lint::Config::buildkit()) {
         Ok(report) => report,
         Err(error) => {
@@ -509,28 +530,6 @@ fn check(args: &Args, options: &BuildOptions, mode: Mode) -> anyhow::Result<Opti
         }
     };
     let count = report.diagnostics.len();
-    if args.check {
-        if count == 0 {
-            eprintln!("Check complete, no warnings found.");
-            return Ok(Some(ExitCode::SUCCESS));
-        }
-        eprint!(
-            "{}",
-            crate::report::render_lint(
-                &options.dockerfile_name,
-                &dockerfile.source,
-                &report.diagnostics,
-                colour_stderr()
-            )
-        );
-        let plural = if count == 1 {
-            "warning has"
-        } else {
-            "warnings have"
-        };
-        eprintln!("Check complete, {count} {plural} been found!");
-        return Ok(Some(ExitCode::FAILURE));
-    }
     if count > 0 && mode != Mode::Quiet {
         let plural = if count == 1 { "warning" } else { "warnings" };
         eprintln!(" {count} {plural} found:");
