@@ -90,6 +90,11 @@ impl Capabilities {
         }
     }
 
+    /// The set of these bits (kernel order: bit N is capability N).
+    pub(crate) const fn from_bits(bits: u64) -> Self {
+        Self { bits }
+    }
+
     /// Docker's 14 default capabilities (what a RUN step and a container get).
     pub fn docker_default() -> Self {
         let mut set = Self::empty();

@@ -46,6 +46,12 @@ pub enum Error {
         /// The name as normalised (`CAP_NOPE`).
         name: String,
     },
+    /// A `--ulimit` value docker refuses (go-units' message).
+    #[error("{message}")]
+    InvalidUlimit {
+        /// What is wrong, in docker's words.
+        message: String,
+    },
     /// Setting up the namespaces or mounts failed.
     #[error("sandbox setup: {message}")]
     Setup {

@@ -29,6 +29,9 @@
 //! [`trim_resident_memory`] lets a long-lived caller (a container's
 //! monitor) give back the code pages it touched only while starting.
 //!
+//! [`Ulimit`] reads docker's `--ulimit` values for [`Spec::ulimits`];
+//! [`Spec::insecure`] is BuildKit's `RUN --security=insecure`.
+//!
 //! [`private_mount_namespace`] gives a caller that attaches mounts itself a
 //! namespace of its own, so that nothing it mounted outlives it.
 //!
@@ -51,6 +54,7 @@ mod sandbox;
 mod seccomp;
 mod spec;
 mod stubs;
+mod ulimit;
 mod user;
 mod wire;
 
@@ -68,5 +72,6 @@ pub use spec::{
     DEFAULT_HOSTNAME, DEFAULT_PATH, ExitStatus, Mount, MountKind, Network, RootFs, Seccomp, Spec,
     Stream,
 };
+pub use ulimit::Ulimit;
 pub use user::{ResolvedUser, resolve_user};
 pub use wire::INIT_ARGUMENT;

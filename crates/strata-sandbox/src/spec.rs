@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::capabilities::Capabilities;
+use crate::ulimit::Ulimit;
 
 /// The hostname of every sandbox unless the spec says otherwise (BuildKit's).
 pub const DEFAULT_HOSTNAME: &str = "buildkitsandbox";
@@ -140,6 +141,17 @@ pub struct Spec {
     /// one, so that the caller can connect it before PID 1 even exists.
     #[serde(default)]
     pub network_namespace: Option<PathBuf>,
+    /// Resource limits set as given (`--ulimit`); the others keep the
+    /// sandbox's defaults (open files, processes and core size raised as
+    /// dockerd's BuildKit has them). Default none.
+    #[serde(default)]
+    pub ulimits: Vec<Ulimit>,
+    /// BuildKit's `RUN --security=insecure`: every capability this process
+    /// has (whatever `capabilities` says), no seccomp filter, no masked or
+    /// read-only paths, /sys writable, and the devices BuildKit adds (kmsg,
+    /// fuse, cuse, kvm, net/tun, loop-control, loop devices). Default false.
+    #[serde(default)]
+    pub insecure: bool,
     /// The primary group is also a supplementary one, as BuildKit's RUN steps
     /// get it (containerd's `ensureAdditionalGids`); `docker run` lists only
     /// the groups naming the user. Default true.
@@ -176,6 +188,8 @@ impl Spec {
             hosts: None,
             resolv_conf: None,
             network_namespace: None,
+            ulimits: Vec::new(),
+            insecure: false,
             primary_group_supplementary: true,
         }
     }

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use rustix::io::Errno;
-use rustix::process::Resource;
+use rustix::process::{Resource, Rlimit};
 
 use super::syscalls::Syscalls;
 use super::{Failure, setup};
@@ -36,22 +36,31 @@ pub(crate) fn resolve(sys: &impl Syscalls, spec: &Spec) -> Result<ResolvedUser, 
     })
 }
 
-/// Rlimits, umask 022, and the working directory (entered as root first, as
-/// runc does, so that a directory only root may enter still works).
+/// Rlimits (the spec's ulimits as given, the defaults for the others), umask
+/// 022, and the working directory (entered as root first, as runc does, so
+/// that a directory only root may enter still works).
 pub(crate) fn set_limits(sys: &impl Syscalls, spec: &Spec) -> Result<(), Failure> {
+    let given: Vec<(Resource, Rlimit)> = spec.ulimits.iter().filter_map(|u| u.rlimit()).collect();
     for (resource, limit) in [
         (Resource::Nofile, Some(NOFILE_LIMIT)),
         (Resource::Nproc, None),
         (Resource::Core, None),
     ] {
-        match sys.set_rlimit(resource, limit) {
+        if given.iter().any(|(r, _)| *r == resource) {
+            continue;
+        }
+        match sys.set_rlimit(resource, both(limit)) {
             Ok(()) => {}
             // Without CAP_SYS_RESOURCE the hard limit cannot rise: take all of it.
             Err(Errno::PERM) => sys
-                .set_rlimit(resource, sys.hard_rlimit(resource))
+                .set_rlimit(resource, both(sys.hard_rlimit(resource)))
                 .map_err(setup(format!("set rlimit {resource:?}")))?,
             Err(e) => return Err(setup(format!("set rlimit {resource:?}"))(e)),
         }
+    }
+    for (resource, limit) in given {
+        sys.set_rlimit(resource, limit)
+            .map_err(setup(format!("set rlimit {resource:?}")))?;
     }
     sys.set_umask(0o022);
     let working_dir = &spec.working_dir;
@@ -61,6 +70,14 @@ pub(crate) fn set_limits(sys: &impl Syscalls, spec: &Spec) -> Result<(), Failure
             super::exec::errno_text(e)
         ))
     })
+}
+
+/// The same soft and hard limit.
+fn both(limit: Option<u64>) -> Rlimit {
+    Rlimit {
+        current: limit,
+        maximum: limit,
+    }
 }
 
 /// Becomes `user` with the spec's capabilities, in runc's order: stdio
@@ -83,7 +100,13 @@ pub(crate) fn become_user(
         // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN.
         install_seccomp(spec)?;
     }
-    limit_bounding_set(sys, spec.capabilities)?;
+    // BuildKit's insecure mode: every capability its own process has.
+    let capabilities = if spec.insecure {
+        sys.current_capabilities()
+    } else {
+        spec.capabilities
+    };
+    limit_bounding_set(sys, capabilities)?;
     sys.clear_ambient_capabilities()
         .map_err(setup("clear ambient capabilities"))?;
     let mut groups = user.supplementary_gids.clone();
@@ -99,7 +122,7 @@ pub(crate) fn become_user(
     sys.set_dumpable(false)
         .map_err(setup("prctl(SET_DUMPABLE)"))?;
     let sets = if user.uid == 0 {
-        spec.capabilities
+        capabilities
     } else {
         Capabilities::empty()
     };
@@ -136,7 +159,7 @@ pub(crate) fn install_late_seccomp(spec: &Spec) -> Result<(), Failure> {
 /// (none when the spec says `Unconfined`). Built here, in the process it
 /// filters: a fork of a single-threaded caller may allocate.
 fn install_seccomp(spec: &Spec) -> Result<(), Failure> {
-    if spec.seccomp == crate::spec::Seccomp::Unconfined {
+    if spec.seccomp == crate::spec::Seccomp::Unconfined || spec.insecure {
         return Ok(());
     }
     crate::seccomp::docker_default(spec.capabilities.bits())
@@ -279,7 +302,7 @@ mod tests {
             .calls()
             .into_iter()
             .filter_map(|call| match call {
-                Call::SetRlimit { resource, limit } => Some((resource, limit)),
+                Call::SetRlimit { resource, limit } => Some((resource, limit.maximum)),
                 _ => None,
             })
             .collect();
@@ -298,6 +321,40 @@ mod tests {
         assert_eq!(
             &calls[calls.len() - 2..],
             [Call::SetUmask(0o022), Call::ChangeDirectory("/tmp".into())]
+        );
+    }
+
+    #[test]
+    fn given_ulimits_replace_the_defaults_for_their_resources() {
+        let fake = Recording::with_image();
+        let mut spec = Spec::new(["true"]);
+        spec.ulimits = vec![
+            crate::Ulimit::parse("nofile=512:1024").unwrap(),
+            crate::Ulimit::parse("stack=-1").unwrap(),
+        ];
+        set_limits(&fake, &spec).unwrap();
+        let limits: Vec<(Resource, Rlimit)> = fake
+            .calls()
+            .into_iter()
+            .filter_map(|call| match call {
+                Call::SetRlimit { resource, limit } => Some((resource, limit)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            limits,
+            [
+                (Resource::Nproc, both(None)),
+                (Resource::Core, both(None)),
+                (
+                    Resource::Nofile,
+                    Rlimit {
+                        current: Some(512),
+                        maximum: Some(1024)
+                    }
+                ),
+                (Resource::Stack, both(None)),
+            ]
         );
     }
 

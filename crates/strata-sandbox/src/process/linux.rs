@@ -150,9 +150,10 @@ impl Syscalls for Linux {
             .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
     }
 
-    fn make_character_device(
+    fn make_device(
         &self,
         path: &Path,
+        block: bool,
         mode: u32,
         major: u32,
         minor: u32,
@@ -160,7 +161,12 @@ impl Syscalls for Linux {
         let (parent, name) = self.parent(path)?;
         let mode = Mode::from_raw_mode(mode);
         let device = rustix::fs::makedev(major, minor);
-        rustix::fs::mknodat(&parent, name, FileType::CharacterDevice, mode, device)?;
+        let file_type = if block {
+            FileType::BlockDevice
+        } else {
+            FileType::CharacterDevice
+        };
+        rustix::fs::mknodat(&parent, name, file_type, mode, device)?;
         rustix::fs::chmodat(&parent, name, mode, AtFlags::empty())
     }
 
@@ -294,11 +300,7 @@ impl Syscalls for Linux {
         Ok(master)
     }
 
-    fn set_rlimit(&self, resource: Resource, limit: Option<u64>) -> Result<(), Errno> {
-        let limit = Rlimit {
-            current: limit,
-            maximum: limit,
-        };
+    fn set_rlimit(&self, resource: Resource, limit: Rlimit) -> Result<(), Errno> {
         rustix::process::setrlimit(resource, limit)
     }
 
@@ -326,6 +328,12 @@ impl Syscalls for Linux {
 
     fn clear_ambient_capabilities(&self) -> Result<(), Errno> {
         rustix::thread::clear_ambient_capability_set()
+    }
+
+    fn current_capabilities(&self) -> Capabilities {
+        rustix::thread::capabilities(None)
+            .map(|sets| Capabilities::from_bits(sets.permitted.bits()))
+            .unwrap_or_else(|_| Capabilities::empty())
     }
 
     fn set_capabilities(

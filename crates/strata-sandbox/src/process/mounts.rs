@@ -45,6 +45,21 @@ const DEVICES: [(&str, u32, u32); 6] = [
     ("tty", 5, 0),
 ];
 
+/// The devices BuildKit adds to an insecure step's /dev: name, major, minor.
+/// (BuildKit also adds loop devices up to the first free one plus 7; we
+/// add loop0-loop7, what it adds when it cannot ask /dev/loop-control.)
+const INSECURE_DEVICES: [(&str, u32, u32); 6] = [
+    ("kmsg", 1, 11),
+    ("cuse", 10, 203),
+    ("fuse", 10, 229),
+    ("kvm", 10, 232),
+    ("net/tun", 10, 200),
+    ("loop-control", 10, 237),
+];
+
+/// The loop devices of an insecure step (block devices 7:N).
+const INSECURE_LOOP_DEVICES: u32 = 8;
+
 /// The symbolic links of /dev: name, target.
 const DEVICE_LINKS: [(&str, &str); 5] = [
     ("fd", "/proc/self/fd"),
@@ -71,8 +86,9 @@ fn mount(
         .map_err(setup(format!("mount {filesystem} on {target}")))
 }
 
-/// /proc, /dev (tmpfs, devices, links, devpts, shm, mqueue) and /sys.
-pub(crate) fn mount_standard(sys: &impl Syscalls) -> Result<(), Failure> {
+/// /proc, /dev (tmpfs, devices, links, devpts, shm, mqueue) and /sys
+/// (writable, with more devices, when `insecure`).
+pub(crate) fn mount_standard(sys: &impl Syscalls, insecure: bool) -> Result<(), Failure> {
     mount(sys, "proc", &[], no_suid_dev_exec(), "/proc")?;
     mount(
         sys,
@@ -82,6 +98,9 @@ pub(crate) fn mount_standard(sys: &impl Syscalls) -> Result<(), Failure> {
         "/dev",
     )?;
     populate_dev(sys)?;
+    if insecure {
+        add_insecure_devices(sys)?;
+    }
     mount(
         sys,
         "devpts",
@@ -102,20 +121,34 @@ pub(crate) fn mount_standard(sys: &impl Syscalls) -> Result<(), Failure> {
         "/dev/shm",
     )?;
     mount(sys, "mqueue", &[], no_suid_dev_exec(), "/dev/mqueue")?;
-    mount(
-        sys,
-        "sysfs",
-        &[],
-        no_suid_dev_exec() | MountAttrFlags::MOUNT_ATTR_RDONLY,
-        "/sys",
-    )
+    let mut sysfs = no_suid_dev_exec();
+    if !insecure {
+        sysfs |= MountAttrFlags::MOUNT_ATTR_RDONLY;
+    }
+    mount(sys, "sysfs", &[], sysfs, "/sys")
+}
+
+/// BuildKit's extra devices of `RUN --security=insecure` (mode 0666, as
+/// runc makes a device whose spec gives no mode).
+fn add_insecure_devices(sys: &impl Syscalls) -> Result<(), Failure> {
+    sys.make_directory(Path::new("/dev/net"), 0o755)
+        .map_err(setup("create /dev/net"))?;
+    let loops = (0..INSECURE_LOOP_DEVICES).map(|n| (format!("loop{n}"), true, 7, n));
+    let others = INSECURE_DEVICES
+        .iter()
+        .map(|(name, major, minor)| (name.to_string(), false, *major, *minor));
+    for (name, block, major, minor) in others.chain(loops) {
+        sys.make_device(&Path::new("/dev").join(&name), block, 0o666, major, minor)
+            .map_err(setup(format!("create /dev/{name}")))?;
+    }
+    Ok(())
 }
 
 /// The devices, links and directories of the new /dev.
 fn populate_dev(sys: &impl Syscalls) -> Result<(), Failure> {
     for (name, major, minor) in DEVICES {
         let path = Path::new("/dev").join(name);
-        sys.make_character_device(&path, 0o666, major, minor)
+        sys.make_device(&path, false, 0o666, major, minor)
             .map_err(setup(format!("create /dev/{name}")))?;
     }
     for (name, target) in DEVICE_LINKS {
@@ -229,7 +262,7 @@ mod tests {
     #[test]
     fn standard_mounts_with_dockers_flags() {
         let fake = Recording::with_image();
-        mount_standard(&fake).unwrap();
+        mount_standard(&fake, false).unwrap();
         let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         use MountAttrFlags as A;
         assert_eq!(
@@ -279,17 +312,45 @@ mod tests {
     }
 
     #[test]
+    fn insecure_adds_buildkits_devices_and_a_writable_sys() {
+        let fake = Recording::with_image();
+        fake.add_directory("/proc");
+        mount_standard(&fake, true).unwrap();
+        let calls = fake.calls();
+        let devices: Vec<(String, bool, u32, u32)> = calls
+            .iter()
+            .filter_map(|call| match call {
+                Call::MakeDevice {
+                    path,
+                    block,
+                    major,
+                    minor,
+                    ..
+                } => Some((path.clone(), *block, *major, *minor)),
+                _ => None,
+            })
+            .collect();
+        assert!(devices.contains(&("/dev/kmsg".into(), false, 1, 11)));
+        assert!(devices.contains(&("/dev/net/tun".into(), false, 10, 200)));
+        assert!(devices.contains(&("/dev/fuse".into(), false, 10, 229)));
+        assert!(devices.contains(&("/dev/loop7".into(), true, 7, 7)));
+        let sys = mounts(&fake).into_iter().find(|m| m.0 == "/sys").unwrap();
+        assert!(!sys.3.contains(MountAttrFlags::MOUNT_ATTR_RDONLY));
+    }
+
+    #[test]
     fn dev_has_the_standard_nodes_links_and_directories() {
         let fake = Recording::with_image();
         fake.add_directory("/proc");
         fake.add_file("/proc/kcore", b"", false);
-        mount_standard(&fake).unwrap();
+        mount_standard(&fake, false).unwrap();
         let calls = fake.calls();
         let devices: Vec<(String, u32, u32, u32)> = calls
             .iter()
             .filter_map(|call| match call {
-                Call::MakeCharacterDevice {
+                Call::MakeDevice {
                     path,
+                    block: false,
                     mode,
                     major,
                     minor,

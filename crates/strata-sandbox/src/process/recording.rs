@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 use rustix::mount::MountAttrFlags;
-use rustix::process::Resource;
+use rustix::process::{Resource, Rlimit};
 
 use super::syscalls::{BindSource, FileKind, Syscalls};
 use crate::capabilities::Capabilities;
@@ -25,8 +25,9 @@ pub(crate) enum Call {
         mode: u32,
         contents: String,
     },
-    MakeCharacterDevice {
+    MakeDevice {
         path: String,
+        block: bool,
         mode: u32,
         major: u32,
         minor: u32,
@@ -65,7 +66,7 @@ pub(crate) enum Call {
     },
     SetRlimit {
         resource: Resource,
-        limit: Option<u64>,
+        limit: Rlimit,
     },
     SetUmask(u32),
     ChangeDirectory(String),
@@ -244,15 +245,17 @@ impl Syscalls for Recording {
         self.create(path, node)
     }
 
-    fn make_character_device(
+    fn make_device(
         &self,
         path: &Path,
+        block: bool,
         mode: u32,
         major: u32,
         minor: u32,
     ) -> Result<(), Errno> {
-        self.record(Call::MakeCharacterDevice {
+        self.record(Call::MakeDevice {
             path: text(path),
+            block,
             mode,
             major,
             minor,
@@ -355,9 +358,9 @@ impl Syscalls for Recording {
         )
     }
 
-    fn set_rlimit(&self, resource: Resource, limit: Option<u64>) -> Result<(), Errno> {
+    fn set_rlimit(&self, resource: Resource, limit: Rlimit) -> Result<(), Errno> {
         self.record(Call::SetRlimit { resource, limit });
-        match (self.hard_limit, limit) {
+        match (self.hard_limit, limit.maximum) {
             (None, _) => Ok(()),
             (Some(hard), Some(limit)) if limit <= hard => Ok(()),
             _ => Err(Errno::PERM),
@@ -388,6 +391,10 @@ impl Syscalls for Recording {
     fn clear_ambient_capabilities(&self) -> Result<(), Errno> {
         self.record(Call::ClearAmbientCapabilities);
         Ok(())
+    }
+
+    fn current_capabilities(&self) -> Capabilities {
+        Capabilities::all()
     }
 
     fn set_capabilities(

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 use rustix::mount::MountAttrFlags;
-use rustix::process::Resource;
+use rustix::process::{Resource, Rlimit};
 
 use crate::capabilities::Capabilities;
 
@@ -42,10 +42,12 @@ pub(crate) trait Syscalls {
     fn make_directory(&self, path: &Path, mode: u32) -> Result<(), Errno>;
     /// A new file (it must not exist) with exactly `mode`, holding `contents`.
     fn make_file(&self, path: &Path, mode: u32, contents: &[u8]) -> Result<(), Errno>;
-    /// A new character device with exactly `mode`.
-    fn make_character_device(
+    /// A new device node (a block device when `block`, else a character
+    /// device) with exactly `mode`.
+    fn make_device(
         &self,
         path: &Path,
+        block: bool,
         mode: u32,
         major: u32,
         minor: u32,
@@ -83,8 +85,8 @@ pub(crate) trait Syscalls {
     /// /dev/console when `console`); the master.
     fn terminal(&self, rows: u16, columns: u16, console: bool) -> Result<OwnedFd, Errno>;
 
-    /// Sets soft and hard limit (`None`: unlimited).
-    fn set_rlimit(&self, resource: Resource, limit: Option<u64>) -> Result<(), Errno>;
+    /// Sets the soft and hard limits (`None`: unlimited).
+    fn set_rlimit(&self, resource: Resource, limit: Rlimit) -> Result<(), Errno>;
     /// The current hard limit (`None`: unlimited).
     fn hard_rlimit(&self, resource: Resource) -> Option<u64>;
     /// Sets the umask.
@@ -96,6 +98,8 @@ pub(crate) trait Syscalls {
     fn drop_from_bounding_set(&self, number: u32) -> Result<(), Errno>;
     /// Clears the ambient set.
     fn clear_ambient_capabilities(&self) -> Result<(), Errno>;
+    /// This process's permitted set.
+    fn current_capabilities(&self) -> Capabilities;
     /// Sets the effective and permitted sets (the inheritable set empty).
     fn set_capabilities(
         &self,
