@@ -55,7 +55,7 @@ pub use instructions::{
     Volume, Workdir, check_chmod, check_signal, parse_instruction, parse_trigger,
 };
 pub use lexer::{EmptyEnvironment, Environment, EnvironmentList, ExpandError, Expansion, Lexer};
-pub use mount::{Device, Mount, MountType, Sharing};
+pub use mount::{Device, Mount, MountType, Sharing, csv_fields};
 pub use outline::{Outline, OutlineArg, OutlineMount, Target, outline, targets};
 pub use parser::{parse, split_words};
 pub use source::{Position, Source, Span};
@@ -64,4 +64,4 @@ pub use stages::{
     Stage, StageScope, StageWarning, Stages, allowed_before_from, default_args, proxy_environment,
 };
 pub use text::{go_quote, lossy};
-pub use values::{Chmod, PortSpec, SymbolicMode, parse_port, parse_signal};
+pub use values::{Chmod, PortSpec, SymbolicMode, parse_port, parse_signal, parse_size};

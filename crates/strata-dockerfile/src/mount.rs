@@ -86,7 +86,7 @@ pub struct Device {
 
 /// Go's CSV reader for one line (`go-csvvalue`): fields separated by commas,
 /// double-quoted fields with `""` for a quote.
-pub(crate) fn csv_fields(line: &str) -> Result<Vec<String>, String> {
+pub fn csv_fields(line: &str) -> Result<Vec<String>, String> {
     let mut line = line;
     if let Some(stripped) = line.strip_suffix('\n') {
         line = stripped.strip_suffix('\r').unwrap_or(stripped);
@@ -156,47 +156,6 @@ pub(crate) fn csv_fields(line: &str) -> Result<Vec<String>, String> {
         }
     }
     Ok(fields)
-}
-
-/// `units.RAMInBytes` as vendored by BuildKit.
-fn ram_in_bytes(text: &str) -> Option<i64> {
-    let separator = text.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')?;
-    let (number, suffix) = if text.as_bytes()[separator] != b' ' {
-        (&text[..=separator], &text[separator + 1..])
-    } else {
-        (&text[..separator], &text[separator + 1..])
-    };
-    let size: f64 = number.parse().ok()?;
-    if size < 0.0 || size.is_nan() {
-        return None;
-    }
-    if suffix.is_empty() {
-        return Some(size as i64);
-    }
-    if suffix.len() > 3 {
-        return None;
-    }
-    let suffix = suffix.to_ascii_lowercase();
-    let bytes = suffix.as_bytes();
-    if bytes[0] == b'b' {
-        return if bytes.len() > 1 {
-            None
-        } else {
-            Some(size as i64)
-        };
-    }
-    let multiplier: f64 = match bytes[0] {
-        b'k' => 1024.0,
-        b'm' => 1024.0 * 1024.0,
-        b'g' => 1024.0 * 1024.0 * 1024.0,
-        b't' => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        b'p' => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    if (bytes.len() == 2 && bytes[1] != b'b') || (bytes.len() == 3 && &suffix[1..] != "ib") {
-        return None;
-    }
-    Some((size * multiplier) as i64)
 }
 
 /// A problem with a mount or device value: BuildKit's message.
@@ -350,7 +309,8 @@ pub(crate) fn parse_mount(
             }
             "size" => {
                 if mount.kind == MountType::Tmpfs {
-                    mount.size_limit = ram_in_bytes(&value).ok_or_else(bad_value)?;
+                    mount.size_limit =
+                        crate::values::parse_size(&value).map_err(|_| bad_value())?;
                 } else {
                     return Err(invalid(format!(
                         "unexpected key '{key}' for mount type '{}'",

@@ -354,6 +354,62 @@ fn parse_port_range(text: &str) -> Result<(u32, u32), ()> {
     }
 }
 
+/// `units.RAMInBytes` as vendored by BuildKit and buildx (`--shm-size 64m`,
+/// a tmpfs `size=`): binary units, case-insensitive, optional `b`/`ib`;
+/// the error is go-units' (or Go's `strconv.ParseFloat`) message.
+pub fn parse_size(text: &str) -> Result<i64, String> {
+    let invalid_size = || format!("invalid size: '{text}'");
+    let separator = text
+        .rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')
+        .ok_or_else(invalid_size)?;
+    let (number, suffix) = if text.as_bytes()[separator] != b' ' {
+        (&text[..=separator], &text[separator + 1..])
+    } else {
+        (&text[..separator], &text[separator + 1..])
+    };
+    let size: f64 = number
+        .parse()
+        .ok()
+        .filter(|size: &f64| !size.is_nan())
+        .ok_or_else(|| {
+            format!(
+                "strconv.ParseFloat: parsing {}: invalid syntax",
+                crate::text::go_quote(number)
+            )
+        })?;
+    if size < 0.0 {
+        return Err(invalid_size());
+    }
+    if suffix.is_empty() {
+        return Ok(size as i64);
+    }
+    let bad_suffix = |suffix: &str| format!("invalid suffix: '{suffix}'");
+    if suffix.len() > 3 {
+        return Err(bad_suffix(suffix));
+    }
+    let lower = suffix.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    if bytes[0] == b'b' {
+        return if bytes.len() > 1 {
+            Err(bad_suffix(&lower))
+        } else {
+            Ok(size as i64)
+        };
+    }
+    let power = match bytes[0] {
+        b'k' => 1,
+        b'm' => 2,
+        b'g' => 3,
+        b't' => 4,
+        b'p' => 5,
+        _ => return Err(bad_suffix(&lower)),
+    };
+    if (bytes.len() == 2 && bytes[1] != b'b') || (bytes.len() == 3 && &lower[1..] != "ib") {
+        return Err(bad_suffix(&lower));
+    }
+    Ok((size * 1024f64.powi(power)) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,5 +464,23 @@ mod tests {
         assert!(parse_port("80/icmp").is_err());
         assert!(parse_port("70000").is_err());
         assert!(parse_port("9-8").is_err());
+    }
+
+    #[test]
+    fn sizes_are_go_units_ram_in_bytes() {
+        assert_eq!(parse_size("64m"), Ok(64 * 1024 * 1024));
+        assert_eq!(parse_size("1.5k"), Ok(1536));
+        assert_eq!(parse_size("2 GiB"), Ok(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("10b"), Ok(10));
+        assert_eq!(parse_size("x"), Err("invalid size: 'x'".into()));
+        assert_eq!(parse_size("-1"), Err("invalid size: '-1'".into()));
+        assert_eq!(parse_size("64x"), Err("invalid suffix: 'x'".into()));
+        assert_eq!(parse_size("64MX"), Err("invalid suffix: 'mx'".into()));
+        assert_eq!(parse_size("1kilo"), Err("invalid suffix: 'kilo'".into()));
+        assert_eq!(
+            parse_size("1.2.3m"),
+            Err("strconv.ParseFloat: parsing \"1.2.3\": invalid syntax".into())
+        );
     }
 }
