@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -49,11 +49,11 @@ pub struct ExportedOutput {
 ///
 /// Steps run in the sandbox, which re-executes the current program: the
 /// program must call `strata_sandbox::run_if_requested()` first thing in
-/// `main`. `secrets` maps `--secret` ids to files.
+/// `main`. `secrets` maps `--secret` ids to their sources.
 pub fn build(
     store: Arc<Store>,
     options: &BuildOptions,
-    secrets: &HashMap<String, PathBuf>,
+    secrets: &HashMap<String, crate::SecretSource>,
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<BuildOutput> {

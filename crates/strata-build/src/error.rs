@@ -18,6 +18,12 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A step needs an entitlement the build was not given (`--allow`).
+    #[error("{entitlement} is not allowed")]
+    NotAllowed {
+        /// BuildKit's name: `network.host`, `security.insecure`.
+        entitlement: &'static str,
+    },
     /// The build context could not be read or a COPY source is wrong.
     #[error(transparent)]
     Context(#[from] strata_context::Error),

@@ -43,7 +43,7 @@ mod solve;
 pub use driver::{BuildOutput, ExportedOutput, build};
 pub use error::{Error, Result};
 pub use images::StoreSink;
-pub use options::{BuildOptions, NetworkMode};
+pub use options::{BuildOptions, Entitlements, NetworkMode, SecretSource};
 pub use output::{
     Destination, LayerCompression, Output, OutputKind, OutputStream, distribution_image,
 };

@@ -15,6 +15,26 @@ pub enum NetworkMode {
     None,
 }
 
+/// Where a `--secret` comes from; read when a step needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    /// A file (`src=`).
+    File(PathBuf),
+    /// An environment variable of this process (`env=`); unset reads as
+    /// empty, as in buildx.
+    Env(String),
+}
+
+/// The privileges a build may use (`--allow`, BuildKit's entitlements);
+/// a step that needs one it was not given fails before anything runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Entitlements {
+    /// `network.host`: `RUN --network=host` (given by `--network host` too).
+    pub network_host: bool,
+    /// `security.insecure`: `RUN --security=insecure`.
+    pub security_insecure: bool,
+}
+
 /// One build: the Dockerfile, the context and `docker build`'s options.
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
@@ -43,6 +63,17 @@ pub struct BuildOptions {
     pub pull: bool,
     /// `--network` for RUN steps.
     pub network: NetworkMode,
+    /// `--add-host` entries for RUN steps' /etc/hosts: (host, address), in order.
+    pub extra_hosts: Vec<(String, String)>,
+    /// `--ulimit`s of RUN steps (the others keep the sandbox's defaults).
+    pub ulimits: Vec<strata_sandbox::Ulimit>,
+    /// `--shm-size` in bytes: RUN steps' /dev/shm (`None`: 64 MiB, BuildKit's).
+    pub shm_size: Option<u64>,
+    /// `--cgroup-parent`: part of RUN steps' keys, as in BuildKit; steps run
+    /// in strata's own cgroup, so it places nothing.
+    pub cgroup_parent: Option<String>,
+    /// `--allow`: the entitlements RUN steps may use.
+    pub allow: Entitlements,
     /// `--label` values added to the image.
     pub labels: BTreeMap<String, String>,
     /// `-t` names for the image.
@@ -76,6 +107,11 @@ impl BuildOptions {
             no_cache_filter: Vec::new(),
             pull: false,
             network: NetworkMode::Host,
+            extra_hosts: Vec::new(),
+            ulimits: Vec::new(),
+            shm_size: None,
+            cgroup_parent: None,
+            allow: Entitlements::default(),
             labels: BTreeMap::new(),
             tags: Vec::new(),
             source_date_epoch: None,

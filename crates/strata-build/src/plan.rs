@@ -179,6 +179,22 @@ pub(crate) struct RunOperation {
     pub(crate) scripts: Vec<(String, String)>,
     /// `--mount`s.
     pub(crate) mounts: Vec<RunMount>,
+    /// `RUN --security=insecure`: all capabilities, no seccomp filter,
+    /// kernel paths unmasked, BuildKit's extra devices.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) insecure: bool,
+    /// `--add-host` entries: (host, address).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) extra_hosts: Vec<(String, String)>,
+    /// `--ulimit`s.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) ulimits: Vec<strata_sandbox::Ulimit>,
+    /// `--shm-size`: /dev/shm's size in bytes (a tmpfs mount in BuildKit's op).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) shm_size: Option<u64>,
+    /// `--cgroup-parent` (in BuildKit's op metadata, so in the key; no effect).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) cgroup_parent: Option<String>,
     /// The proxy build args (`http_proxy`, ... given with --build-arg, declared
     /// or not), as BuildKit adds them to every RUN: upper and lower case,
     /// after `env`, outside the cache key and the history.
@@ -216,14 +232,18 @@ pub(crate) enum RunMountKind {
         /// Size limit in bytes (0: none).
         size: i64,
     },
-    /// `type=secret`: a file from `--secret`, never part of a layer or a key.
+    /// `type=secret`: a `--secret`, as a file, an environment variable or
+    /// both; its value is never part of a layer or a key.
     Secret {
         /// The secret's id.
         id: String,
         /// Whether a missing secret is an error.
         required: bool,
-        /// Expose it as this environment variable instead of a file.
+        /// Also (or only) the step's environment variable of this name.
         env: Option<String>,
+        /// Mounted as a file at the target (false: `env=` without `target=`).
+        #[serde(skip_serializing_if = "is_true")]
+        file: bool,
     },
     /// `type=bind` from the build context.
     Context {
@@ -304,6 +324,11 @@ pub(crate) enum CopyInput {
         /// Its content.
         data: String,
     },
+}
+
+/// For `skip_serializing_if`: a field whose usual value is true.
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// Lowers `dockerfile` for `options`: the stages the target needs, with
@@ -890,13 +915,17 @@ impl Lowering<'_> {
                 inputs.push(("user".to_owned(), run_operation.user.clone()));
                 inputs.push(("workdir".to_owned(), run_operation.working_dir.clone()));
                 inputs.push(("network".to_owned(), run_operation.network.to_string()));
+                if run_operation.insecure {
+                    inputs.push(("security".to_owned(), "insecure".to_owned()));
+                }
                 for mount in &run_operation.mounts {
                     inputs.push((
                         format!("mount {}", mount.target),
                         serde_json::to_string(&mount.kind).unwrap_or_default(),
                     ));
                 }
-                let expanded_text = display_text(&text, escape, &environment);
+                let expanded_text =
+                    display_text(&text, escape, &secrets_masked(&environment, &run_operation));
                 let name = self.vertex_name(stage_name, state.number, state.total, &expanded_text);
                 state.push_step(
                     name,
@@ -1164,6 +1193,7 @@ impl Lowering<'_> {
             dockerfile::Network::Host => true,
             _ => self.options.network == NetworkMode::Host,
         };
+        self.check_entitlements(run)?;
         let mut expander = Expander::new(self.dockerfile.escape, environment);
         let mounts = run
             .mounts(&mut expander)
@@ -1180,8 +1210,30 @@ impl Lowering<'_> {
             network,
             scripts,
             mounts: run_mounts,
+            insecure: run.security == dockerfile::Security::Insecure,
+            extra_hosts: self.options.extra_hosts.clone(),
+            ulimits: self.options.ulimits.clone(),
+            shm_size: self.options.shm_size,
+            cgroup_parent: self.options.cgroup_parent.clone(),
             proxy_env: proxy_env(&self.options.build_args),
         })
+    }
+
+    /// BuildKit's entitlement check: `RUN --network=host` needs
+    /// `network.host`, `RUN --security=insecure` needs `security.insecure`.
+    fn check_entitlements(&self, run: &dockerfile::Run) -> Result<()> {
+        let allow = self.options.allow;
+        if run.network == dockerfile::Network::Host && !allow.network_host {
+            return Err(Error::NotAllowed {
+                entitlement: "network.host",
+            });
+        }
+        if run.security == dockerfile::Security::Insecure && !allow.security_insecure {
+            return Err(Error::NotAllowed {
+                entitlement: "security.insecure",
+            });
+        }
+        Ok(())
     }
 
     fn lower_mount(
@@ -1192,17 +1244,21 @@ impl Lowering<'_> {
     ) -> Result<RunMount> {
         use dockerfile::MountType;
         let working_dir = state.working_dir();
+        // BuildKit's secret id: the source, else the id, else the target's name.
+        let secret_id = mount
+            .source
+            .clone()
+            .or_else(|| mount.id.clone())
+            .or_else(|| {
+                let target = mount.target.as_deref()?;
+                Some(target.rsplit('/').next().unwrap_or(target).to_owned())
+            })
+            .unwrap_or_default();
         let target = match &mount.target {
             Some(target) => absolute_in(&working_dir, target),
             None if mount.kind == MountType::Secret => {
-                format!(
-                    "/run/secrets/{}",
-                    mount
-                        .id
-                        .clone()
-                        .or_else(|| mount.source.clone())
-                        .unwrap_or_default()
-                )
+                let name = secret_id.rsplit('/').next().unwrap_or(&secret_id);
+                format!("/run/secrets/{name}")
             }
             None => {
                 return Err(self.error_at(ErrorKind::Flag, "mount target is required", location));
@@ -1219,18 +1275,10 @@ impl Lowering<'_> {
                 size: mount.size_limit,
             },
             MountType::Secret => RunMountKind::Secret {
-                id: mount
-                    .id
-                    .clone()
-                    .or_else(|| {
-                        mount
-                            .target
-                            .as_ref()
-                            .and_then(|t| t.rsplit('/').next().map(str::to_owned))
-                    })
-                    .unwrap_or_default(),
+                id: secret_id,
                 required: mount.required,
                 env: mount.env.clone(),
+                file: mount.env.is_none() || mount.target.is_some(),
             },
             MountType::Bind => {
                 let source = mount.source.clone().unwrap_or_else(|| "/".to_owned());
@@ -1699,6 +1747,24 @@ fn display_text(text: &str, escape: char, environment: &dockerfile::EnvironmentL
         .expand_word(text, environment)
         .map(|e| e.value)
         .unwrap_or_else(|_| text.to_owned())
+}
+
+/// The environment a RUN's name is expanded in: its secrets' variables
+/// shown as `****`, as BuildKit does to make clear they come from secrets.
+fn secrets_masked(
+    environment: &dockerfile::EnvironmentList,
+    run: &RunOperation,
+) -> dockerfile::EnvironmentList {
+    let mut shown = environment.clone();
+    for mount in &run.mounts {
+        if let RunMountKind::Secret {
+            env: Some(name), ..
+        } = &mount.kind
+        {
+            shown.set(name, "****");
+        }
+    }
+    shown
 }
 
 /// Go's `path.Clean` over an absolute path.

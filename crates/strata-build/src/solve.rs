@@ -18,7 +18,7 @@ use strata_store::Store;
 use crate::copy;
 use crate::error::{Error, Result};
 use crate::explain::Explainer;
-use crate::options::BuildOptions;
+use crate::options::{BuildOptions, SecretSource};
 use crate::plan::{Base, CopyInput, Operation, Plan, RunMountKind, RunOperation, Step};
 use crate::progress::{Event, Progress, VertexId};
 use crate::rootfs::{Root, resolve_owner};
@@ -125,7 +125,7 @@ pub(crate) struct Solver<'a> {
     pub(crate) vertices: &'a AtomicUsize,
     pub(crate) cancel: &'a Cancel,
     pub(crate) explainer: &'a Explainer,
-    pub(crate) secrets: &'a HashMap<String, std::path::PathBuf>,
+    pub(crate) secrets: &'a HashMap<String, SecretSource>,
     slots: Vec<Slot>,
     reports: Mutex<Vec<(usize, usize, StepReport)>>,
     running_ids: AtomicUsize,
@@ -147,7 +147,7 @@ impl<'a> Solver<'a> {
         vertices: &'a AtomicUsize,
         cancel: &'a Cancel,
         explainer: &'a Explainer,
-        secrets: &'a HashMap<String, std::path::PathBuf>,
+        secrets: &'a HashMap<String, SecretSource>,
     ) -> Self {
         let slots = plan
             .stages
@@ -527,8 +527,20 @@ impl<'a> Solver<'a> {
         } else {
             strata_sandbox::Network::None
         };
-        // Kept alive until the step ends: scripts, and stages mounted for binds.
+        spec.extra_hosts = run.extra_hosts.clone();
+        spec.ulimits = run.ulimits.clone();
+        spec.insecure = run.insecure;
+        if let Some(size) = run.shm_size {
+            spec.mounts.push(strata_sandbox::Mount {
+                destination: "/dev/shm".to_owned(),
+                kind: MountKind::Tmpfs { size: Some(size) },
+                readonly: false,
+            });
+        }
+        // Kept alive until the step ends: scripts, secrets from the
+        // environment, and stages mounted for binds.
         let mut scripts_directory = None;
+        let mut secret_files = None;
         let mut stage_snapshots: Vec<ActiveSnapshot> = Vec::new();
         if !run.scripts.is_empty() {
             let directory = self.store.temporary_path("scripts");
@@ -570,27 +582,32 @@ impl<'a> Solver<'a> {
                 RunMountKind::Tmpfs { size } => MountKind::Tmpfs {
                     size: (*size > 0).then_some(*size as u64),
                 },
-                RunMountKind::Secret { id, required, env } => {
+                RunMountKind::Secret {
+                    id,
+                    required,
+                    env,
+                    file,
+                } => {
                     let Some(source) = self.secrets.get(id) else {
                         if *required {
                             return Err(Error::Copy {
                                 step: step.name.clone(),
-                                message: format!(
-                                    "secret {id} not found: give it with --secret id={id},src=FILE"
-                                ),
+                                message: format!("secret {id}: not found"),
                                 span: step.span,
                             });
                         }
                         continue;
                     };
                     if let Some(variable) = env {
-                        let value = strata_fs::read_to_string(source)?;
-                        spec.env
-                            .push(format!("{variable}={}", value.trim_end_matches('\n')));
+                        // As BuildKit: the whole value, a final newline too.
+                        let value = String::from_utf8_lossy(&secret_value(source)?).into_owned();
+                        spec.env.push(format!("{variable}={value}"));
+                    }
+                    if !*file {
                         continue;
                     }
                     MountKind::Bind {
-                        source: source.clone(),
+                        source: self.secret_file(id, source, &mut secret_files)?,
                     }
                 }
                 RunMountKind::Context { source, .. } => {
@@ -652,6 +669,7 @@ impl<'a> Solver<'a> {
         drop(mounted);
         drop(stage_snapshots);
         drop(scripts_directory);
+        drop(secret_files);
         let status = status?;
         if self.cancel.is_cancelled() {
             return Err(Error::Cancelled);
@@ -678,6 +696,54 @@ impl<'a> Solver<'a> {
             });
         }
         Ok(())
+    }
+}
+
+impl Solver<'_> {
+    /// The file a secret is mounted from: its own for a file secret; for
+    /// one from the environment, a file written for the step in
+    /// `directory` (made on first use: in /dev/shm, memory as BuildKit's
+    /// tmpfs, when the host has it), removed when the step ends.
+    fn secret_file(
+        &self,
+        id: &str,
+        source: &SecretSource,
+        directory: &mut Option<TemporaryDirectory>,
+    ) -> Result<std::path::PathBuf> {
+        if let SecretSource::File(path) = source {
+            return Ok(path.clone());
+        }
+        let directory = match directory {
+            Some(directory) => directory,
+            None => {
+                let scratch = self.store.temporary_path("secrets");
+                let shm = std::path::Path::new("/dev/shm");
+                let path = match scratch.file_name() {
+                    Some(name) if shm.is_dir() => shm.join(name),
+                    _ => scratch,
+                };
+                strata_fs::create_dir_all(&path)?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
+                    .map_err(|e| Error::io("chmod", &path, e))?;
+                directory.insert(TemporaryDirectory(path))
+            }
+        };
+        let path = directory.0.join(Digest::of(id.as_bytes()).hex());
+        std::fs::write(&path, secret_value(source)?).map_err(|e| Error::io("write", &path, e))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400))
+            .map_err(|e| Error::io("chmod", &path, e))?;
+        Ok(path)
+    }
+}
+
+/// A secret's value: its file's bytes, or its environment variable's
+/// (empty when unset, as buildx's `os.Getenv`).
+fn secret_value(source: &SecretSource) -> Result<Vec<u8>> {
+    match source {
+        SecretSource::File(path) => std::fs::read(path).map_err(|e| Error::io("read", path, e)),
+        SecretSource::Env(name) => Ok(std::env::var_os(name)
+            .map(|value| value.into_encoded_bytes())
+            .unwrap_or_default()),
     }
 }
 

@@ -1,13 +1,13 @@
 //! `strata build`: `docker build` without a daemon.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use strata_build::{BuildOptions, Cancel, NetworkMode};
+use strata_build::{BuildOptions, Cancel};
 use strata_context::source::{self, ContextSpec, ResolveOptions};
 use strata_oci::Reference;
 use strata_store::Access;
@@ -18,6 +18,7 @@ use crate::progress::{Mode, Printer};
 use crate::report::{Rendered, Severity, colour_stderr, render, render_in_context};
 
 mod call;
+mod flags;
 mod outputs;
 mod syntax;
 
@@ -55,11 +56,28 @@ pub(crate) struct Args {
     /// Networking mode for RUN instructions: default, host or none
     #[arg(long, value_name = "MODE", default_value = "default")]
     network: String,
+    /// Add a custom host-to-IP mapping to RUN steps' /etc/hosts (`host:ip`
+    /// or `host=ip`; `host-gateway` is the host); repeatable
+    #[arg(long = "add-host", value_name = "HOST:IP", value_delimiter = ',')]
+    add_hosts: Vec<String>,
+    /// Ulimit of RUN steps (`nofile=1024[:2048]`, docker's names); repeatable
+    #[arg(long = "ulimit", value_name = "TYPE=SOFT[:HARD]")]
+    ulimits: Vec<String>,
+    /// Size of RUN steps' /dev/shm (`64m`, `1g`) [default: 64m]
+    #[arg(long = "shm-size", value_name = "BYTES")]
+    shm_size: Option<String>,
+    /// Parent cgroup for RUN steps (accepted; no effect: see the README)
+    #[arg(long = "cgroup-parent", value_name = "CGROUP")]
+    cgroup_parent: Option<String>,
+    /// Allow an extra privileged entitlement (`network.host`, `security.insecure`); repeatable
+    #[arg(long = "allow", value_name = "ENTITLEMENT")]
+    allow: Vec<String>,
     /// Set metadata for the image (`KEY=VALUE`); repeatable
     #[arg(long = "label", value_name = "KEY=VALUE")]
     labels: Vec<String>,
-    /// A secret for `RUN --mount=type=secret` (`id=NAME,src=FILE`); repeatable
-    #[arg(long = "secret", value_name = "id=NAME,src=FILE")]
+    /// A secret for `RUN --mount=type=secret`: `id=NAME[,src=FILE]` or
+    /// `[type=env,]id=NAME[,env=VAR]`; repeatable
+    #[arg(long = "secret", value_name = "[type=TYPE,]id=NAME[,src=FILE|env=VAR]")]
     secrets: Vec<String>,
     /// Progress output: auto, tty, plain or quiet
     #[arg(long, value_name = "TYPE", default_value = "auto")]
@@ -124,13 +142,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             "--progress: unknown progress mode {other:?} (expected auto, tty, plain or quiet)"
         ),
     };
-    let network = match args.network.as_str() {
-        "default" | "host" => NetworkMode::Host,
-        "none" => NetworkMode::None,
-        other => {
-            bail!("--network: unsupported network mode {other:?} (expected default, host or none)")
-        }
-    };
+    let network = flags::network(&args.network)?;
     let mut tags = Vec::new();
     for tag in &args.tags {
         let reference =
@@ -157,23 +169,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         let (key, value) = label.split_once('=').unwrap_or((label.as_str(), ""));
         labels.insert(key.to_owned(), value.to_owned());
     }
-    let mut secrets = HashMap::new();
-    for secret in &args.secrets {
-        let mut id = None;
-        let mut source = None;
-        for part in secret.split(',') {
-            match part.split_once('=') {
-                Some(("id", value)) => id = Some(value.to_owned()),
-                Some(("src" | "source", value)) => source = Some(PathBuf::from(value)),
-                Some(("type", "file")) => {}
-                _ => bail!("--secret {secret}: expected id=NAME,src=FILE"),
-            }
-        }
-        let (Some(id), Some(source)) = (id, source) else {
-            bail!("--secret {secret}: expected id=NAME,src=FILE");
-        };
-        secrets.insert(id, source);
-    }
+    let secrets = flags::secrets(&args.secrets)?;
 
     // The context, and the Dockerfile (which may come from stdin).
     let dockerfile_from_stdin = args.file.as_deref().is_some_and(|f| f.as_os_str() == "-");
@@ -232,6 +228,11 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.no_cache_filter = args.no_cache_filter.clone();
     options.pull = args.pull;
     options.network = network;
+    options.extra_hosts = flags::extra_hosts(&args.add_hosts)?;
+    options.ulimits = flags::ulimits(&args.ulimits)?;
+    options.shm_size = flags::shm_size(args.shm_size.as_deref())?;
+    options.cgroup_parent = flags::cgroup_parent(args.cgroup_parent.as_deref());
+    options.allow = flags::entitlements(&args.allow, &args.network)?;
     options.labels = labels;
     options.tags = tags;
     options.source_date_epoch = source_date_epoch;
