@@ -220,4 +220,3 @@ pub(crate) fn differs(
     }
     Ok(new.len() != 0 && strata_fs::read(old_path)? != strata_fs::read(new_path)?)
 }
-

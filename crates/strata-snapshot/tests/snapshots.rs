@@ -119,7 +119,10 @@ fn commit_and_apply_round_trip_on_both_snapshotters() {
         );
         // usr/bin removed and made again: what it lost goes out file by
         // file, as BuildKit's differs write it, never as an opaque marker.
-        assert!(has("usr/bin/wc", ChangeKind::Deleted), "{kind:?}: {changes:?}");
+        assert!(
+            has("usr/bin/wc", ChangeKind::Deleted),
+            "{kind:?}: {changes:?}"
+        );
         assert!(has("usr/bin/only", ChangeKind::Modified), "{kind:?}");
         assert!(
             !changes
