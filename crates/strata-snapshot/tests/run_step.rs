@@ -204,6 +204,11 @@ fn killing_the_builder_leaves_nothing_behind() {
         assert!(Instant::now() < deadline, "the step never started");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The second sleep starts after "started" is printed: wait for it.
+    while processes_with("sleep 1005") < 2 {
+        assert!(Instant::now() < deadline, "the step's sleeps never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(processes_with("sleep 1005"), 2);
     assert_eq!(
         std::fs::read_dir(root.join("overlay/active"))

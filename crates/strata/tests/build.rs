@@ -233,9 +233,9 @@ CMD ["-c", "echo hi"]
             "COPY hello.txt ./ # buildkit",
             "RUN |1 VERSION=1.0 /bin/sh -c echo \"v=$VERSION\" > /version.txt # buildkit",
             "USER nobody",
-            "EXPOSE map[53/udp:{} 8080/tcp:{}]",
+            "EXPOSE [53/udp 8080/tcp]",
             "VOLUME [/data]",
-            "HEALTHCHECK &{[\"CMD-SHELL\" \"wget -q localhost || exit 1\"] \"5s\" \"0s\" \"0s\" '\\x02'}",
+            "HEALTHCHECK {Test:[CMD-SHELL wget -q localhost || exit 1] Interval:5s Timeout:0s StartPeriod:0s StartInterval:0s Retries:2}",
             "STOPSIGNAL SIGQUIT",
             "SHELL [/bin/sh -ec]",
             "MAINTAINER me@example.com",
@@ -502,4 +502,57 @@ fn build_checks_warn_and_check_error_fails() {
     );
     let output = fixture.build(&["--check"]);
     assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn build_checks_know_the_base_images_in_the_store() {
+    let Some(fixture) = Fixture::new("build_checks_know_the_base_images_in_the_store") else {
+        return;
+    };
+    // An arm64 image with ENV FROM_IMAGE, loaded from an OCI archive.
+    let layout = tempfile::tempdir().unwrap();
+    strata_test::TestImage::builder()
+        .layer(&[("file", b"x\n")])
+        .platform("linux/arm64")
+        .config(strata_oci::ContainerConfig {
+            env: Some(vec!["FROM_IMAGE=1".to_owned()]),
+            ..Default::default()
+        })
+        .build()
+        .write_layout(layout.path(), "docker.io/local/arm:latest");
+    let archive = fixture.context.path().join("arm.tar");
+    let status = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(layout.path())
+        .arg("-cf")
+        .arg(&archive)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let loaded = fixture
+        .strata()
+        .args(["load", "-i"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    fixture.write(
+        "Dockerfile",
+        "FROM local/arm:latest\nENV A=$FROM_IMAGE B=$NOWHERE\n",
+    );
+    let output = fixture.build(&["--check"]);
+    let text = stderr(&output);
+    // The image's own ENV is known: only NOWHERE is undefined.
+    assert!(
+        text.contains("warning[UndefinedVar]: Usage of undefined variable '$NOWHERE'"),
+        "{text}"
+    );
+    assert!(!text.contains("'$FROM_IMAGE'"), "{text}");
+    assert!(
+        text.contains(
+            "warning[InvalidBaseImagePlatform]: Base image local/arm:latest was pulled with platform \"linux/arm64\", expected \"linux/amd64\" for current build"
+        ) || !cfg!(target_arch = "x86_64"),
+        "{text}"
+    );
 }
