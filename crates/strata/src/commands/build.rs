@@ -19,6 +19,7 @@ use crate::report::{Rendered, Severity, colour_stderr, render, render_in_context
 
 mod call;
 mod flags;
+mod image_facts;
 mod outputs;
 mod syntax;
 
@@ -241,11 +242,11 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     // The frontend (`# syntax=`), then `--call`/`--check` instead of a build.
     syntax::check(&options)?;
     if let Some(call) = call::CallFunc::parse(&args.call, args.check, args.format.as_deref())? {
-        return call.run(&options, &*facts(&options)?);
+        return call.run(&options, &*facts(&options, global)?);
     }
     // BuildKit's build checks run first: warnings are shown and
     // `# check=error=true` turns warnings into a failed build.
-    if let Some(code) = check(&options, mode)? {
+    if let Some(code) = check(&options, mode, global)? {
         return Ok(code);
     }
 
@@ -494,9 +495,10 @@ fn clone_error(error: &strata_build::Error) -> std::io::Error {
     std::io::Error::other(message)
 }
 
-/// Facts about the build context for the build checks (none without one).
-fn facts(options: &BuildOptions) -> anyhow::Result<Box<dyn strata_lint::Facts>> {
-    Ok(match &options.context {
+/// Facts for the build checks: about the build context (none without one)
+/// and the base images already in the store.
+fn facts(options: &BuildOptions, global: &Global) -> anyhow::Result<Box<dyn strata_lint::Facts>> {
+    let inner: Box<dyn strata_lint::Facts> = match &options.context {
         Some(context) => {
             match super::lint::gather_facts(context, options.dockerfile_path.as_deref())? {
                 Some(facts) => Box::new(facts),
@@ -504,19 +506,20 @@ fn facts(options: &BuildOptions) -> anyhow::Result<Box<dyn strata_lint::Facts>> 
             }
         }
         None => Box::new(strata_lint::NoFacts),
-    })
+    };
+    let store = open_store(global, Access::Shared)?;
+    Ok(Box::new(image_facts::StoreImages { inner, store }))
 }
 
 /// Runs BuildKit's build checks over the Dockerfile. `Some(code)` when the
 /// build must not go on (`# check=error=true` with findings).
-fn check(options: &BuildOptions, mode: Mode) -> anyhow::Result<Option<ExitCode>> {
+fn check(options: &BuildOptions, mode: Mode, global: &Global) -> anyhow::Result<Option<ExitCode>> {
     // A Dockerfile that does not parse is reported by the build itself.
     let Ok(dockerfile) = strata_dockerfile::parse(options.dockerfile.clone()) else {
         return Ok(None);
     };
-    let facts = facts(options)?;
-    let facts = &*facts;
-    let report = match strata_lint::lint(&dockerfile, facts, &strata_lint::Config::buildkit()) {
+    let facts = facts(options, global)?;
+    let report = match strata_lint::lint(&dockerfile, &*facts, &strata_lint::Config::buildkit()) {
         Ok(report) => report,
         Err(error) => {
             let text = render(
