@@ -180,6 +180,60 @@ impl Store {
         Ok(())
     }
 
+    /// Writes an OCI layout tar of `roots` (manifests or indexes, an image
+    /// with its attestations) to `writer`: every blob they reach, and
+    /// `index.json` listing each root with its own annotations and, once per
+    /// name, the name's. Same input, same bytes, as [`Store::save`].
+    pub fn save_layout(
+        &self,
+        roots: &[(Descriptor, Vec<Reference>)],
+        writer: impl Write,
+    ) -> Result<()> {
+        let archive_path = PathBuf::from("<archive>");
+        let fail = || io_error("write", &archive_path);
+        let mut builder = tar::Builder::new(writer);
+        append_bytes(
+            &mut builder,
+            "oci-layout",
+            br#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .map_err(fail())?;
+        append_directory(&mut builder, "blobs/").map_err(fail())?;
+        append_directory(&mut builder, "blobs/sha256/").map_err(fail())?;
+        let mut blobs = BTreeSet::new();
+        for (root, _) in roots {
+            self.reachable(root, &mut blobs)?;
+        }
+        for digest in blobs {
+            let file = self.open_blob(&digest)?;
+            let mut header = file_header(self.blob_size(&digest)?);
+            builder
+                .append_data(&mut header, format!("blobs/sha256/{}", digest.hex()), file)
+                .map_err(fail())?;
+        }
+        let mut entries = Vec::new();
+        for (root, names) in roots {
+            if names.is_empty() {
+                entries.push(root.clone());
+            }
+            for name in names {
+                let mut descriptor = root.clone();
+                for key in [ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME] {
+                    descriptor
+                        .annotations
+                        .insert(key.to_owned(), name.to_string());
+                }
+                entries.push(descriptor);
+            }
+        }
+        let index = ImageIndex::new(entries);
+        append_bytes(&mut builder, "index.json", &index.to_json()).map_err(fail())?;
+        builder
+            .into_inner()
+            .and_then(|mut writer| writer.flush())
+            .map_err(fail())
+    }
+
     /// Reads a docker or OCI archive from `reader` into the store and points
     /// refs at its images. Every `blobs/sha256/<hex>` entry is verified
     /// against its name while it streams in.

@@ -1,5 +1,7 @@
 //! Images: a ref resolved to one platform's manifest and configuration.
 
+use std::collections::BTreeMap;
+
 use strata_oci::{
     Descriptor, Digest, ImageConfiguration, ImageManifest, Manifest, Platform, Reference,
 };
@@ -57,6 +59,17 @@ impl Store {
         config: &ImageConfiguration,
         layers: Vec<Descriptor>,
     ) -> Result<Descriptor> {
+        self.write_annotated_image(config, layers, BTreeMap::new())
+    }
+
+    /// [`Store::write_image`] with `annotations` on the manifest
+    /// (`--annotation manifest:K=V`).
+    pub fn write_annotated_image(
+        &self,
+        config: &ImageConfiguration,
+        layers: Vec<Descriptor>,
+        annotations: BTreeMap<String, String>,
+    ) -> Result<Descriptor> {
         if let Some(missing) = layers.iter().find(|layer| !self.has_blob(&layer.digest)) {
             return Err(StoreError::MissingBlob {
                 digest: missing.digest,
@@ -64,7 +77,7 @@ impl Store {
         }
         let config_bytes = config.to_json();
         let config_digest = self.write_blob(&config_bytes)?;
-        let manifest = ImageManifest::new(
+        let mut manifest = ImageManifest::new(
             Descriptor::new(
                 strata_oci::media_type::OCI_CONFIG,
                 config_digest,
@@ -72,6 +85,7 @@ impl Store {
             ),
             layers,
         );
+        manifest.annotations = annotations;
         let bytes = manifest.to_json();
         let digest = self.write_blob(&bytes)?;
         let mut descriptor = Descriptor::new(
