@@ -34,6 +34,9 @@ pub struct BuildOutput {
     pub outputs: Vec<ExportedOutput>,
     /// The number of vertices shown (a caller adding its own continues from here).
     pub vertices: usize,
+    /// What the image carries when it is exported as an index (provenance
+    /// asked): a push sends the index these make.
+    pub attestations: Option<crate::Attestations>,
 }
 
 /// What one output wrote.
@@ -57,6 +60,7 @@ pub fn build(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<BuildOutput> {
+    let started_on = jiff::Timestamp::now();
     let vertices = AtomicUsize::new(0);
     // An internal vertex (loading, scanning, exporting): its work returns
     // the status lines to show once it is done.
@@ -221,6 +225,21 @@ pub fn build(
     } else {
         options.outputs.clone()
     };
+    // Provenance ends with the solve (BuildKit's finishedOn), before export.
+    let attestations = crate::provenance::of_build(options, &plan, started_on).map(|provenance| {
+        crate::Attestations {
+            provenance: Some(provenance),
+            annotations: options.annotations.clone(),
+        }
+    });
+    for target in outputs
+        .iter()
+        .filter(|o| !matches!(o.kind, OutputKind::Local | OutputKind::Tar))
+    {
+        options
+            .annotations
+            .check(target.oci_media_types, attestations.is_some())?;
+    }
     // The image is always written to the store: it is what archives are
     // made of, and its layers are the cache.
     let names: Vec<_> = outputs
@@ -253,22 +272,43 @@ pub fn build(
                 OutputKind::Image => {
                     status("exporting layers done");
                     status(&format!("writing image {} done", image.config_digest));
+                    let Some(attestations) = &attestations else {
+                        for name in &target.names {
+                            status(&format!("naming to {name} done"));
+                        }
+                        return Ok(Some(image.manifest.clone()));
+                    };
+                    // The store keeps the index: names resolve through it
+                    // to the image manifest (`images`, `run`, `inspect`).
+                    let index = attestations.write_index(&store, &image.manifest, &target.names)?;
+                    status(&format!("exporting manifest list {} done", index.digest));
                     for name in &target.names {
+                        store.set_ref(&name.to_string(), &index, None)?;
                         status(&format!("naming to {name} done"));
                     }
-                    Ok(Some(image.manifest.clone()))
+                    Ok(Some(index))
                 }
                 OutputKind::Oci | OutputKind::Docker => {
                     status("exporting layers");
+                    let archive = |sink: &mut dyn std::io::Write| {
+                        let (manifest, annotations) = (&image.manifest, &options.annotations);
+                        let attestations = attestations.as_ref();
+                        output::write_archive(
+                            &store,
+                            manifest,
+                            target,
+                            attestations,
+                            annotations,
+                            sink,
+                        )
+                    };
                     let manifest = match &target.destination {
                         Destination::Path(path) => output::write_file_atomically(path, |sink| {
-                            let mut sink = solve::CancelWriter::new(sink, cancel);
-                            output::write_archive(&store, &image.manifest, target, &mut sink)
+                            archive(&mut solve::CancelWriter::new(sink, cancel))
                         })?,
                         Destination::Stream(stream) => {
                             let mut sink = stream;
-                            let manifest =
-                                output::write_archive(&store, &image.manifest, target, &mut sink)?;
+                            let manifest = archive(&mut sink)?;
                             sink.flush()
                                 .map_err(|e| Error::io("write", Path::new(stream.name()), e))?;
                             manifest
@@ -280,7 +320,12 @@ pub fn build(
                             });
                         }
                     };
-                    status(&format!("exporting manifest {} done", manifest.digest));
+                    let kind = if attestations.is_some() && target.kind == OutputKind::Oci {
+                        "manifest list"
+                    } else {
+                        "manifest"
+                    };
+                    status(&format!("exporting {kind} {} done", manifest.digest));
                     status(&format!("exporting config {} done", image.config_digest));
                     status("sending tarball done");
                     Ok(Some(manifest))
@@ -363,6 +408,7 @@ pub fn build(
         warnings: plan.warnings,
         outputs: results,
         vertices: vertices.load(Ordering::SeqCst),
+        attestations,
     })
 }
 

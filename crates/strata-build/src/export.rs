@@ -33,7 +33,16 @@ pub(crate) fn export(
         .iter()
         .map(|layer| layer.descriptor.clone())
         .collect();
-    let manifest = store.write_image(&config, layers)?;
+    // Platform-qualified manifest annotations apply only under an index,
+    // as in BuildKit's writer.
+    let platform =
+        strata_oci::Platform::new(&config.os, &config.architecture, config.variant.as_deref());
+    let indexed = options.provenance.is_some() || options.annotations.wants_index();
+    let annotations = options.annotations.for_target(
+        crate::AnnotationTarget::Manifest,
+        indexed.then_some(&platform),
+    );
+    let manifest = store.write_annotated_image(&config, layers, annotations)?;
     for tag in names {
         store.set_ref(&tag.to_string(), &manifest, None)?;
     }

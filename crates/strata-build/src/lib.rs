@@ -12,6 +12,10 @@
 //! - [`output`]: the other `--output`s (BuildKit's exporters): OCI and
 //!   docker archives (layers compressed once, kept as the store's
 //!   distribution variants), the final file system as a directory or a tar.
+//! - [`attestation`]: with `--attest`/`--provenance` (or index
+//!   annotations), image outputs become an index over the image manifest
+//!   and an attestation manifest holding the [`provenance`] statement.
+//! - [`annotations`]: `--annotation` values and where BuildKit puts them.
 //! - [`prune`]: the build cache emptied, named images kept
 //!   ([`prune_cache`], `strata builder prune`).
 //!
@@ -23,7 +27,9 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod annotations;
 mod archive;
+mod attestation;
 mod copy;
 mod driver;
 mod error;
@@ -35,11 +41,14 @@ mod options;
 mod output;
 mod plan;
 mod progress;
+mod provenance;
 mod prune;
 mod remote;
 mod rootfs;
 mod solve;
 
+pub use annotations::{Annotation, AnnotationTarget, Annotations};
+pub use attestation::Attestations;
 pub use driver::{BuildOutput, ExportedOutput, build};
 pub use error::{Error, Result};
 pub use images::StoreSink;
@@ -48,6 +57,7 @@ pub use output::{
     Destination, LayerCompression, Output, OutputKind, OutputStream, distribution_image,
 };
 pub use progress::{Event, Progress, Silent, Stream, VertexId};
+pub use provenance::{Predicate, ProvenanceMode, ProvenanceOptions, SlsaVersion};
 pub use prune::{CachePruneReport, prune_cache};
 pub use solve::{Cancel, StepReport, TAIL_LINES};
 pub use strata_layer::Compression;

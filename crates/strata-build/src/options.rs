@@ -83,6 +83,11 @@ pub struct BuildOptions {
     pub source_date_epoch: Option<i64>,
     /// Registries reached over plain http besides localhost.
     pub insecure_registries: Vec<String>,
+    /// `--annotation`s (BuildKit's exporter annotations).
+    pub annotations: crate::Annotations,
+    /// `--attest type=provenance` / `--provenance`: `None` adds none
+    /// (buildx's default `mode=min` on push is not added).
+    pub provenance: Option<crate::ProvenanceOptions>,
     /// `--output`s; empty: the image in the store named by `tags` (docker
     /// build's default). `tags` name nothing unless an image output does.
     pub outputs: Vec<crate::Output>,
@@ -116,6 +121,8 @@ impl BuildOptions {
             tags: Vec::new(),
             source_date_epoch: None,
             insecure_registries: Vec::new(),
+            annotations: crate::Annotations::default(),
+            provenance: None,
             outputs: Vec::new(),
         }
     }

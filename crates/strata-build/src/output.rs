@@ -13,6 +13,8 @@ use strata_oci::{Descriptor, Reference};
 use strata_snapshot::Snapshotter;
 use strata_store::{ArchiveFormat, BlobEncoder, MediaTypes, SaveItem, Store};
 
+use crate::annotations::{AnnotationTarget, Annotations};
+use crate::attestation::Attestations;
 use crate::error::{Error, Result};
 use crate::solve::{Layer, ensure_chain};
 
@@ -179,11 +181,14 @@ pub fn distribution_image(
 }
 
 /// Writes an OCI or docker archive of `manifest` to `sink`; the
-/// distribution manifest's descriptor.
+/// distribution manifest's descriptor, or the index's when `attestations`
+/// make one (OCI archives only: docker's cannot hold them).
 pub(crate) fn write_archive(
     store: &Store,
     manifest: &Descriptor,
     output: &Output,
+    attestations: Option<&Attestations>,
+    annotations: &Annotations,
     sink: &mut dyn Write,
 ) -> Result<Descriptor> {
     let media_types = if output.oci_media_types {
@@ -192,6 +197,23 @@ pub(crate) fn write_archive(
         MediaTypes::Docker
     };
     let image = distribution_image(store, manifest, output.compression, media_types)?;
+    let descriptor_annotations = annotations.for_target(AnnotationTarget::ManifestDescriptor, None);
+    if output.kind == OutputKind::Oci
+        && (attestations.is_some() || !descriptor_annotations.is_empty())
+    {
+        let root = match attestations {
+            Some(attestations) => {
+                attestations.write_index(store, &image.manifest, &output.names)?
+            }
+            None => {
+                let mut root = image.manifest.clone();
+                root.annotations = descriptor_annotations;
+                root
+            }
+        };
+        store.save_layout(&[(root.clone(), output.names.clone())], sink)?;
+        return Ok(root);
+    }
     let loaded = store.load_image(&image.manifest)?;
     let format = match output.kind {
         OutputKind::Docker => ArchiveFormat::Docker,
