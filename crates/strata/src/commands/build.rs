@@ -17,6 +17,7 @@ use crate::images::open_store;
 use crate::progress::{Mode, Printer};
 use crate::report::{Rendered, Severity, colour_stderr, render, render_in_context};
 
+mod attest;
 mod call;
 mod flags;
 mod image_facts;
@@ -76,6 +77,16 @@ pub(crate) struct Args {
     /// Set metadata for the image (`KEY=VALUE`); repeatable
     #[arg(long = "label", value_name = "KEY=VALUE")]
     labels: Vec<String>,
+    /// Add an annotation to the image (`[TYPE[PLATFORM],...:]KEY=VALUE`,
+    /// TYPE manifest, manifest-descriptor, index or index-descriptor); repeatable
+    #[arg(long = "annotation", value_name = "[TYPE:]KEY=VALUE")]
+    annotations: Vec<String>,
+    /// Attestation parameters (`type=provenance[,mode=min|max][,version=v1|v0.2]`); repeatable
+    #[arg(long = "attest", value_name = "type=provenance,...")]
+    attests: Vec<String>,
+    /// Shorthand for `--attest=type=provenance` (`true`, `false` or `mode=min|max,...`)
+    #[arg(long = "provenance", value_name = "VALUE")]
+    provenance: Option<String>,
     /// A secret for `RUN --mount=type=secret`: `id=NAME[,src=FILE]` or
     /// `[type=env,]id=NAME[,env=VAR]`; repeatable
     #[arg(long = "secret", value_name = "[type=TYPE,]id=NAME[,src=FILE|env=VAR]")]
@@ -235,6 +246,8 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.cgroup_parent = flags::cgroup_parent(args.cgroup_parent.as_deref());
     options.allow = flags::entitlements(&args.allow, &args.network)?;
     options.labels = labels;
+    options.annotations = attest::annotations(&args.annotations)?;
+    options.provenance = attest::provenance(&args.attests, args.provenance.as_deref())?;
     options.tags = tags;
     options.source_date_epoch = source_date_epoch;
     options.insecure_registries = global.insecure_registry.clone();
@@ -260,6 +273,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if args.load {
         specs.push(outputs::OutputSpec::parse("type=docker")?);
     }
+    attest::check_docker_outputs(&specs, options.provenance.is_some())?;
     let stdout_is_terminal = std::io::stdout().is_terminal();
     let mut resolved = outputs::resolve(&specs, &options.tags, stdout_is_terminal)?;
     for warning in &resolved.warnings {
@@ -373,8 +387,8 @@ fn push_images(
         });
         let result = (|| -> anyhow::Result<strata_oci::Descriptor> {
             let full = reference.to_string();
-            let plan =
-                crate::images::plan_push(store, &full, reference, &output.manifest, media_types)?;
+            let (target, media_types) = push_target(store, output, names, media_types)?;
+            let plan = crate::images::plan_push(store, &full, reference, &target, media_types)?;
             if plan.encoded > 0 {
                 printer.event(Event::Status {
                     vertex,
@@ -400,7 +414,11 @@ fn push_images(
             });
             if store.resolve(&full)?.is_some() {
                 let repo_digest = reference.with_digest(digest);
-                store.set_ref(&full, &output.manifest, Some(&repo_digest.to_string()))?;
+                store.set_ref(
+                    &full,
+                    &stored_target(output),
+                    Some(&repo_digest.to_string()),
+                )?;
             }
             Ok(strata_oci::Descriptor::new(
                 plan.request.media_type.clone(),
@@ -428,6 +446,38 @@ fn push_images(
         }
     }
     pushed.ok_or_else(|| anyhow::anyhow!("tag is needed when pushing to registry"))
+}
+
+/// What a push sends: the image manifest, or with attestations an index
+/// over its OCI distribution form (BuildKit sends OCI media types then).
+fn push_target(
+    store: &strata_store::Store,
+    output: &strata_build::BuildOutput,
+    names: &[Reference],
+    media_types: strata_store::MediaTypes,
+) -> anyhow::Result<(strata_oci::Descriptor, strata_store::MediaTypes)> {
+    let Some(attestations) = &output.attestations else {
+        return Ok((output.manifest.clone(), media_types));
+    };
+    let image = strata_build::distribution_image(
+        store,
+        &output.manifest,
+        strata_build::Compression::GZIP,
+        strata_store::MediaTypes::Oci,
+    )?;
+    let index = attestations.write_index(store, &image.manifest, names)?;
+    Ok((index, strata_store::MediaTypes::Keep))
+}
+
+/// What the store names the image by: the index its image output wrote
+/// (with attestations), else the manifest.
+fn stored_target(output: &strata_build::BuildOutput) -> strata_oci::Descriptor {
+    output
+        .outputs
+        .iter()
+        .find(|o| o.kind == strata_build::OutputKind::Image)
+        .and_then(|o| o.manifest.clone())
+        .unwrap_or_else(|| output.manifest.clone())
 }
 
 /// A build error for the terminal: Dockerfile errors with the source line

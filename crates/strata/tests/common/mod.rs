@@ -122,12 +122,18 @@ pub(crate) fn assert_store_consistent(root: &Path) {
     }
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join("images/index.json")).unwrap()).unwrap();
-    for manifest in index["manifests"].as_array().unwrap() {
+    // Refs, and the manifests of the indexes they name (an image with attestations).
+    let mut manifests = index["manifests"].as_array().unwrap().clone();
+    while let Some(manifest) = manifests.pop() {
         let digest: Digest = manifest["digest"].as_str().unwrap().parse().unwrap();
         let bytes = std::fs::read(blobs.join(digest.hex())).unwrap_or_else(|_| {
             panic!("ref {} points at missing {digest}", manifest["annotations"])
         });
         let parsed: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        if let Some(children) = parsed["manifests"].as_array() {
+            manifests.extend(children.iter().cloned());
+            continue;
+        }
         let mut needed = vec![parsed["config"]["digest"].as_str().unwrap().to_owned()];
         for layer in parsed["layers"].as_array().unwrap() {
             needed.push(layer["digest"].as_str().unwrap().to_owned());
