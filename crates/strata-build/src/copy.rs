@@ -59,8 +59,11 @@ pub(crate) fn copy(
     let mut items: Vec<Item<'_>> = Vec::new();
     for source in &operation.sources {
         match source {
-            CopyInput::Context { selection, .. } => {
-                let context = context.ok_or_else(|| copy_error("no build context"))?;
+            CopyInput::Context { selection, named } => {
+                let context = named
+                    .as_deref()
+                    .or(context)
+                    .ok_or_else(|| copy_error("no build context"))?;
                 items.extend(
                     selection
                         .roots

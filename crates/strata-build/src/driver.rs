@@ -162,13 +162,44 @@ pub fn build(
         })
     };
 
+    // Named local contexts: scanned when first used, each with its own
+    // `.dockerignore` (BuildKit reads `<dir>/.dockerignore` only).
+    let named_contexts: std::sync::Mutex<HashMap<String, Arc<Context>>> = Default::default();
+    let named_scan = |key: &str, directory: &Path| -> Result<Arc<Context>> {
+        if let Some(found) = named_contexts.lock().ok().and_then(|m| m.get(key).cloned()) {
+            return Ok(found);
+        }
+        let mut scanned = None;
+        internal(&format!("[context {key}] load from client"), &mut || {
+            let ignore = IgnoreFile::for_build(directory, None)?;
+            let scan_options = ScanOptions::new()
+                .exclude(ignore.matcher().clone())
+                .cache_directory(Some(context_cache.clone()));
+            let context = Context::scan(directory, &scan_options)?;
+            let status = format!("transferring {key}: {} files done", context.stats().entries);
+            scanned = Some(Arc::new(context));
+            Ok(vec![status])
+        })?;
+        let context = scanned.ok_or(Error::Cancelled)?;
+        if let Ok(mut map) = named_contexts.lock() {
+            map.insert(key.to_owned(), context.clone());
+        }
+        Ok(context)
+    };
     let images = images::Images::new(
         store.clone(),
         options.pull,
         options.insecure_registries.clone(),
     );
     let downloads = Arc::new(remote::Downloads::new(store.temporary_path("downloads")));
-    let plan = plan::lower(&dockerfile, options, &images, &scan, &downloads)?;
+    let plan = plan::lower(
+        &dockerfile,
+        options,
+        &images,
+        &scan,
+        &named_scan,
+        &downloads,
+    )?;
     for warning in &plan.warnings {
         progress.event(Event::Warning { message: warning });
     }

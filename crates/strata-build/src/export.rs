@@ -7,7 +7,7 @@ use strata_store::Store;
 
 use crate::error::Result;
 use crate::options::BuildOptions;
-use crate::plan::{Plan, format_time};
+use crate::plan::{Base, Plan, format_time};
 use crate::solve::StageOutput;
 
 /// The image a build produced.
@@ -65,6 +65,17 @@ pub(crate) fn image_configuration(
         kind: "layers".to_owned(),
         diff_ids: output.layers.iter().map(|l| l.diff_id).collect(),
     };
+    // As BuildKit's exporter: entries for layers without one (a named
+    // local context's) go at the end, named after the chain's last layers.
+    let names = layer_names(plan, plan.target);
+    let start = names.len().saturating_sub(stage.unrecorded_layers);
+    for name in &names[start..] {
+        config.history.push(History {
+            created_by: Some(name.clone()),
+            comment: Some("buildkit.exporter.image.v0".to_owned()),
+            ..Default::default()
+        });
+    }
     let created: Vec<Option<String>> = output.layers.iter().map(|l| l.created.clone()).collect();
     fill_history_times(&mut config.history, &created);
     config.created = match options.source_date_epoch {
@@ -72,6 +83,19 @@ pub(crate) fn image_configuration(
         None => config.history.iter().rev().find_map(|h| h.created.clone()),
     };
     config
+}
+
+/// The vertex name of each layer of stage `index`'s chain (empty for a
+/// base image's layers).
+fn layer_names(plan: &Plan, index: usize) -> Vec<String> {
+    let stage = &plan.stages[index];
+    let mut names = match &stage.base {
+        Base::Stage(base) => layer_names(plan, *base),
+        Base::Image(image) => vec![String::new(); image.layers.len()],
+        Base::Scratch => Vec::new(),
+    };
+    names.extend(stage.steps.iter().map(|step| step.name.clone()));
+    names
 }
 
 /// Gives layer entries their layer's time and every other untimed entry

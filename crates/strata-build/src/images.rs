@@ -76,7 +76,26 @@ impl Images {
                     .map_err(|e| image_error(e.to_string()))?,
             },
         };
-        let image = self.store.load_image(&descriptor)?;
+        let resolved = self.resolve_descriptor(&full, &descriptor)?;
+        if let Ok(mut map) = self.resolved.lock() {
+            map.insert(full, resolved.clone());
+        }
+        Ok(resolved)
+    }
+
+    /// The store's image `descriptor` (a manifest, or an index resolved for
+    /// the host), known as `name` in messages and vertex names.
+    pub(crate) fn resolve_descriptor(
+        &self,
+        name: &str,
+        descriptor: &Descriptor,
+    ) -> Result<Arc<ResolvedImage>> {
+        let image_error = |message: String| Error::Image {
+            reference: name.to_owned(),
+            message,
+            span: None,
+        };
+        let image = self.store.load_image(descriptor)?;
         if image.config.rootfs.diff_ids.len() != image.manifest.layers.len() {
             return Err(image_error(format!(
                 "its configuration lists {} layers and its manifest {}",
@@ -91,16 +110,17 @@ impl Images {
             .cloned()
             .zip(image.config.rootfs.diff_ids.iter().copied())
             .collect();
-        let resolved = Arc::new(ResolvedImage {
-            name: full.clone(),
+        Ok(Arc::new(ResolvedImage {
+            name: name.to_owned(),
             manifest_digest: image.manifest_descriptor.digest,
             config: image.config,
             layers,
-        });
-        if let Ok(mut map) = self.resolved.lock() {
-            map.insert(full, resolved.clone());
-        }
-        Ok(resolved)
+        }))
+    }
+
+    /// The store images are found in and pulled into.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
     }
 
     fn pull_image(&self, reference: &Reference) -> std::result::Result<Descriptor, String> {

@@ -16,6 +16,8 @@
 //!   annotations), image outputs become an index over the image manifest
 //!   and an attestation manifest holding the [`provenance`] statement.
 //! - [`annotations`]: `--annotation` values and where BuildKit puts them.
+//! - [`named_context`]: `--build-context` values ([`NamedContext`]): local
+//!   directories, images and OCI layouts standing in for a name.
 //! - [`prune`]: the build cache emptied, named images kept
 //!   ([`prune_cache`], `strata builder prune`).
 //!
@@ -37,6 +39,7 @@ mod explain;
 mod export;
 mod history;
 mod images;
+mod named_context;
 mod options;
 mod output;
 mod plan;
@@ -52,6 +55,7 @@ pub use attestation::Attestations;
 pub use driver::{BuildOutput, ExportedOutput, build};
 pub use error::{Error, Result};
 pub use images::StoreSink;
+pub use named_context::{NamedContext, context_name};
 pub use options::{BuildOptions, Entitlements, NetworkMode, SecretSource};
 pub use output::{
     Destination, LayerCompression, Output, OutputKind, OutputStream, distribution_image,

@@ -88,6 +88,8 @@ pub struct BuildOptions {
     /// `--attest type=provenance` / `--provenance`: `None` adds none
     /// (buildx's default `mode=min` on push is not added).
     pub provenance: Option<crate::ProvenanceOptions>,
+    /// `--build-context`s by normalised name ([`crate::context_name`]).
+    pub named_contexts: BTreeMap<String, crate::NamedContext>,
     /// `--output`s; empty: the image in the store named by `tags` (docker
     /// build's default). `tags` name nothing unless an image output does.
     pub outputs: Vec<crate::Output>,
@@ -123,6 +125,7 @@ impl BuildOptions {
             insecure_registries: Vec::new(),
             annotations: crate::Annotations::default(),
             provenance: None,
+            named_contexts: BTreeMap::new(),
             outputs: Vec::new(),
         }
     }

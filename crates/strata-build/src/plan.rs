@@ -25,6 +25,13 @@ use crate::images::{Images, ResolvedImage};
 use crate::options::{BuildOptions, NetworkMode};
 use crate::remote::{self, Checksum, Downloads};
 
+mod named;
+
+use named::{FromSource, NamedBase};
+
+/// Scans a named local context (its key, its directory) when first needed.
+pub(crate) type NamedScan<'a> = dyn Fn(&str, &std::path::Path) -> Result<Arc<Context>> + 'a;
+
 /// The version of the cache-key encoding; bump it when a key's meaning changes.
 const KEY_VERSION: &str = "strata.cache.v1";
 
@@ -78,6 +85,9 @@ pub(crate) struct StagePlan {
     pub(crate) config: ImageConfiguration,
     /// How many history entries the base image brought (they keep their times).
     pub(crate) inherited_history: usize,
+    /// Layers of its chain no history entry stands for (a named local
+    /// context's): the exporter adds entries for as many at the end.
+    pub(crate) unrecorded_layers: usize,
     /// Its key at the end: its last step's key, or its base's.
     pub(crate) key: Digest,
     /// The environment its steps saw at the end (ENV and ARG values): what a
@@ -118,11 +128,11 @@ impl Step {
         for (name, value) in &self.inputs {
             if name == CONTEXT_FILES
                 && let Operation::Copy(copy) = &self.operation
-                && let Some(CopyInput::Context { selection }) = value
+                && let Some(CopyInput::Context { selection, named }) = value
                     .parse::<usize>()
                     .ok()
                     .and_then(|i| copy.sources.get(i))
-                && let Some(context) = context
+                && let Some(context) = named.as_deref().or(context)
             {
                 for root in &selection.roots {
                     for selected in &root.entries {
@@ -245,12 +255,15 @@ pub(crate) enum RunMountKind {
         #[serde(skip_serializing_if = "is_true")]
         file: bool,
     },
-    /// `type=bind` from the build context.
+    /// `type=bind` from the build context (or a named local one).
     Context {
         /// The path in the context.
         source: String,
         /// The digest of what it selects (part of the key).
         digest: Digest,
+        /// The named context it reads (`None`: the build context).
+        #[serde(skip)]
+        named: Option<Arc<Context>>,
     },
     /// `type=bind` from another stage.
     Stage {
@@ -286,10 +299,12 @@ pub(crate) struct CopyOperation {
 /// One thing a COPY/ADD copies.
 #[derive(Debug)]
 pub(crate) enum CopyInput {
-    /// Files from the build context.
+    /// Files from the build context, or a named local context.
     Context {
         /// What it selects.
         selection: Selection,
+        /// The named context it reads (`None`: the build context).
+        named: Option<Arc<Context>>,
     },
     /// Files from another stage's (or image's) file system.
     Stage {
@@ -338,6 +353,7 @@ pub(crate) fn lower(
     options: &BuildOptions,
     images: &Images,
     context: &dyn Fn() -> Result<Arc<Context>>,
+    named_scan: &NamedScan<'_>,
     downloads: &Arc<Downloads>,
 ) -> Result<Plan> {
     let stages = Stages::parse(dockerfile).map_err(|e| located(e, options))?;
@@ -408,6 +424,7 @@ pub(crate) fn lower(
         options,
         images,
         context,
+        named_scan,
         stages: &stages,
         global,
         frontend_options,
@@ -464,13 +481,14 @@ struct Lowering<'a> {
     options: &'a BuildOptions,
     images: &'a Images,
     context: &'a dyn Fn() -> Result<Arc<Context>>,
+    named_scan: &'a NamedScan<'a>,
     stages: &'a Stages,
     global: GlobalScope,
     frontend_options: dockerfile::BuildOptions,
     plans: Vec<StagePlan>,
     /// Dockerfile stage index → plan index.
     by_stage: BTreeMap<usize, usize>,
-    /// Image name → plan index (images `COPY --from` names).
+    /// Image name → plan index (images `COPY --from` names, named contexts' stages).
     by_image: BTreeMap<String, usize>,
     used_args: std::collections::BTreeSet<String>,
     single_stage: bool,
@@ -595,16 +613,44 @@ impl Lowering<'_> {
             .iter()
             .find(|s| s.name() == Some(lowered.as_str()))
             .map(|s| s.index);
-        let base = if let Some(earlier) = earlier {
+        let location = stage.from.location;
+        // A stage named like a named context is that context, its
+        // instructions ignored (BuildKit's dispatch skips it).
+        let replaced = match stage.name() {
+            Some(name) => self.named_base(name, location)?,
+            None => None,
+        };
+        let is_replaced = replaced.is_some();
+        // A base served by a named context: its FROM is not a numbered step.
+        let mut named_from = None;
+        let base = if let Some(earlier) = earlier.filter(|_| !is_replaced) {
             Base::Stage(self.stage(earlier)?)
-        } else if lowered == "scratch" {
+        } else if lowered == "scratch" && !is_replaced {
             Base::Scratch
         } else {
-            let image = self
-                .images
-                .resolve(&base_name)
-                .map_err(|e| with_span(e, stage.from.location.span))?;
-            Base::Image(image)
+            let found = match replaced {
+                Some(found) => Some(found),
+                None => self.named_base(&base_name, location)?,
+            };
+            match found {
+                Some(NamedBase::Image { image, vertex }) => {
+                    named_from = Some(Some(vertex));
+                    Base::Image(image)
+                }
+                Some(NamedBase::Scratch) => {
+                    named_from = Some(None);
+                    Base::Scratch
+                }
+                Some(NamedBase::Local { key, context }) => {
+                    named_from = Some(None);
+                    Base::Stage(self.local_stage(&key, context, location)?)
+                }
+                None => Base::Image(
+                    self.images
+                        .resolve(&base_name)
+                        .map_err(|e| with_span(e, location.span))?,
+                ),
+            }
         };
         let name = if self.single_stage {
             String::new()
@@ -622,15 +668,9 @@ impl Lowering<'_> {
         // The stage's configuration and environment start from its base.
         let (mut config, scope, base_key, inherited_history, triggers) = match &base {
             Base::Scratch => {
-                let mut config = empty_image();
-                config.config = Some(strata_oci::ContainerConfig {
-                    env: Some(vec![format!("PATH={DEFAULT_PATH}")]),
-                    working_dir: "/".to_owned(),
-                    ..Default::default()
-                });
                 let scope = StageScope::new(Vec::<String>::new());
                 (
-                    config,
+                    named::scratch_config(),
                     scope,
                     key_of(&Digest::of(b""), &"scratch"),
                     0,
@@ -705,9 +745,13 @@ impl Lowering<'_> {
                 .map_err(|e| located(e, self.options))?;
             commands.push((command, Some(trigger.clone())));
         }
-        commands.extend(stage.commands.iter().cloned().map(|c| (c, None)));
+        if is_replaced {
+            commands.clear();
+        } else {
+            commands.extend(stage.commands.iter().cloned().map(|c| (c, None)));
+        }
 
-        let from_counts = !matches!(base, Base::Stage(_) | Base::Scratch);
+        let from_counts = !matches!(base, Base::Stage(_) | Base::Scratch) || named_from.is_some();
         let total = usize::from(from_counts)
             + commands
                 .iter()
@@ -719,6 +763,7 @@ impl Lowering<'_> {
                 })
                 .count();
         let from_name = match &base {
+            _ if named_from.is_some() => named_from.clone().flatten(),
             Base::Image(image) => Some(self.vertex_name(
                 &name,
                 1,
@@ -738,18 +783,23 @@ impl Lowering<'_> {
             key: base_key,
             steps: Vec::new(),
             cmd_set: false,
-            number: usize::from(from_counts),
+            number: usize::from(from_counts && named_from.is_none()),
             total,
             parent_label: "base".to_owned(),
         };
         for (command, trigger) in &commands {
             self.dispatch(&mut state, command, trigger.as_deref(), &name)?;
         }
+        let unrecorded_layers = match base {
+            Base::Stage(plan) => self.plans[plan].unrecorded_layers,
+            _ => 0,
+        };
         let plan = StagePlan {
             name,
             no_cache,
             base,
             from_name,
+            unrecorded_layers,
             key: state.key,
             steps: state.steps,
             config: state.config,
@@ -942,9 +992,12 @@ impl Lowering<'_> {
                 if let Err(message) = copy.check_from() {
                     return Err(self.error_at(ErrorKind::Flag, message, location));
                 }
-                let from = match &copy.from {
-                    Some(from) => Some(self.copy_from_stage(from, location)?),
-                    None => None,
+                let (from, named) = match &copy.from {
+                    Some(from) => match self.copy_from_stage(from, location)? {
+                        FromSource::Stage(stage) => (Some(stage), None),
+                        FromSource::Context(context) => (None, Some(context)),
+                    },
+                    None => (None, None),
                 };
                 self.lower_copy(
                     state,
@@ -963,6 +1016,7 @@ impl Lowering<'_> {
                         exclude: &copy.exclude,
                         parents: copy.parents,
                         from,
+                        named,
                         unpack: false,
                         remote_unpack: false,
                         checksum: None,
@@ -1020,6 +1074,7 @@ impl Lowering<'_> {
                         exclude: &add.exclude,
                         parents: false,
                         from: None,
+                        named: None,
                         unpack: add.unpack.unwrap_or(true),
                         remote_unpack: add.unpack == Some(true),
                         checksum,
@@ -1282,25 +1337,34 @@ impl Lowering<'_> {
             },
             MountType::Bind => {
                 let source = mount.source.clone().unwrap_or_else(|| "/".to_owned());
-                match &mount.from {
-                    Some(from) => {
-                        let stage = self.copy_from_stage(from, location)?;
-                        RunMountKind::Stage {
-                            stage,
-                            key: self.plans[stage].key,
-                            source,
+                let named = match &mount.from {
+                    Some(from) => match self.copy_from_stage(from, location)? {
+                        FromSource::Stage(stage) => {
+                            return Ok(RunMount {
+                                target,
+                                read_only: mount.read_only,
+                                kind: RunMountKind::Stage {
+                                    stage,
+                                    key: self.plans[stage].key,
+                                    source,
+                                },
+                            });
                         }
-                    }
-                    None => {
-                        let context = (self.context)()?;
-                        let selection = context
-                            .select(&CopySource::new(source.clone()))
-                            .map_err(|e| self.error_at(ErrorKind::Flag, e.to_string(), location))?;
-                        RunMountKind::Context {
-                            source,
-                            digest: selection.digest,
-                        }
-                    }
+                        FromSource::Context(context) => Some(context),
+                    },
+                    None => None,
+                };
+                let context = match &named {
+                    Some(context) => context.clone(),
+                    None => (self.context)()?,
+                };
+                let selection = context
+                    .select(&CopySource::new(source.clone()))
+                    .map_err(|e| self.error_at(ErrorKind::Flag, e.to_string(), location))?;
+                RunMountKind::Context {
+                    source,
+                    digest: selection.digest,
+                    named,
                 }
             }
             MountType::Ssh => {
@@ -1318,8 +1382,8 @@ impl Lowering<'_> {
         })
     }
 
-    /// The plan index of the stage or image a `--from` names.
-    fn copy_from_stage(&mut self, from: &str, location: Location) -> Result<usize> {
+    /// The stage, image or named context a `--from` names.
+    fn copy_from_stage(&mut self, from: &str, location: Location) -> Result<FromSource> {
         let lowered = from.to_lowercase();
         let current = location_stage(self.stages, location);
         if let Ok(index) = from.parse::<usize>() {
@@ -1332,7 +1396,7 @@ impl Lowering<'_> {
                     location,
                 ));
             }
-            return self.stage(index);
+            return self.stage(index).map(FromSource::Stage);
         }
         if let Some(stage) = self
             .stages
@@ -1347,39 +1411,21 @@ impl Lowering<'_> {
                     location,
                 ));
             }
-            return self.stage(stage.index);
+            return self.stage(stage.index).map(FromSource::Stage);
+        }
+        if let Some(named) = self.named_from(from, location)? {
+            return Ok(named);
         }
         // An image.
         if let Some(plan) = self.by_image.get(from) {
-            return Ok(*plan);
+            return Ok(FromSource::Stage(*plan));
         }
         let image = self
             .images
             .resolve(from)
             .map_err(|e| with_span(e, location.span))?;
-        let chain: Vec<String> = image.layers.iter().map(|(_, d)| d.to_string()).collect();
-        let key = key_of(&Digest::of(b""), &("image", chain));
-        let mut config = image.config.clone();
-        config.created = None;
-        let inherited = config.history.len();
-        let plan = StagePlan {
-            name: image.name.clone(),
-            no_cache: false,
-            base: Base::Image(image.clone()),
-            from_name: Some(format!(
-                "[internal] FROM {}@{}",
-                image.name, image.manifest_digest
-            )),
-            steps: Vec::new(),
-            config,
-            inherited_history: inherited,
-            key,
-            environment: Vec::new(),
-        };
-        let id = self.plans.len();
-        self.plans.push(plan);
-        self.by_image.insert(from.to_owned(), id);
-        Ok(id)
+        let from_name = format!("[internal] FROM {}@{}", image.name, image.manifest_digest);
+        Ok(FromSource::Stage(self.image_stage(from, image, from_name)))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1437,7 +1483,7 @@ impl Lowering<'_> {
         let mut key_sources: Vec<serde_json::Value> = Vec::new();
         let mut sources = Vec::new();
         for source in request.sources {
-            if request.from.is_none() && remote::is_url(source) {
+            if request.from.is_none() && request.named.is_none() && remote::is_url(source) {
                 if request.keyword != "ADD" {
                     return Err(self.error_at(
                         ErrorKind::Arguments,
@@ -1499,7 +1545,10 @@ impl Lowering<'_> {
                     });
                 }
                 None => {
-                    let context = (self.context)()?;
+                    let context = match &request.named {
+                        Some(context) => context.clone(),
+                        None => (self.context)()?,
+                    };
                     let selection = context
                         .select(&CopySource::dockerfile(
                             source,
@@ -1513,7 +1562,10 @@ impl Lowering<'_> {
                         })?;
                     inputs.push((CONTEXT_FILES.to_owned(), sources.len().to_string()));
                     key_sources.push(serde_json::json!({"context": source, "digest": selection.digest.to_string()}));
-                    sources.push(CopyInput::Context { selection });
+                    sources.push(CopyInput::Context {
+                        selection,
+                        named: request.named.clone(),
+                    });
                 }
             }
         }
@@ -1616,6 +1668,8 @@ struct CopyRequest<'a> {
     exclude: &'a [String],
     parents: bool,
     from: Option<usize>,
+    /// `--from` a named local context: its files, as the build context's.
+    named: Option<Arc<Context>>,
     unpack: bool,
     /// ADD of a URL unpacks only with `--unpack=true`.
     remote_unpack: bool,

@@ -610,12 +610,17 @@ impl<'a> Solver<'a> {
                         source: self.secret_file(id, source, &mut secret_files)?,
                     }
                 }
-                RunMountKind::Context { source, .. } => {
-                    let context = self.context.as_ref().ok_or_else(|| Error::Copy {
-                        step: step.name.clone(),
-                        message: "a bind mount from the build context needs a context".to_owned(),
-                        span: step.span,
-                    })?;
+                RunMountKind::Context { source, named, .. } => {
+                    let context =
+                        named
+                            .as_ref()
+                            .or(self.context.as_ref())
+                            .ok_or_else(|| Error::Copy {
+                                step: step.name.clone(),
+                                message: "a bind mount from the build context needs a context"
+                                    .to_owned(),
+                                span: step.span,
+                            })?;
                     let path = context.root().join(source.trim_start_matches('/'));
                     MountKind::Bind { source: path }
                 }
