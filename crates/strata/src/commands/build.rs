@@ -91,6 +91,10 @@ pub(crate) struct Args {
     /// `[type=env,]id=NAME[,env=VAR]`; repeatable
     #[arg(long = "secret", value_name = "[type=TYPE,]id=NAME[,src=FILE|env=VAR]")]
     secrets: Vec<String>,
+    /// An additional named context (`NAME=DIR`, `NAME=docker-image://REF`,
+    /// `NAME=oci-layout://PATH[:TAG|@DIGEST]`); repeatable
+    #[arg(long = "build-context", value_name = "NAME=VALUE")]
+    build_contexts: Vec<String>,
     /// Progress output: auto, tty, plain or quiet
     #[arg(long, value_name = "TYPE", default_value = "auto")]
     progress: String,
@@ -251,6 +255,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.tags = tags;
     options.source_date_epoch = source_date_epoch;
     options.insecure_registries = global.insecure_registry.clone();
+    options.named_contexts = flags::build_contexts(&args.build_contexts)?;
 
     // The frontend (`# syntax=`), then `--call`/`--check` instead of a build.
     syntax::check(&options)?;

@@ -1,6 +1,6 @@
 //! `docker buildx build`'s flags for RUN steps, read as buildx reads them and
 //! refused in its words: `--secret`, `--add-host`, `--ulimit`, `--shm-size`,
-//! `--allow` and `--network`.
+//! `--allow` and `--network`; and `--build-context`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -67,6 +67,24 @@ fn secret(value: &str) -> anyhow::Result<(String, SecretSource)> {
         bail!("failed to stat {file}: stat {file}: {reason}");
     }
     Ok((id, SecretSource::File(PathBuf::from(file))))
+}
+
+/// `--build-context` values by normalised name (a later one wins), as
+/// buildx's `ParseContextNames` then `toSolveOpt` read them.
+pub(super) fn build_contexts(
+    values: &[String],
+) -> anyhow::Result<BTreeMap<String, strata_build::NamedContext>> {
+    let mut contexts = BTreeMap::new();
+    for value in values.iter().filter(|v| !v.is_empty()) {
+        let Some((name, value)) = value.split_once('=') else {
+            bail!("invalid context value: {value}, expected key=value");
+        };
+        let name = strata_build::context_name(name)
+            .map_err(|e| anyhow!("invalid context name {name}: {e}"))?;
+        let context = strata_build::NamedContext::parse(&name, value).map_err(|e| anyhow!(e))?;
+        contexts.insert(name, context);
+    }
+    Ok(contexts)
 }
 
 /// `--add-host` entries as buildx's `toBuildkitExtraHosts` reads them:
