@@ -3,6 +3,16 @@
 //! for a name in FROM, `COPY --from` and `RUN --mount=from=`, with
 //! BuildKit's rules (its own `.dockerignore`, content-based keys) and
 //! buildx's words for bad values.
+//!
+//! Compared with BuildKit v0.32 (`buildctl --local mydir=DIR --opt
+//! context:mydir=local:mydir`): `FROM mydir` then `COPY x /x` and `COPY
+//! --from=mydir / /copied/` gives the same three layers (the context's own
+//! `.dockerignore` applied, itself kept), steps numbered `1/3` and `2/3`
+//! (the FROM unnumbered), and the history two Dockerfile entries plus one
+//! `buildkit.exporter.image.v0` entry named after the last layer's step; a
+//! stage named `mydir` is replaced by the context, its COPY never run.
+//! BuildKit prefixes those steps `stage-0` (an unregistered `--from`
+//! state makes two stages); strata does not.
 
 mod common;
 
