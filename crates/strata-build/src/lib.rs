@@ -8,6 +8,8 @@
 //!   same time); a step is served from the cache or run over a snapshot of
 //!   its parent (RUN in the sandbox, COPY/ADD/WORKDIR into a mounted
 //!   overlay), and its diff becomes a layer; a miss says why ([`explain`]).
+//! - [`ssh`]: `RUN --mount=type=ssh`: a socket in the step whose
+//!   connections the build process relays to an `--ssh` agent.
 //! - [`export`]: the target's image in the store, with its names.
 //! - [`output`]: the other `--output`s (BuildKit's exporters): OCI and
 //!   docker archives (layers compressed once, kept as the store's
@@ -49,6 +51,7 @@ mod prune;
 mod remote;
 mod rootfs;
 mod solve;
+mod ssh;
 
 pub use annotations::{Annotation, AnnotationTarget, Annotations};
 pub use attestation::Attestations;
@@ -56,7 +59,7 @@ pub use driver::{BuildOutput, ExportedOutput, build};
 pub use error::{Error, Result};
 pub use images::StoreSink;
 pub use named_context::{NamedContext, context_name};
-pub use options::{BuildOptions, Entitlements, NetworkMode, SecretSource};
+pub use options::{BuildOptions, Entitlements, NetworkMode, SecretSource, SshAgent};
 pub use output::{
     Destination, LayerCompression, Output, OutputKind, OutputStream, distribution_image,
 };

@@ -25,6 +25,18 @@ pub enum SecretSource {
     Env(String),
 }
 
+/// An SSH agent that `RUN --mount=type=ssh` steps reach (`--ssh`): each
+/// connection to the step's socket is relayed to `socket`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SshAgent {
+    /// The agent's unix socket on the host.
+    pub socket: PathBuf,
+    /// Only listing identities, signing and unlocking pass; other requests
+    /// (adding or removing keys, locking, extensions) fail as BuildKit's
+    /// read-only agent makes them fail. True for a user's own agent.
+    pub read_only: bool,
+}
+
 /// The privileges a build may use (`--allow`, BuildKit's entitlements);
 /// a step that needs one it was not given fails before anything runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,6 +102,9 @@ pub struct BuildOptions {
     pub provenance: Option<crate::ProvenanceOptions>,
     /// `--build-context`s by normalised name ([`crate::context_name`]).
     pub named_contexts: BTreeMap<String, crate::NamedContext>,
+    /// `--ssh` agents by id, for `RUN --mount=type=ssh`; the keys stay in
+    /// the agents (never in a layer, a key or the history).
+    pub ssh: BTreeMap<String, SshAgent>,
     /// `--output`s; empty: the image in the store named by `tags` (docker
     /// build's default). `tags` name nothing unless an image output does.
     pub outputs: Vec<crate::Output>,
@@ -126,6 +141,7 @@ impl BuildOptions {
             annotations: crate::Annotations::default(),
             provenance: None,
             named_contexts: BTreeMap::new(),
+            ssh: BTreeMap::new(),
             outputs: Vec::new(),
         }
     }

@@ -255,6 +255,20 @@ pub(crate) enum RunMountKind {
         #[serde(skip_serializing_if = "is_true")]
         file: bool,
     },
+    /// `type=ssh`: a socket relayed to the `--ssh` agent of this id; which
+    /// keys it holds is no part of the key.
+    Ssh {
+        /// The agent's id (`default` when none is given).
+        id: String,
+        /// Whether a missing agent is an error.
+        required: bool,
+        /// The socket's owner.
+        uid: u32,
+        /// Its group.
+        gid: u32,
+        /// Its mode (BuildKit's default 0600).
+        mode: u32,
+    },
     /// `type=bind` from the build context (or a named local one).
     Context {
         /// The path in the context.
@@ -1257,9 +1271,11 @@ impl Lowering<'_> {
         for mount in mounts {
             run_mounts.push(self.lower_mount(state, &mount, location)?);
         }
+        let mut env = environment.to_pairs();
+        ssh_defaults(&mut run_mounts, &mut env);
         Ok(RunOperation {
             args,
-            env: environment.to_pairs(),
+            env,
             working_dir: state.working_dir(),
             user: state.user(),
             network,
@@ -1315,6 +1331,8 @@ impl Lowering<'_> {
                 let name = secret_id.rsplit('/').next().unwrap_or(&secret_id);
                 format!("/run/secrets/{name}")
             }
+            // Numbered by `ssh_defaults` once the RUN's mounts are known.
+            None if mount.kind == MountType::Ssh => String::new(),
             None => {
                 return Err(self.error_at(ErrorKind::Flag, "mount target is required", location));
             }
@@ -1367,13 +1385,20 @@ impl Lowering<'_> {
                     named,
                 }
             }
-            MountType::Ssh => {
+            MountType::Ssh if mount.source.is_some() => {
                 return Err(self.error_at(
                     ErrorKind::Flag,
-                    "RUN --mount=type=ssh is not supported by strata yet",
+                    "ssh does not support source",
                     location,
                 ));
             }
+            MountType::Ssh => RunMountKind::Ssh {
+                id: mount.id.clone().unwrap_or_else(|| "default".to_owned()),
+                required: mount.required,
+                uid: mount.uid.unwrap_or(0),
+                gid: mount.gid.unwrap_or(0),
+                mode: mount.mode.unwrap_or(0o600),
+            },
         };
         Ok(RunMount {
             target,
@@ -1801,6 +1826,28 @@ fn display_text(text: &str, escape: char, environment: &dockerfile::EnvironmentL
         .expand_word(text, environment)
         .map(|e| e.value)
         .unwrap_or_else(|_| text.to_owned())
+}
+
+/// BuildKit's ExecOp defaults for SSH sockets: the n-th one without a
+/// target at `/run/buildkit/ssh_agent.n`, and `SSH_AUTH_SOCK` (unless the
+/// step has one) naming the first, even when its agent turns out missing.
+fn ssh_defaults(mounts: &mut [RunMount], env: &mut Vec<String>) {
+    let sockets = mounts
+        .iter_mut()
+        .filter(|mount| matches!(mount.kind, RunMountKind::Ssh { .. }));
+    let mut first = None;
+    for (index, mount) in sockets.enumerate() {
+        if mount.target.is_empty() {
+            mount.target = format!("/run/buildkit/ssh_agent.{index}");
+        }
+        first.get_or_insert_with(|| mount.target.clone());
+    }
+    let has_variable = env.iter().any(|pair| pair.starts_with("SSH_AUTH_SOCK="));
+    if let Some(target) = first
+        && !has_variable
+    {
+        env.push(format!("SSH_AUTH_SOCK={target}"));
+    }
 }
 
 /// The environment a RUN's name is expanded in: its secrets' variables

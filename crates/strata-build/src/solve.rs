@@ -541,6 +541,7 @@ impl<'a> Solver<'a> {
         // environment, and stages mounted for binds.
         let mut scripts_directory = None;
         let mut secret_files = None;
+        let mut ssh_relays = Vec::new();
         let mut stage_snapshots: Vec<ActiveSnapshot> = Vec::new();
         if !run.scripts.is_empty() {
             let directory = self.store.temporary_path("scripts");
@@ -589,13 +590,7 @@ impl<'a> Solver<'a> {
                     file,
                 } => {
                     let Some(source) = self.secrets.get(id) else {
-                        if *required {
-                            return Err(Error::Copy {
-                                step: step.name.clone(),
-                                message: format!("secret {id}: not found"),
-                                span: step.span,
-                            });
-                        }
+                        missing(step, *required, format!("secret {id}: not found"))?;
                         continue;
                     };
                     if let Some(variable) = env {
@@ -609,6 +604,22 @@ impl<'a> Solver<'a> {
                     MountKind::Bind {
                         source: self.secret_file(id, source, &mut secret_files)?,
                     }
+                }
+                RunMountKind::Ssh {
+                    id,
+                    required,
+                    uid,
+                    gid,
+                    mode,
+                } => {
+                    let Some(agent) = self.options.ssh.get(id) else {
+                        missing(step, *required, format!("unset ssh forward key {id}"))?;
+                        continue;
+                    };
+                    let relay = crate::ssh::Relay::start(agent, *uid, *gid, *mode)?;
+                    let source = relay.socket().to_path_buf();
+                    ssh_relays.push(relay);
+                    MountKind::Bind { source }
                 }
                 RunMountKind::Context { source, named, .. } => {
                     let context =
@@ -637,6 +648,7 @@ impl<'a> Solver<'a> {
             };
             let readonly = match mount.kind {
                 RunMountKind::Context { .. } | RunMountKind::Secret { .. } => true,
+                RunMountKind::Ssh { .. } => false,
                 _ => mount.read_only,
             };
             spec.mounts.push(strata_sandbox::Mount {
@@ -675,6 +687,7 @@ impl<'a> Solver<'a> {
         drop(stage_snapshots);
         drop(scripts_directory);
         drop(secret_files);
+        drop(ssh_relays);
         let status = status?;
         if self.cancel.is_cancelled() {
             return Err(Error::Cancelled);
@@ -739,6 +752,19 @@ impl Solver<'_> {
             .map_err(|e| Error::io("chmod", &path, e))?;
         Ok(path)
     }
+}
+
+/// A secret or SSH agent the build was not given: `message` as the step's
+/// error when the mount is required; nothing (the mount is skipped) otherwise.
+fn missing(step: &Step, required: bool, message: String) -> Result<()> {
+    if !required {
+        return Ok(());
+    }
+    Err(Error::Copy {
+        step: step.name.clone(),
+        message,
+        span: step.span,
+    })
 }
 
 /// A secret's value: its file's bytes, or its environment variable's
