@@ -22,6 +22,7 @@ mod call;
 mod flags;
 mod image_facts;
 mod outputs;
+mod ssh;
 mod syntax;
 
 /// Arguments of `strata build`.
@@ -95,6 +96,10 @@ pub(crate) struct Args {
     /// `NAME=oci-layout://PATH[:TAG|@DIGEST]`); repeatable
     #[arg(long = "build-context", value_name = "NAME=VALUE")]
     build_contexts: Vec<String>,
+    /// SSH agent socket or keys to expose to `RUN --mount=type=ssh`
+    /// (`default` is `$SSH_AUTH_SOCK`); repeatable
+    #[arg(long = "ssh", value_name = "default|ID[=SOCKET|KEY[,KEY]]")]
+    ssh: Vec<String>,
     /// Progress output: auto, tty, plain or quiet
     #[arg(long, value_name = "TYPE", default_value = "auto")]
     progress: String,
@@ -186,6 +191,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         labels.insert(key.to_owned(), value.to_owned());
     }
     let secrets = flags::secrets(&args.secrets)?;
+    let ssh_sources = ssh::sources(&args.ssh)?;
 
     // The context, and the Dockerfile (which may come from stdin).
     let dockerfile_from_stdin = args.file.as_deref().is_some_and(|f| f.as_os_str() == "-");
@@ -285,6 +291,10 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         eprintln!("WARNING: {warning}");
     }
     options.outputs = std::mem::take(&mut resolved.outputs);
+
+    // Agents started for key files live until the build returns.
+    let ssh_agents = ssh::Agents::start(ssh_sources)?;
+    options.ssh = ssh_agents.agents();
 
     let store = Arc::new(open_store(global, Access::Shared)?);
     let printer = Printer::new(mode);
