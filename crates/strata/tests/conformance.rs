@@ -523,6 +523,7 @@ cases! {
     proxy_args => "proxy-args",
     run => "run",
     run_mounts => "run-mounts",
+    run_links => "run-links",
     run_network => "run-network",
     stages => "stages",
     stages_alt => "stages-alt",
