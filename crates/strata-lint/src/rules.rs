@@ -37,6 +37,29 @@ pub struct Rule {
     pub experimental: bool,
 }
 
+impl Rule {
+    /// The rule's one-line description as BuildKit words it for its checks
+    /// (its lint results' `description`); the why for the others.
+    pub fn description(&self) -> &'static str {
+        if self.origin != Origin::BuildKit {
+            return self.why;
+        }
+        // Where strata's why says more than BuildKit's description.
+        match self.name {
+            "JSONArgsRecommended" => {
+                "JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals"
+            }
+            "InvalidBaseImagePlatform" => {
+                "Base image platform does not match expected target platform"
+            }
+            "SecretsUsedInArgOrEnv" => {
+                "Sensitive data should not be used in the ARG or ENV commands"
+            }
+            _ => self.why.strip_suffix('.').unwrap_or(self.why),
+        }
+    }
+}
+
 macro_rules! rule {
     ($name:ident, $text:literal, [$($alias:literal),*], $severity:ident, $origin:ident, $why:literal, $url:expr, $experimental:literal) => {
         #[doc = concat!("`", $text, "`: ", $why)]

@@ -95,6 +95,15 @@ fn check_json_reports_warnings_and_fails() {
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let warning = &json["warnings"][0];
     assert_eq!(warning["ruleName"], "JSONArgsRecommended");
+    // BuildKit v0.32's own description and detail.
+    assert_eq!(
+        warning["description"],
+        "JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals"
+    );
+    assert_eq!(
+        warning["detail"],
+        "JSON arguments recommended for CMD to prevent unintended behavior related to OS signals"
+    );
     assert_eq!(
         warning["url"],
         "https://docs.docker.com/go/dockerfile/rule/json-args-recommended/"

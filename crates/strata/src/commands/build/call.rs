@@ -474,7 +474,7 @@ fn warning(dockerfile: Option<&Dockerfile>, diagnostic: &strata_lint::Diagnostic
     };
     WarningJson {
         rule_name: diagnostic.rule.name.to_string(),
-        description: diagnostic.rule.why.to_string(),
+        description: diagnostic.rule.description().to_string(),
         url: diagnostic.rule.url.unwrap_or_default().to_string(),
         detail: diagnostic.message.clone(),
         location: lines(start, end),
