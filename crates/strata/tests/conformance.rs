@@ -524,6 +524,7 @@ cases! {
     run => "run",
     run_mounts => "run-mounts",
     run_links => "run-links",
+    run_shapes => "run-shapes",
     run_network => "run-network",
     stages => "stages",
     stages_alt => "stages-alt",
