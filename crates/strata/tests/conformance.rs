@@ -490,6 +490,7 @@ cases! {
     context_owners => "context-owners",
     context_symlinks => "context-symlinks",
     copy_basic => "copy-basic",
+    copy_shapes => "copy-shapes",
     destination_links => "destination-links",
     directory_modes => "directory-modes",
     dockerignore => "dockerignore",
