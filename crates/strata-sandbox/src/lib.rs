@@ -1,8 +1,8 @@
 //! Runs one process over a prepared root file system, as `docker build`
 //! runs a RUN step and `docker run` a container: new mount, PID, IPC and UTS
 //! namespaces (and network, unless the host's), pivot_root, /proc, a minimal
-//! /dev, read-only /sys, /etc/hosts, /etc/resolv.conf and /etc/hostname
-//! mounted over (never written into the root), Docker's masked paths, the
+//! /dev, read-only /sys, /etc/hosts, /etc/resolv.conf (and a container's
+//! /etc/hostname) mounted over (never written into the root), Docker's masked paths, the
 //! user resolved in the root's /etc/passwd and /etc/group, Docker's
 //! capabilities (or the caller's), rlimits and umask, PATH defaulted. It
 //! knows nothing of images.

@@ -129,7 +129,8 @@ pub struct Spec {
     /// Docker's format); `None` (the default) generates BuildKit's from
     /// `hostname` and `extra_hosts`. With the caller's hosts, /etc/hosts,
     /// /etc/resolv.conf and /etc/hostname are writable, as a container's are;
-    /// otherwise read-only, as a RUN step's are.
+    /// otherwise the first two are read-only and /etc/hostname is the root's
+    /// own, as a RUN step's are in BuildKit.
     #[serde(default)]
     pub hosts: Option<String>,
     /// The contents of /etc/resolv.conf when the caller has its own; `None`

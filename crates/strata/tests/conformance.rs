@@ -524,6 +524,7 @@ cases! {
     proxy_args => "proxy-args",
     run => "run",
     run_mounts => "run-mounts",
+    run_etc_files => "run-etc-files",
     run_links => "run-links",
     run_shapes => "run-shapes",
     run_network => "run-network",

@@ -10,8 +10,10 @@ use super::{Failure, setup};
 use crate::files;
 use crate::spec::Spec;
 
-/// The three files' contents: (name in /etc, contents).
-fn contents(spec: &Spec, host_resolv_conf: &str) -> [(&'static str, String); 3] {
+/// The files' contents: (name in /etc, contents). A container gets
+/// /etc/hostname too; a RUN step does not (BuildKit mounts none: the image's
+/// own, if any, shows, and a step may write it).
+fn contents(spec: &Spec, host_resolv_conf: &str) -> Vec<(&'static str, String)> {
     let hosts = spec
         .hosts
         .clone()
@@ -20,11 +22,11 @@ fn contents(spec: &Spec, host_resolv_conf: &str) -> [(&'static str, String); 3] 
         .resolv_conf
         .clone()
         .unwrap_or_else(|| files::resolv_conf(host_resolv_conf, spec.network));
-    [
-        ("hosts", hosts),
-        ("resolv.conf", resolv_conf),
-        ("hostname", format!("{}\n", spec.hostname)),
-    ]
+    let mut files = vec![("hosts", hosts), ("resolv.conf", resolv_conf)];
+    if spec.hosts.is_some() {
+        files.push(("hostname", format!("{}\n", spec.hostname)));
+    }
+    files
 }
 
 /// Each file is written in the sandbox's /dev tmpfs, bound on /etc, and
@@ -95,10 +97,8 @@ mod tests {
             [
                 ("/etc/hosts".into(), true),
                 ("/etc/resolv.conf".into(), true),
-                ("/etc/hostname".into(), true)
             ]
         );
-        assert_eq!(written(&fake, "hostname"), "buildkitsandbox\n");
         assert_eq!(written(&fake, "resolv.conf"), "nameserver 10.0.0.1\n");
         assert!(written(&fake, "hosts").starts_with("127.0.0.1\tlocalhost buildkitsandbox\n"));
         assert!(

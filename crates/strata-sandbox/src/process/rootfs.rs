@@ -14,13 +14,13 @@ use super::{Failure, setup};
 use crate::spec::{MountKind, RootFs, Spec};
 
 /// The mount points of the standard mounts: (path, is a directory).
-const STANDARD_TARGETS: [(&str, bool); 6] = [
+/// Containers also get /etc/hostname (see `etc_files`).
+const STANDARD_TARGETS: [(&str, bool); 5] = [
     ("/proc", true),
     ("/dev", true),
     ("/sys", true),
     ("/etc/hosts", false),
     ("/etc/resolv.conf", false),
-    ("/etc/hostname", false),
 ];
 
 /// Makes every mount of the (new) mount namespace private, so that nothing
@@ -77,6 +77,9 @@ pub(crate) fn mount_targets(spec: &Spec) -> Vec<(String, bool)> {
         .iter()
         .map(|(path, is_directory)| ((*path).to_owned(), *is_directory))
         .collect();
+    if spec.hosts.is_some() {
+        targets.push(("/etc/hostname".to_owned(), false));
+    }
     for mount in &spec.mounts {
         if !is_under_dev(&mount.destination) {
             targets.push((mount.destination.clone(), is_directory(&mount.kind)));
@@ -228,7 +231,6 @@ mod tests {
                 made("/sys", 0o755),
                 file("/etc/hosts"),
                 file("/etc/resolv.conf"),
-                file("/etc/hostname"),
                 made("/data", 0o755),
                 made("/data/cache", 0o755),
             ],
