@@ -137,8 +137,10 @@ pub(crate) fn unmount_if_mounted(path: &Path) {
 pub(crate) fn upper_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     let mut opaque = Vec::new();
-    let mut pending = vec![PathBuf::new()];
-    while let Some(directory) = pending.pop() {
+    // Each directory to read, and whether the lowers may hold its entries
+    // (not below a directory they lack: no lookups for a new tree's files).
+    let mut pending = vec![(PathBuf::new(), true)];
+    while let Some((directory, in_lowers)) = pending.pop() {
         let full = upper.join(&directory);
         for entry in strata_fs::read_dir(&full)? {
             let entry = entry.map_err(|e| strata_fs::Error::new("list directory", &full, e))?;
@@ -148,7 +150,11 @@ pub(crate) fn upper_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Chan
             let metadata = entry
                 .metadata()
                 .map_err(|e| strata_fs::Error::new("stat", &path, e))?;
-            let below = below(&relative, lowers);
+            let below = if in_lowers {
+                below(&relative, lowers)
+            } else {
+                None
+            };
             let file_type = metadata.file_type();
             if file_type.is_char_device() && metadata.rdev() == 0 {
                 if below.is_some() {
@@ -164,10 +170,11 @@ pub(crate) fn upper_changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Chan
                 changes.push(Change::new(&relative, ChangeKind::Modified));
             }
             if file_type.is_dir() {
-                if below.as_ref().is_some_and(|(_, old)| old.is_dir()) && is_opaque(&path)? {
+                let directory_below = below.as_ref().is_some_and(|(_, old)| old.is_dir());
+                if directory_below && is_opaque(&path)? {
                     opaque.push(relative);
                 } else {
-                    pending.push(relative);
+                    pending.push((relative, directory_below));
                 }
             }
         }
