@@ -10,7 +10,7 @@ use anyhow::{Context as _, bail};
 use strata_build::{BuildOptions, Cancel};
 use strata_context::source::{self, ContextSpec, ResolveOptions};
 use strata_oci::Reference;
-use strata_store::Access;
+use strata_store::{Access, Store};
 
 use super::Global;
 use crate::images::open_store;
@@ -263,14 +263,16 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.insecure_registries = global.insecure_registry.clone();
     options.named_contexts = flags::build_contexts(&args.build_contexts)?;
 
+    // One store for the checks (base images' configs) and the build.
+    let store = Arc::new(open_store(global, Access::Shared)?);
     // The frontend (`# syntax=`), then `--call`/`--check` instead of a build.
     syntax::check(&options)?;
     if let Some(call) = call::CallFunc::parse(&args.call, args.check, args.format.as_deref())? {
-        return call.run(&options, &*facts(&options, global)?);
+        return call.run(&options, &*facts(&options, &store)?);
     }
     // BuildKit's build checks run first: warnings are shown and
     // `# check=error=true` turns warnings into a failed build.
-    if let Some(code) = check(&options, mode, global)? {
+    if let Some(code) = check(&options, mode, &store)? {
         return Ok(code);
     }
 
@@ -296,7 +298,6 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let ssh_agents = ssh::Agents::start(ssh_sources)?;
     options.ssh = ssh_agents.agents();
 
-    let store = Arc::new(open_store(global, Access::Shared)?);
     let printer = Printer::new(mode);
     let cancel = Cancel::new();
     let _signals = crate::signals::cancel_on_interrupt(cancel.clone())?;
@@ -382,7 +383,7 @@ fn metadata(
 /// the store), one manifest, shown as a vertex of the build's progress.
 /// The pushed manifest's descriptor.
 fn push_images(
-    store: &Arc<strata_store::Store>,
+    store: &Arc<Store>,
     output: &strata_build::BuildOutput,
     names: &[Reference],
     media_types: strata_store::MediaTypes,
@@ -466,7 +467,7 @@ fn push_images(
 /// What a push sends: the image manifest, or with attestations an index
 /// over its OCI distribution form (BuildKit sends OCI media types then).
 fn push_target(
-    store: &strata_store::Store,
+    store: &Store,
     output: &strata_build::BuildOutput,
     names: &[Reference],
     media_types: strata_store::MediaTypes,
@@ -562,7 +563,10 @@ fn clone_error(error: &strata_build::Error) -> std::io::Error {
 
 /// Facts for the build checks: about the build context (none without one)
 /// and the base images already in the store.
-fn facts(options: &BuildOptions, global: &Global) -> anyhow::Result<Box<dyn strata_lint::Facts>> {
+fn facts<'a>(
+    options: &BuildOptions,
+    store: &'a Store,
+) -> anyhow::Result<Box<dyn strata_lint::Facts + 'a>> {
     let inner: Box<dyn strata_lint::Facts> = match &options.context {
         Some(context) => {
             match super::lint::gather_facts(context, options.dockerfile_path.as_deref())? {
@@ -572,18 +576,17 @@ fn facts(options: &BuildOptions, global: &Global) -> anyhow::Result<Box<dyn stra
         }
         None => Box::new(strata_lint::NoFacts),
     };
-    let store = open_store(global, Access::Shared)?;
     Ok(Box::new(image_facts::StoreImages { inner, store }))
 }
 
 /// Runs BuildKit's build checks over the Dockerfile. `Some(code)` when the
 /// build must not go on (`# check=error=true` with findings).
-fn check(options: &BuildOptions, mode: Mode, global: &Global) -> anyhow::Result<Option<ExitCode>> {
+fn check(options: &BuildOptions, mode: Mode, store: &Store) -> anyhow::Result<Option<ExitCode>> {
     // A Dockerfile that does not parse is reported by the build itself.
     let Ok(dockerfile) = strata_dockerfile::parse(options.dockerfile.clone()) else {
         return Ok(None);
     };
-    let facts = facts(options, global)?;
+    let facts = facts(options, store)?;
     let report = match strata_lint::lint(&dockerfile, &*facts, &strata_lint::Config::buildkit()) {
         Ok(report) => report,
         Err(error) => {

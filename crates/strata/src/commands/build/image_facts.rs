@@ -8,12 +8,12 @@ use strata_oci::Reference;
 use strata_store::Store;
 
 /// Context facts from `inner`, base images from `store`.
-pub(crate) struct StoreImages {
+pub(crate) struct StoreImages<'a> {
     pub(crate) inner: Box<dyn Facts>,
-    pub(crate) store: Store,
+    pub(crate) store: &'a Store,
 }
 
-impl Facts for StoreImages {
+impl Facts for StoreImages<'_> {
     fn has_ignore_file(&self) -> Option<bool> {
         self.inner.has_ignore_file()
     }
