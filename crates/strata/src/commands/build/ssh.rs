@@ -229,14 +229,16 @@ impl KeyAgent {
         Ok(agent)
     }
 
+    /// Waits until the agent accepts connections: its socket exists from
+    /// `bind`, but a connection before its `listen` is refused.
     fn wait_for_socket(&mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.socket.exists() {
+        while std::os::unix::net::UnixStream::connect(&self.socket).is_err() {
             if let Some(status) = self.process.try_wait()? {
                 bail!("ssh-agent exited: {status}");
             }
             if Instant::now() > deadline {
-                bail!("ssh-agent made no socket within 10 seconds");
+                bail!("ssh-agent took no connection within 10 seconds");
             }
             std::thread::sleep(Duration::from_millis(10));
         }
