@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use strata_oci::{Descriptor, Digest, ImageConfiguration, Platform, Reference};
-use strata_registry::{BlobSink, Client, ClientOptions, DockerConfig};
+use strata_registry::{BlobSink, BlobSource, Client, ClientOptions, DockerConfig};
 use strata_store::{BlobWriter, Store};
 
 use crate::error::{Error, Result};
@@ -124,17 +124,7 @@ impl Images {
     }
 
     fn pull_image(&self, reference: &Reference) -> std::result::Result<Descriptor, String> {
-        let client = Client::new(ClientOptions {
-            insecure_registries: self.insecure_registries.clone(),
-            docker_config: Some(DockerConfig::from_environment()),
-            ..ClientOptions::default()
-        })
-        .map_err(|e| e.to_string())?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())?;
+        let Connection { client, runtime } = Connection::open(&self.insecure_registries)?;
         let platform = Platform::host();
         let pulled = runtime
             .block_on(strata_registry::pull(
@@ -155,6 +145,31 @@ impl Images {
             )
             .map_err(|e| e.to_string())?;
         Ok(descriptor)
+    }
+}
+
+/// A registry client and the runtime its requests run on (two workers:
+/// the machines have two cores).
+pub(crate) struct Connection {
+    pub(crate) client: Client,
+    pub(crate) runtime: tokio::runtime::Runtime,
+}
+
+impl Connection {
+    /// A client with Docker's credentials, plain http for `insecure_registries`.
+    pub(crate) fn open(insecure_registries: &[String]) -> Result<Self, String> {
+        let client = Client::new(ClientOptions {
+            insecure_registries: insecure_registries.to_vec(),
+            docker_config: Some(DockerConfig::from_environment()),
+            ..ClientOptions::default()
+        })
+        .map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self { client, runtime })
     }
 }
 
@@ -181,5 +196,15 @@ impl BlobSink for StoreSink {
 
     fn verifies_digests(&self) -> bool {
         true
+    }
+}
+
+/// The store as a push's source.
+pub struct StoreSource(pub Arc<Store>);
+
+impl BlobSource for StoreSource {
+    fn open(&self, digest: &Digest) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        let file = self.0.open_blob(digest).map_err(std::io::Error::other)?;
+        Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
     }
 }

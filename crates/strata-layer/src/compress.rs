@@ -129,7 +129,7 @@ impl<W: Write> Write for Compressor<W> {
 }
 
 /// A reader that decompresses whatever `R` holds (gzip, zstd or plain).
-pub(crate) fn decompressor<'a, R: Read + 'a>(reader: R) -> io::Result<Box<dyn Read + 'a>> {
+pub fn decompressor<'a, R: Read + 'a>(reader: R) -> io::Result<Box<dyn Read + 'a>> {
     let mut reader = io::BufReader::with_capacity(256 * 1024, reader);
     let prefix = io::BufRead::fill_buf(&mut reader)?;
     Ok(match detect_compression(prefix) {

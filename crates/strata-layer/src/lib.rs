@@ -28,6 +28,6 @@ mod write;
 
 pub use apply::{ApplyOptions, ApplyReport, WhiteoutMode, apply_layer};
 pub use change::{Change, ChangeKind, OPAQUE_MARKER, WHITEOUT_PREFIX};
-pub use compress::{Compression, compress, detect_compression};
+pub use compress::{Compression, compress, decompressor, detect_compression};
 pub use error::{Error, Result};
 pub use write::{LayerDigests, LayerOptions, layer_xattrs, write_layer};

@@ -34,6 +34,15 @@ pub struct ImageConfiguration {
         deserialize_with = "null_as_default"
     )]
     pub history: Vec<History>,
+    /// strata's inline build cache (`--cache-to type=inline`): the image's
+    /// steps by cache key, as BuildKit keeps its own under
+    /// `moby.buildkit.cache.v0`; a stage built on the image drops it.
+    #[serde(
+        rename = "io.strata.build.cache.v1",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub build_cache: Option<serde_json::Value>,
     /// Operating system (`linux`).
     pub os: String,
     /// Required OS features.

@@ -2,13 +2,12 @@
 //! opening the store, building a client from flags and Docker's config, and
 //! the adapters that let a pull write into (and a push read from) the store.
 
-use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
+pub(crate) use strata_build::StoreSource;
 use strata_oci::Digest;
-use strata_registry::{BlobSource, Client, ClientOptions, DockerConfig};
+use strata_registry::{Client, ClientOptions, DockerConfig};
 use strata_store::{Access, Store};
 
 use crate::commands::Global;
@@ -50,16 +49,6 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()?)
-}
-
-/// The store as a push's source.
-pub(crate) struct StoreSource(pub(crate) Arc<Store>);
-
-impl BlobSource for StoreSource {
-    fn open(&self, digest: &Digest) -> std::io::Result<Box<dyn Read + Send>> {
-        let file = self.0.open_blob(digest).map_err(std::io::Error::other)?;
-        Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
-    }
 }
 
 /// The time to stamp on new images: `SOURCE_DATE_EPOCH` when set, else now.
