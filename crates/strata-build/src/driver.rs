@@ -13,6 +13,7 @@ use strata_context::{Context, IgnoreFile, ScanOptions};
 use strata_oci::{Descriptor, Digest};
 use strata_store::Store;
 
+use crate::cache::{self, ImportedCache};
 use crate::error::{Error, Result};
 use crate::output::{Destination, Output, OutputKind};
 use crate::progress::{Event, Progress};
@@ -229,6 +230,7 @@ pub fn build(
         &store.area("builds")?,
         &project,
     )));
+    let imported = import_caches(options, &internal, progress)?;
     let context = context_cell.get().and_then(|c| c.as_ref().ok().cloned());
     let solver = solve::Solver::new(
         &store,
@@ -242,9 +244,13 @@ pub fn build(
         cancel,
         &explainer,
         secrets,
+        &imported,
     );
-    let (output, steps) = solver.solve()?;
+    let solved = solver.solve()?;
     explainer.save();
+    let (output, steps) = (solved.output, solved.steps);
+    // Every output needs the image's layers in the store.
+    solve::fetch_imported(&store, &imported, &output.layers)?;
 
     if cancel.is_cancelled() {
         return Err(Error::Cancelled);
@@ -297,7 +303,13 @@ pub fn build(
             }
             let image = match &exported {
                 Some(image) => image,
-                None => exported.insert(export::export(&store, &plan, &output, options, &names)?),
+                None => {
+                    let inline =
+                        inline_cache(options, &plan, &solved.layers, &store, &imported, &output);
+                    exported.insert(export::export(
+                        &store, &plan, &output, options, &names, inline,
+                    )?)
+                }
             };
             match target.kind {
                 OutputKind::Image => {
@@ -432,6 +444,17 @@ pub fn build(
     let Some(exported) = exported else {
         return Err(Error::Cancelled);
     };
+    for request in &options.cache_to {
+        export_cache(
+            &store,
+            &plan,
+            &solved.layers,
+            &imported,
+            request,
+            &vertices,
+            progress,
+        )?;
+    }
     Ok(BuildOutput {
         image_id: exported.config_digest,
         manifest: exported.manifest,
@@ -441,6 +464,112 @@ pub fn build(
         vertices: vertices.load(Ordering::SeqCst),
         attestations,
     })
+}
+
+/// An internal vertex: its name, and work returning its status lines.
+type Internal<'a> = dyn Fn(&str, &mut dyn FnMut() -> Result<Vec<String>>) -> Result<()> + 'a;
+
+/// Reads every `--cache-from`, each as a vertex; one that cannot be read
+/// is a warning and the build goes on without it, as in BuildKit.
+fn import_caches(
+    options: &BuildOptions,
+    internal: &Internal,
+    progress: &dyn Progress,
+) -> Result<ImportedCache> {
+    let mut imported = ImportedCache::new(&options.insecure_registries);
+    for import in &options.cache_from {
+        let location = import.location.describe();
+        let mut failure = None;
+        internal(
+            &format!("importing cache manifest from {location}"),
+            &mut || match imported.add(import) {
+                Ok(steps) => Ok(vec![format!("{steps} cached steps")]),
+                Err(message) => {
+                    failure = Some(message);
+                    Ok(Vec::new())
+                }
+            },
+        )?;
+        if let Some(message) = failure {
+            let message = format!("failed to import cache from {location}: {message}");
+            progress.event(Event::Warning { message: &message });
+        }
+    }
+    Ok(imported)
+}
+
+/// The inline cache the image carries (`--cache-to type=inline`): the
+/// steps of its stages, by layer position.
+fn inline_cache(
+    options: &BuildOptions,
+    plan: &plan::Plan,
+    solved: &HashMap<Digest, solve::Layer>,
+    store: &Store,
+    imported: &ImportedCache,
+    output: &solve::StageOutput,
+) -> Option<serde_json::Value> {
+    options
+        .cache_to
+        .iter()
+        .any(|c| c.location == crate::CacheLocation::Inline)
+        .then(|| {
+            let steps = cache::covered_steps(plan, solved, store, imported, crate::CacheMode::Min);
+            cache::inline_cache(&steps, &output.layers)
+        })
+}
+
+/// One `--cache-to` (other than inline), as a vertex: BuildKit's
+/// `exporting cache to registry` or `to client directory`. A failure fails
+/// the build unless `ignore-error=true`.
+fn export_cache(
+    store: &Arc<Store>,
+    plan: &plan::Plan,
+    solved: &HashMap<Digest, solve::Layer>,
+    imported: &ImportedCache,
+    request: &crate::CacheExport,
+    vertices: &AtomicUsize,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let name = match request.location {
+        crate::CacheLocation::Registry(_) => "exporting cache to registry",
+        crate::CacheLocation::Local { .. } => "exporting cache to client directory",
+        crate::CacheLocation::Inline => return Ok(()),
+    };
+    let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
+    let started = Instant::now();
+    progress.event(Event::Started { vertex, name });
+    let steps = cache::covered_steps(plan, solved, store, imported, request.mode);
+    let status = |message: &str| progress.event(Event::Status { vertex, message });
+    match cache::export_cache(store, request, &steps, imported, &status) {
+        Ok(()) => {
+            progress.event(Event::Done {
+                vertex,
+                elapsed: started.elapsed(),
+            });
+            Ok(())
+        }
+        Err(message) => {
+            let error = Error::CacheExport {
+                location: request.location.describe(),
+                message,
+            };
+            let text = error.to_string();
+            if request.ignore_error {
+                progress.event(Event::Done {
+                    vertex,
+                    elapsed: started.elapsed(),
+                });
+                progress.event(Event::Warning { message: &text });
+                return Ok(());
+            }
+            progress.event(Event::Failed {
+                vertex,
+                elapsed: started.elapsed(),
+                error: &text,
+            });
+            Err(error)
+        }
+    }
 }
 
 /// A size as BuildKit prints it (go-units' `HumanSize`: decimal units,

@@ -78,6 +78,20 @@ pub enum Error {
     /// A file-system call failed.
     #[error(transparent)]
     Io(#[from] strata_fs::Error),
+    /// A layer of a `--cache-from` cache could not be brought in.
+    #[error("importing a layer from the build cache: {message}")]
+    CacheImport {
+        /// What went wrong.
+        message: String,
+    },
+    /// A `--cache-to` export failed.
+    #[error("failed to export cache to {location}: {message}")]
+    CacheExport {
+        /// Where it was going.
+        location: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The build was cancelled (Ctrl-C, or another stage failed).
     #[error("build cancelled")]
     Cancelled,

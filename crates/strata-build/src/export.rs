@@ -19,15 +19,18 @@ pub(crate) struct Exported {
     pub(crate) config_digest: Digest,
 }
 
-/// Writes the image of the plan's target and names it `names`.
+/// Writes the image of the plan's target and names it `names`; with
+/// `inline_cache` (`--cache-to type=inline`) its configuration carries it.
 pub(crate) fn export(
     store: &Store,
     plan: &Plan,
     output: &StageOutput,
     options: &BuildOptions,
     names: &[Reference],
+    inline_cache: Option<serde_json::Value>,
 ) -> Result<Exported> {
-    let config = image_configuration(plan, output, options);
+    let mut config = image_configuration(plan, output, options);
+    config.build_cache = inline_cache;
     let layers = output
         .layers
         .iter()

@@ -20,6 +20,9 @@
 //! - [`annotations`]: `--annotation` values and where BuildKit puts them.
 //! - [`named_context`]: `--build-context` values ([`NamedContext`]): local
 //!   directories, images and OCI layouts standing in for a name.
+//! - [`cache`]: the build cache beyond one machine (`--cache-to`,
+//!   `--cache-from`): step results in a registry, an OCI layout or the
+//!   image's configuration, imported lazily.
 //! - [`prune`]: the build cache emptied, named images kept
 //!   ([`prune_cache`], `strata builder prune`).
 //!
@@ -34,6 +37,7 @@
 mod annotations;
 mod archive;
 mod attestation;
+mod cache;
 mod copy;
 mod driver;
 mod error;
@@ -55,9 +59,10 @@ mod ssh;
 
 pub use annotations::{Annotation, AnnotationTarget, Annotations};
 pub use attestation::Attestations;
+pub use cache::{CacheExport, CacheImport, CacheLocation, CacheMode};
 pub use driver::{BuildOutput, ExportedOutput, build};
 pub use error::{Error, Result};
-pub use images::StoreSink;
+pub use images::{StoreSink, StoreSource};
 pub use named_context::{NamedContext, context_name};
 pub use options::{BuildOptions, Entitlements, NetworkMode, SecretSource, SshAgent};
 pub use output::{

@@ -105,6 +105,10 @@ pub struct BuildOptions {
     /// `--ssh` agents by id, for `RUN --mount=type=ssh`; the keys stay in
     /// the agents (never in a layer, a key or the history).
     pub ssh: BTreeMap<String, SshAgent>,
+    /// `--cache-from`s, tried in order: steps found in them are not run.
+    pub cache_from: Vec<crate::CacheImport>,
+    /// `--cache-to`s: where the build's step results go.
+    pub cache_to: Vec<crate::CacheExport>,
     /// `--output`s; empty: the image in the store named by `tags` (docker
     /// build's default). `tags` name nothing unless an image output does.
     pub outputs: Vec<crate::Output>,
@@ -142,6 +146,8 @@ impl BuildOptions {
             provenance: None,
             named_contexts: BTreeMap::new(),
             ssh: BTreeMap::new(),
+            cache_from: Vec::new(),
+            cache_to: Vec::new(),
             outputs: Vec::new(),
         }
     }

@@ -694,6 +694,7 @@ impl Lowering<'_> {
             Base::Image(image) => {
                 let mut config = image.config.clone();
                 config.created = None;
+                config.build_cache = None;
                 let triggers = config
                     .config
                     .as_mut()

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use strata_context::Context;
@@ -15,6 +15,7 @@ use strata_sandbox::{Canceller, MountKind, RootFs, Sandbox, Spec};
 use strata_snapshot::{ActiveSnapshot, Snapshotter};
 use strata_store::Store;
 
+use crate::cache::ImportedCache;
 use crate::copy;
 use crate::error::{Error, Result};
 use crate::explain::Explainer;
@@ -108,6 +109,45 @@ impl Cancel {
     }
 }
 
+/// A step found in a cache.
+#[derive(Clone, Debug)]
+enum Hit {
+    /// In the store, blob included.
+    Stored(Layer),
+    /// In an imported cache; its blob is downloaded when needed.
+    Imported(Layer),
+}
+
+/// What the solve needs of a stage, decided from the caches before
+/// anything runs (BuildKit's solver reaches the same from its cache keys).
+#[derive(Clone, Copy, Debug, Default)]
+struct Demand {
+    /// Whether it runs: false when every step that reads it is cached (it
+    /// is then shown as cached, and started only if a hit fails).
+    run: bool,
+    /// Whether its layers must be in the store: the image's, or a stage's
+    /// that a step which runs reads.
+    keep_output: bool,
+    /// Its last step no cache has: the layers before it are that step's parent.
+    last_miss: Option<usize>,
+}
+
+impl Demand {
+    /// Whether the layer of step `number` must be in the store.
+    fn needs_layer(&self, number: usize) -> bool {
+        self.keep_output || self.last_miss.is_some_and(|last| number < last)
+    }
+}
+
+/// What a solve produced: the target's output, what happened to each step,
+/// and the layer of every step served or run, by key (what a cache export
+/// covers).
+pub(crate) struct Solved {
+    pub(crate) output: StageOutput,
+    pub(crate) steps: Vec<StepReport>,
+    pub(crate) layers: HashMap<Digest, Layer>,
+}
+
 type Slot = (
     Mutex<Option<std::result::Result<Arc<StageOutput>, ()>>>,
     Condvar,
@@ -126,7 +166,13 @@ pub(crate) struct Solver<'a> {
     pub(crate) cancel: &'a Cancel,
     pub(crate) explainer: &'a Explainer,
     pub(crate) secrets: &'a HashMap<String, SecretSource>,
+    pub(crate) imported: &'a ImportedCache,
     slots: Vec<Slot>,
+    started: Vec<AtomicBool>,
+    demand: OnceLock<Vec<Demand>>,
+    hits: Mutex<HashMap<Digest, Hit>>,
+    layers: Mutex<HashMap<Digest, Layer>>,
+    errors: Mutex<Vec<Error>>,
     reports: Mutex<Vec<(usize, usize, StepReport)>>,
     running_ids: AtomicUsize,
 }
@@ -148,6 +194,7 @@ impl<'a> Solver<'a> {
         cancel: &'a Cancel,
         explainer: &'a Explainer,
         secrets: &'a HashMap<String, SecretSource>,
+        imported: &'a ImportedCache,
     ) -> Self {
         let slots = plan
             .stages
@@ -166,50 +213,49 @@ impl<'a> Solver<'a> {
             cancel,
             explainer,
             secrets,
+            imported,
             slots,
+            started: plan.stages.iter().map(|_| AtomicBool::new(false)).collect(),
+            demand: OnceLock::new(),
+            hits: Mutex::new(HashMap::new()),
+            layers: Mutex::new(HashMap::new()),
+            errors: Mutex::new(Vec::new()),
             reports: Mutex::new(Vec::new()),
             running_ids: AtomicUsize::new(0),
         }
     }
 
-    /// Runs every stage the target needs; the target's output and what
-    /// happened to each step, in plan order.
-    pub(crate) fn solve(&self) -> Result<(StageOutput, Vec<StepReport>)> {
+    /// Runs every stage the target needs and the caches lack; the
+    /// target's output, what happened to each step, in plan order, and the
+    /// layers of the steps.
+    pub(crate) fn solve(&self) -> Result<Solved> {
         let needed = self.needed();
-        let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
-        let errors = &errors;
-        let run = |index: usize| {
-            let result = self.run_stage(index);
-            let stored = match result {
-                Ok(output) => Ok(Arc::new(output)),
-                Err(error) => {
-                    // Other stages stop at their next step; running processes are killed.
-                    if !matches!(error, Error::Cancelled) {
-                        self.cancel.cancel();
-                    }
-                    if let Ok(mut errors) = errors.lock() {
-                        errors.push(error);
-                    }
-                    Err(())
-                }
-            };
-            let (lock, condvar) = &self.slots[index];
-            if let Ok(mut slot) = lock.lock() {
-                *slot = Some(stored);
-            }
-            condvar.notify_all();
-        };
+        let demand = self.plan_demand(&needed)?;
+        let running: Vec<usize> = needed.iter().copied().filter(|i| demand[*i].run).collect();
+        let _ = self.demand.set(demand);
         // One stage runs on this thread: a one-stage build starts none.
         std::thread::scope(|scope| {
-            if let Some((last, others)) = needed.split_last() {
+            if let Some((last, others)) = running.split_last() {
                 for index in others.iter().copied() {
-                    scope.spawn(move || run(index));
+                    if !self.started[index].swap(true, Ordering::SeqCst) {
+                        scope.spawn(move || self.run_and_publish(index));
+                    }
                 }
-                run(*last);
+                if !self.started[*last].swap(true, Ordering::SeqCst) {
+                    self.run_and_publish(*last);
+                }
             }
         });
         let mut errors =
-            std::mem::take(&mut *errors.lock().unwrap_or_else(PoisonError::into_inner));
+            std::mem::take(&mut *self.errors.lock().unwrap_or_else(PoisonError::into_inner));
+        if errors.is_empty() {
+            // Stages nothing started (a failed hit may start one on demand).
+            for index in needed.iter().copied() {
+                if !self.started[index].load(Ordering::SeqCst) {
+                    self.show_cached_stage(index);
+                }
+            }
+        }
         if !errors.is_empty() {
             // The first real failure explains the others' cancellation.
             let index = errors
@@ -221,10 +267,127 @@ impl<'a> Solver<'a> {
         let output = self.wait(self.plan.target)?;
         let mut reports = self.reports.lock().map(|r| r.clone()).unwrap_or_default();
         reports.sort_by_key(|(stage, step, _)| (*stage, *step));
-        Ok((
-            (*output).clone(),
-            reports.into_iter().map(|(_, _, r)| r).collect(),
-        ))
+        let layers =
+            std::mem::take(&mut *self.layers.lock().unwrap_or_else(PoisonError::into_inner));
+        Ok(Solved {
+            output: (*output).clone(),
+            steps: reports.into_iter().map(|(_, _, r)| r).collect(),
+            layers,
+        })
+    }
+
+    /// Runs stage `index` and publishes its output (or failure) to the
+    /// stages waiting for it.
+    fn run_and_publish(&self, index: usize) {
+        let stored = match self.run_stage(index) {
+            Ok(output) => Ok(Arc::new(output)),
+            Err(error) => {
+                // Other stages stop at their next step; running processes are killed.
+                if !matches!(error, Error::Cancelled) {
+                    self.cancel.cancel();
+                }
+                if let Ok(mut errors) = self.errors.lock() {
+                    errors.push(error);
+                }
+                Err(())
+            }
+        };
+        let (lock, condvar) = &self.slots[index];
+        if let Ok(mut slot) = lock.lock() {
+            *slot = Some(stored);
+        }
+        condvar.notify_all();
+    }
+
+    /// Decides which stages run: the target does; a stage does when a step
+    /// that runs reads it, or a stage that runs starts from it. Hits are
+    /// kept for the steps' own lookups.
+    fn plan_demand(&self, needed: &[usize]) -> Result<Vec<Demand>> {
+        let mut demand = vec![Demand::default(); self.plan.stages.len()];
+        demand[self.plan.target].run = true;
+        demand[self.plan.target].keep_output = true;
+        for index in needed.iter().copied() {
+            // `--no-cache-filter` asks for the stage to run.
+            demand[index].run |= self.plan.stages[index].no_cache;
+        }
+        // Stages come after the stages they read: dependents first.
+        for index in needed.iter().copied().rev() {
+            if !demand[index].run {
+                continue;
+            }
+            let stage = &self.plan.stages[index];
+            for (number, step) in stage.steps.iter().enumerate() {
+                match self.find(step, stage.no_cache)? {
+                    Some(hit) => {
+                        if let Ok(mut hits) = self.hits.lock() {
+                            hits.insert(step.key, hit);
+                        }
+                    }
+                    None => {
+                        demand[index].last_miss = Some(number);
+                        for source in step_stages(step) {
+                            demand[source].run = true;
+                            demand[source].keep_output = true;
+                        }
+                    }
+                }
+            }
+            if let Base::Stage(base) = stage.base {
+                let keep = demand[index].keep_output || demand[index].last_miss.is_some();
+                demand[base].run = true;
+                demand[base].keep_output |= keep;
+            }
+        }
+        Ok(demand)
+    }
+
+    /// A stage nothing needs to run: its steps shown as cached, as
+    /// BuildKit shows the vertices below a cached one.
+    fn show_cached_stage(&self, index: usize) {
+        let plan = &self.plan.stages[index];
+        if let Some(name) = &plan.from_name {
+            let vertex = self.vertex(name);
+            self.progress.event(Event::Done {
+                vertex,
+                elapsed: std::time::Duration::ZERO,
+            });
+        }
+        for (number, step) in plan.steps.iter().enumerate() {
+            let started = Instant::now();
+            let vertex = self.vertex(&step.name);
+            self.progress.event(Event::Cached { vertex });
+            self.report(index, number, step, true, None, started);
+            self.explainer.seen(step);
+        }
+    }
+
+    /// The cache's answer for `step`: the planning pass's, else the
+    /// store's records, else the imported caches.
+    fn lookup(&self, step: &Step, no_cache: bool) -> Result<Option<Hit>> {
+        if no_cache {
+            return Ok(None);
+        }
+        if let Some(hit) = self.hits.lock().ok().and_then(|mut h| h.remove(&step.key)) {
+            return Ok(Some(hit));
+        }
+        self.find(step, no_cache)
+    }
+
+    fn find(&self, step: &Step, no_cache: bool) -> Result<Option<Hit>> {
+        if no_cache {
+            return Ok(None);
+        }
+        if let Some(layer) = stored_layer(self.store, &step.key)? {
+            return Ok(Some(Hit::Stored(layer)));
+        }
+        Ok(self.imported.lookup(&step.key).map(Hit::Imported))
+    }
+
+    /// The layer of a step served from an imported cache, brought into the
+    /// store (verified) and recorded there, so the next build needs no import.
+    fn materialise(&self, step: &Step, layer: &Layer) -> std::result::Result<(), String> {
+        self.imported.fetch(self.store, &layer.diff_id)?;
+        self.record(step, layer).map_err(|e| e.to_string())
     }
 
     /// The stages the target depends on, the target included.
@@ -241,7 +404,12 @@ impl<'a> Solver<'a> {
         (0..needed.len()).filter(|i| needed[*i]).collect()
     }
 
+    /// Stage `index`'s output, once it is done; a stage not started yet
+    /// (the planning pass found nothing that needed it) runs here.
     fn wait(&self, index: usize) -> Result<Arc<StageOutput>> {
+        if !self.started[index].swap(true, Ordering::SeqCst) {
+            self.run_and_publish(index);
+        }
         let (lock, condvar) = &self.slots[index];
         let mut slot = lock.lock().map_err(|_| Error::Cancelled)?;
         loop {
@@ -280,32 +448,40 @@ impl<'a> Solver<'a> {
                 elapsed: std::time::Duration::ZERO,
             });
         }
+        let mut demand = self.demand.get().map(|d| d[index]).unwrap_or_default();
+        // Not planned to run: a step that runs (a cache hit that failed)
+        // reads this stage, so all its layers must be in the store.
+        demand.keep_output |= !demand.run;
         for (number, step) in plan.steps.iter().enumerate() {
             if self.cancel.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let stage_outputs = self.step_dependencies(step)?;
-            let vertex = self.vertex(&step.name);
             let started = Instant::now();
-            let record = if plan.no_cache {
-                None
-            } else {
-                self.store
-                    .cache_record_as::<CachedLayer>(&step.key.to_string())?
-                    .and_then(|record| {
-                        let layer = record.layer()?;
-                        self.store
-                            .has_blob(&layer.descriptor.digest)
-                            .then_some(layer)
-                    })
+            let hit = match self.lookup(step, plan.no_cache)? {
+                Some(Hit::Stored(layer)) => Some(layer),
+                Some(Hit::Imported(layer)) if !demand.needs_layer(number) => Some(layer),
+                Some(Hit::Imported(layer)) => match self.materialise(step, &layer) {
+                    Ok(()) => Some(layer),
+                    Err(message) => {
+                        // Never a wrong layer: the step runs instead.
+                        let message = format!("{}: not taken from the cache: {message}", step.name);
+                        self.progress.event(Event::Warning { message: &message });
+                        None
+                    }
+                },
+                None => None,
             };
-            if let Some(layer) = record {
+            if let Some(layer) = hit {
+                let vertex = self.vertex(&step.name);
                 self.progress.event(Event::Cached { vertex });
                 self.report(index, number, step, true, None, started);
                 self.explainer.seen(step);
+                self.keep_layer(step, &layer);
                 layers.push(layer);
                 continue;
             }
+            let stage_outputs = self.step_dependencies(step)?;
+            let vertex = self.vertex(&step.name);
             let reason = self.explainer.reason(
                 self.store,
                 step,
@@ -325,6 +501,7 @@ impl<'a> Solver<'a> {
                     });
                     self.report(index, number, step, false, Some(reason), started);
                     self.explainer.seen(step);
+                    self.keep_layer(step, &layer);
                     layers.push(layer);
                 }
                 Err(error) => {
@@ -345,6 +522,13 @@ impl<'a> Solver<'a> {
             }
         }
         Ok(StageOutput { layers })
+    }
+
+    /// Remembers the layer of `step` for a cache export.
+    fn keep_layer(&self, step: &Step, layer: &Layer) {
+        if let Ok(mut layers) = self.layers.lock() {
+            layers.insert(step.key, layer.clone());
+        }
     }
 
     fn report(
@@ -380,8 +564,10 @@ impl<'a> Solver<'a> {
         Ok(outputs)
     }
 
-    /// Makes sure the snapshots of `layers` exist; the chain id of the last.
+    /// Makes sure the snapshots of `layers` exist (blobs only an imported
+    /// cache has downloaded first); the chain id of the last.
     fn ensure_chain(&self, layers: &[Layer]) -> Result<Option<Digest>> {
+        fetch_imported(self.store, self.imported, layers)?;
         ensure_chain(self.store, self.snapshotter, layers)
     }
 
@@ -495,18 +681,25 @@ impl<'a> Solver<'a> {
             diff_id: committed.layer.diff_id,
             created: Some(created),
         };
+        self.record(step, &layer)?;
+        Ok(layer)
+    }
+
+    /// Records `layer` as the result of `step` in the store's cache, with
+    /// the inputs its key covered (for miss explanations).
+    fn record(&self, step: &Step, layer: &Layer) -> Result<()> {
         let record = serde_json::json!({
             "diff_id": layer.diff_id.to_string(),
-            "digest": digest.to_string(),
-            "size": size,
-            "media_type": committed.layer.media_type,
+            "digest": layer.descriptor.digest.to_string(),
+            "size": layer.descriptor.size,
+            "media_type": layer.descriptor.media_type,
             "created": layer.created,
             "step": step.name,
             "inputs": step.inputs(self.context.as_deref()),
         });
         self.store
-            .put_cache_record(&step.key.to_string(), &record, &[digest])?;
-        Ok(layer)
+            .put_cache_record(&step.key.to_string(), &record, &[layer.descriptor.digest])?;
+        Ok(())
     }
 
     fn run(
@@ -776,6 +969,30 @@ fn secret_value(source: &SecretSource) -> Result<Vec<u8>> {
             .map(|value| value.into_encoded_bytes())
             .unwrap_or_default()),
     }
+}
+
+/// The layer the store's cache records for step `key`, when its blob is there.
+pub(crate) fn stored_layer(store: &Store, key: &Digest) -> Result<Option<Layer>> {
+    Ok(store
+        .cache_record_as::<CachedLayer>(&key.to_string())?
+        .and_then(CachedLayer::layer)
+        .filter(|layer| store.has_blob(&layer.descriptor.digest)))
+}
+
+/// Brings the blobs of `layers` that only an imported cache has into the store.
+pub(crate) fn fetch_imported(
+    store: &Store,
+    imported: &ImportedCache,
+    layers: &[Layer],
+) -> Result<()> {
+    for layer in layers {
+        if !store.has_blob(&layer.descriptor.digest) && imported.layer(&layer.diff_id).is_some() {
+            imported
+                .fetch(store, &layer.diff_id)
+                .map_err(|message| Error::CacheImport { message })?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes sure the snapshots of `layers` exist (unpacking what is missing

@@ -18,6 +18,7 @@ use crate::progress::{Mode, Printer};
 use crate::report::{Rendered, Severity, colour_stderr, render, render_in_context};
 
 mod attest;
+mod cache;
 mod call;
 mod flags;
 mod image_facts;
@@ -92,6 +93,12 @@ pub(crate) struct Args {
     /// `[type=env,]id=NAME[,env=VAR]`; repeatable
     #[arg(long = "secret", value_name = "[type=TYPE,]id=NAME[,src=FILE|env=VAR]")]
     secrets: Vec<String>,
+    /// Cache sources, tried in order (`type=registry,ref=REF`, `type=local,src=DIR`, or `REF`)
+    #[arg(long = "cache-from", value_name = "[type=TYPE,]ref=REF|src=DIR")]
+    cache_from: Vec<String>,
+    /// Cache exports (`type=registry,ref=REF[,mode=min|max]...`, `type=local,dest=DIR`, `type=inline`)
+    #[arg(long = "cache-to", value_name = "type=TYPE,...")]
+    cache_to: Vec<String>,
     /// An additional named context (`NAME=DIR`, `NAME=docker-image://REF`,
     /// `NAME=oci-layout://PATH[:TAG|@DIGEST]`); repeatable
     #[arg(long = "build-context", value_name = "NAME=VALUE")]
@@ -262,6 +269,8 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.source_date_epoch = source_date_epoch;
     options.insecure_registries = global.insecure_registry.clone();
     options.named_contexts = flags::build_contexts(&args.build_contexts)?;
+    options.cache_from = cache::imports(&args.cache_from)?;
+    options.cache_to = cache::exports(&args.cache_to)?;
 
     // One store for the checks (base images' configs) and the build.
     let store = Arc::new(open_store(global, Access::Shared)?);
