@@ -222,10 +222,36 @@ fn mode_max_covers_intermediate_stages_and_mode_min_does_not() {
         "{with_max}"
     );
     let with_min = fixture.build_ok(&Env::new(), &["--target", "builder", "--cache-from", &min]);
-    assert_eq!(steps(&with_min).1, [builder], "{with_min}");
+    assert_eq!(
+        steps(&with_min).1,
+        std::slice::from_ref(&builder),
+        "{with_min}"
+    );
     // mode=min still serves the final image whole.
     let whole = fixture.build_ok(&Env::new(), &["--cache-from", &min]);
     assert_eq!(steps(&whole).1, Vec::<String>::new(), "{whole}");
+
+    // A CI runner imports one cache and exports another (`mode=max`): the
+    // builder's layer, which it never fetched, is mounted from the imported
+    // repository, and the new cache serves the builder stage again.
+    let next = fixture.reference("next");
+    let runner = Env::new();
+    let exported = fixture.build_ok(
+        &runner,
+        &[
+            "--cache-from",
+            &max,
+            "--cache-to",
+            &format!("type=registry,ref={next},mode=max"),
+        ],
+    );
+    assert_eq!(steps(&exported).1, Vec::<String>::new(), "{exported}");
+    let from_next = fixture.build_ok(&Env::new(), &["--target", "builder", "--cache-from", &next]);
+    assert_eq!(
+        steps(&from_next).0,
+        std::slice::from_ref(&builder),
+        "{from_next}"
+    );
 }
 
 #[test]
