@@ -14,6 +14,7 @@
 mod atomic;
 mod error;
 mod ops;
+mod userns;
 
 pub use atomic::{write_atomic, write_atomic_with, write_replace};
 pub use error::{Error, Result};
@@ -21,3 +22,4 @@ pub use ops::{
     create_dir_all, metadata, open, read, read_dir, read_link, read_to_string, remove_dir_all,
     remove_file, rename, symlink_metadata, tree_size,
 };
+pub use userns::in_user_namespace;

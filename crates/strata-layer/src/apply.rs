@@ -679,7 +679,7 @@ impl Applier<'_> {
         match self.options.whiteouts {
             WhiteoutMode::Overlay => rustix::fs::fsetxattr(
                 parent,
-                "trusted.overlay.opaque",
+                crate::opaque_xattr(),
                 b"y",
                 rustix::fs::XattrFlags::empty(),
             )

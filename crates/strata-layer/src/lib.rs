@@ -31,3 +31,14 @@ pub use change::{Change, ChangeKind, OPAQUE_MARKER, WHITEOUT_PREFIX};
 pub use compress::{Compression, compress, decompressor, detect_compression};
 pub use error::{Error, Result};
 pub use write::{LayerDigests, LayerOptions, layer_xattrs, write_layer};
+
+/// The xattr overlayfs reads as "this directory hides the lower ones":
+/// `trusted.overlay.opaque`, or in a user namespace (rootless, where
+/// overlayfs is mounted with `userxattr`) `user.overlay.opaque`.
+pub fn opaque_xattr() -> &'static str {
+    if strata_fs::in_user_namespace() {
+        "user.overlay.opaque"
+    } else {
+        "trusted.overlay.opaque"
+    }
+}

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 /// Why a sandboxed process could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The sandbox needs root (rootless comes later).
+    /// The sandbox needs root: real, or rootless strata's user namespace.
     #[error(
-        "running a step needs root for now (rootless sandboxes are not supported yet): run strata as root"
+        "running a step needs root, or strata's user namespace (rootless strata enters it first thing)"
     )]
     NotRoot,
     /// The spec is not runnable.

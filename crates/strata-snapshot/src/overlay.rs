@@ -15,8 +15,16 @@ use crate::{Error, Result, copy};
 /// Set once the kernel refused `volatile`: later mounts go without it.
 static VOLATILE_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
 
-/// The xattr overlayfs puts on a directory that hides the lower ones.
-const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+/// In a user namespace (rootless) overlayfs keeps its whiteouts and opaque
+/// marks in `user.overlay.*` xattrs: `trusted.*` needs the initial
+/// namespace's CAP_SYS_ADMIN (Linux 5.11+).
+fn user_xattrs(context: &OwnedFd, path: &Path) -> Result<()> {
+    if !strata_fs::in_user_namespace() {
+        return Ok(());
+    }
+    rustix::mount::fsconfig_set_flag(context, "userxattr")
+        .map_err(|e| Error::mount("configure overlay", path, with_log(context, e)))
+}
 
 /// A detached overlayfs mount (not attached anywhere until `move_mount`):
 /// `lowers` topmost first, each added with its own `lowerdir+` so that no
@@ -46,14 +54,22 @@ pub(crate) fn mount_fd(
     }
     set("upperdir", upper)?;
     set("workdir", work)?;
+    // `off` still follows redirects, which `userxattr` forbids: rootless
+    // overlays take `nofollow` (neither made nor followed; none exist).
+    let redirect_dir = if strata_fs::in_user_namespace() {
+        "nofollow"
+    } else {
+        "off"
+    };
     for (key, value) in [
-        ("redirect_dir", "off"),
+        ("redirect_dir", redirect_dir),
         ("metacopy", "off"),
         ("index", "off"),
     ] {
         rustix::mount::fsconfig_set_string(&context, key, value)
             .map_err(|e| Error::mount("configure overlay", upper, with_log(&context, e)))?;
     }
+    user_xattrs(&context, upper)?;
     if volatile && !VOLATILE_UNSUPPORTED.load(Ordering::Relaxed) {
         match rustix::mount::fsconfig_set_flag(&context, "volatile") {
             Ok(()) => {}
@@ -103,13 +119,19 @@ pub(crate) fn works_in(directory: &Path) -> bool {
         for part in ["lower", "upper", "work"] {
             strata_fs::create_dir_all(probe.join(part))?;
         }
+        // The namespace overlayfs will keep its own xattrs in.
+        let name = if strata_fs::in_user_namespace() {
+            "user.strata.probe"
+        } else {
+            "trusted.strata.probe"
+        };
         rustix::fs::lsetxattr(
             probe.join("upper"),
-            "trusted.strata.probe",
+            name,
             b"1",
             rustix::fs::XattrFlags::empty(),
         )
-        .map_err(|e| Error::mount("set trusted xattr", probe.join("upper"), e))?;
+        .map_err(|e| Error::mount("set an xattr", probe.join("upper"), e))?;
         mount_fd(
             &[probe.join("lower")],
             &probe.join("upper"),
@@ -221,6 +243,7 @@ impl LowerView {
             rustix::mount::fsconfig_set_string(&context, "lowerdir+", lower)
                 .map_err(|e| Error::mount("configure overlay", lower, with_log(&context, e)))?;
         }
+        user_xattrs(&context, &lowers[0])?;
         rustix::mount::fsconfig_create(&context)
             .map_err(|e| Error::mount("create overlay", &lowers[0], with_log(&context, e)))?;
         let mount = rustix::mount::fsmount(
@@ -245,7 +268,7 @@ impl LowerView {
 
 fn is_opaque(path: &Path) -> Result<bool> {
     let mut value = [0u8; 8];
-    match rustix::fs::lgetxattr(path, OPAQUE_XATTR, &mut value[..]) {
+    match rustix::fs::lgetxattr(path, strata_layer::opaque_xattr(), &mut value[..]) {
         Ok(length) => Ok(&value[..length] == b"y"),
         Err(rustix::io::Errno::NODATA | rustix::io::Errno::NOTSUP | rustix::io::Errno::RANGE) => {
             Ok(false)

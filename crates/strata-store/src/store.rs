@@ -69,11 +69,12 @@ enum Sink {
 }
 
 impl Store {
-    /// The default root: `/var/lib/strata` for root, else
-    /// `$XDG_DATA_HOME/strata` (`~/.local/share/strata`).
+    /// The default root: `/var/lib/strata` for root, else (rootless, in
+    /// its user namespace too) `$XDG_DATA_HOME/strata` (`~/.local/share/strata`).
     pub fn default_root() -> PathBuf {
         use std::os::unix::fs::MetadataExt;
-        let is_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        let is_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+            && !strata_fs::in_user_namespace();
         if is_root {
             return PathBuf::from("/var/lib/strata");
         }

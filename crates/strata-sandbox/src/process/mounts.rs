@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use rustix::io::Errno;
 use rustix::mount::MountAttrFlags;
 
 use super::rootfs::{create_mount_point, is_directory, is_under_dev};
@@ -125,7 +126,15 @@ pub(crate) fn mount_standard(sys: &impl Syscalls, insecure: bool) -> Result<(), 
     if !insecure {
         sysfs |= MountAttrFlags::MOUNT_ATTR_RDONLY;
     }
-    mount(sys, "sysfs", &[], sysfs, "/sys")
+    match sys.mount("sysfs", &[], sysfs, Path::new("/sys")) {
+        // A user namespace may mount sysfs only over a network namespace
+        // it owns: with the host's network (RUN's default) the host's /sys
+        // is bound instead, read-only, as rootless runc binds it.
+        Err(Errno::PERM) => sys
+            .bind(&BindSource::Host("/sys".into()), true, Path::new("/sys"))
+            .map_err(setup("bind /sys")),
+        other => other.map_err(setup("mount sysfs on /sys")),
+    }
 }
 
 /// BuildKit's extra devices of `RUN --security=insecure` (mode 0666, as
@@ -148,8 +157,16 @@ fn add_insecure_devices(sys: &impl Syscalls) -> Result<(), Failure> {
 fn populate_dev(sys: &impl Syscalls) -> Result<(), Failure> {
     for (name, major, minor) in DEVICES {
         let path = Path::new("/dev").join(name);
-        sys.make_device(&path, false, 0o666, major, minor)
-            .map_err(setup(format!("create /dev/{name}")))?;
+        match sys.make_device(&path, false, 0o666, major, minor) {
+            // In a user namespace (rootless) no device can be made: the
+            // host's is bound over an empty file, as rootless runc does.
+            Err(Errno::PERM) => {
+                sys.make_file(&path, 0o666, b"")
+                    .and_then(|()| sys.bind(&BindSource::Host(path.clone()), false, &path))
+                    .map_err(setup(format!("bind /dev/{name}")))?;
+            }
+            other => other.map_err(setup(format!("create /dev/{name}")))?,
+        }
     }
     for (name, target) in DEVICE_LINKS {
         sys.make_symlink(target, &Path::new("/dev").join(name))
