@@ -125,6 +125,23 @@ pub(crate) enum Command {
     Generate(containers::generate::GenerateCommand),
 }
 
+impl Command {
+    /// Whether the command reads or writes the store (or runs steps or
+    /// containers): rootless, it runs in strata's user namespace, where the
+    /// store's files have their owners. Parsing, linting, listing a context
+    /// and credentials need no namespace (nor subordinate ids).
+    pub(crate) fn needs_namespace(&self) -> bool {
+        !matches!(
+            self,
+            Command::Parse(_)
+                | Command::Context(_)
+                | Command::Lint(_)
+                | Command::Login(_)
+                | Command::Logout(_)
+        )
+    }
+}
+
 /// `strata container ...`: the container commands under one name, as Docker's.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ContainerCommand {
