@@ -452,6 +452,14 @@ fn enable_controller(root: &Path, parent: &Path, controller: &str) -> Result<()>
 /// Makes a cgroup directory unless it exists.
 fn create_directory(path: &Path) -> Result<()> {
     match std::fs::create_dir(path) {
+        // Rootless without a delegated cgroup: nothing can be limited.
+        Err(error)
+            if error.kind() == ErrorKind::PermissionDenied && strata_fs::in_user_namespace() =>
+        {
+            Err(Error::RootlessLimits {
+                path: path.to_path_buf(),
+            })
+        }
         Err(error) if error.kind() != ErrorKind::AlreadyExists => {
             Err(strata_fs::Error::new("create cgroup", path, error).into())
         }

@@ -193,6 +193,21 @@ pub enum Error {
     /// pasta is not installed.
     #[error("pasta is not installed: the container network needs it (Debian's passt package)")]
     PastaMissing,
+    /// Rootless, a published host port below the unprivileged start.
+    #[error(
+        "rootless containers cannot publish host port {port}: ports below {start} need root; as root, allow them with `sysctl net.ipv4.ip_unprivileged_port_start={port}`, or publish a port from {start} up"
+    )]
+    PrivilegedPort {
+        /// The host port.
+        port: u16,
+        /// `net.ipv4.ip_unprivileged_port_start`.
+        start: u16,
+    },
+    /// Rootless, the user cannot open /dev/net/tun, which pasta needs.
+    #[error(
+        "rootless networking needs /dev/net/tun open to the user (it is not here): as root, run `chmod 0666 /dev/net/tun` (Debian's udev rule makes it so), or run the container with --network none or --network host"
+    )]
+    TunUnavailable,
     /// pasta could not connect the container's network namespace.
     #[error("pasta failed ({status}): {stderr}")]
     PastaFailed {
@@ -225,6 +240,14 @@ pub enum Error {
         "NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted"
     )]
     NoCpuCfs,
+    /// Rootless, with no cgroup delegated to the user: no limit can be set.
+    #[error(
+        "rootless containers cannot take resource limits (--memory, --cpus, --pids-limit) here: the user may not create {} (no cgroup is delegated to it); run without them, or as root", path.display()
+    )]
+    RootlessLimits {
+        /// The cgroup it could not create.
+        path: PathBuf,
+    },
     /// A limit that no cgroup hierarchy of this host can take.
     #[error(
         "cannot apply the {controller} limit: no cgroup hierarchy of this host has the {controller} controller"

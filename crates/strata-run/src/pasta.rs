@@ -175,6 +175,16 @@ impl Pasta {
     /// publishing `ports`, without waiting: [`Starting::wait`] says when it
     /// is done. The container's PID 1 can be set up meanwhile.
     pub fn spawn(ports: &PublishedPorts, directory: &Path) -> Result<Starting> {
+        // Rootless, /dev/net/tun is opened with the user's own rights.
+        if strata_fs::in_user_namespace()
+            && std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/net/tun")
+                .is_err_and(|e| e.kind() == ErrorKind::PermissionDenied)
+        {
+            return Err(Error::TunUnavailable);
+        }
         let netns = directory.join(NETNS_FILE);
         let addresses = choose_addresses()?;
         let pid_file = directory.join(PID_FILE);

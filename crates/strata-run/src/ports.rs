@@ -637,7 +637,17 @@ fn resolve_binding(
         })?,
     };
     let is_range = start != end || binding.host_port.is_empty() || binding.host_port == "0";
+    let unprivileged = unprivileged_port_start();
     for candidate in start..=end {
+        if candidate < unprivileged {
+            if is_range {
+                continue;
+            }
+            return Err(Error::PrivilegedPort {
+                port: candidate,
+                start: unprivileged,
+            });
+        }
         let chosen = PublishedBinding {
             host_ip,
             host_port: candidate,
@@ -654,6 +664,19 @@ fn resolve_binding(
         }
     }
     Err(Error::NoFreePort { port })
+}
+
+/// The lowest host port a container may publish: 0 for root; rootless,
+/// pasta binds as the user, so the system's
+/// `net.ipv4.ip_unprivileged_port_start` (1024 by default).
+fn unprivileged_port_start() -> u16 {
+    if !strata_fs::in_user_namespace() {
+        return 0;
+    }
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(1024)
 }
 
 /// Whether an earlier binding of the same container already holds this host port.

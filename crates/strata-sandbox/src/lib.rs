@@ -68,7 +68,9 @@ pub use memory::trim_resident_memory;
 pub use namespace::private_mount_namespace;
 pub use process::mounts::{MASKED_PATHS, READONLY_PATHS};
 pub use process::namespaces::new_network_namespace;
-pub use rootless::{IdRange, Rootless, enter as enter_rootless, subordinate_ids};
+pub use rootless::{
+    IdRange, Rootless, enter as enter_rootless, hold_if_requested, subordinate_ids,
+};
 pub use sandbox::{Canceller, Running, Sandbox};
 pub use spec::{
     DEFAULT_HOSTNAME, DEFAULT_PATH, ExitStatus, Mount, MountKind, Network, RootFs, Seccomp, Spec,

@@ -1,32 +1,37 @@
-//! Rootless strata: an unprivileged user's `strata` runs again in a user
-//! namespace of its own that maps 0 to the user and 1..N to the user's
-//! subordinate ids (`/etc/subuid`, `/etc/subgid`, written by the setuid
-//! `newuidmap`/`newgidmap` of Debian's uidmap), with a mount namespace it
-//! owns. Inside, strata is root over what it maps: RUN steps chown, set
-//! setuid bits and make fifos, and overlayfs mounts with `userxattr`.
+//! Rootless strata: an unprivileged user's `strata` joins a user namespace
+//! that maps 0 to the user and 1..N to the user's subordinate ids
+//! (`/etc/subuid`, `/etc/subgid`, written by the setuid `newuidmap` and
+//! `newgidmap` of Debian's uidmap), then takes a mount namespace of its own.
+//! Inside, strata is root over what it maps: RUN steps chown, set setuid
+//! bits and make fifos, and overlayfs mounts with `userxattr`.
+//!
+//! The namespace is held by a small process of strata's own (podman's
+//! "pause process"), started by the first command that needs it and
+//! recorded in the user's runtime directory, so that every later command
+//! is in the same namespace as the containers earlier ones started (an
+//! `exec` or `stop` can enter theirs).
 
-use std::path::Path;
-use std::process::Command;
+use std::os::fd::AsFd;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::mount::MountPropagationFlags;
-use rustix::thread::UnshareFlags;
+use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 
 use crate::{Error, Result};
 
-/// Set in the re-executed process's environment.
-const CHILD: &str = "STRATA_ROOTLESS_CHILD";
+/// Set in the namespace holder's environment.
+const HOLDER: &str = "STRATA_ROOTLESS_HOLDER";
 
 /// Where [`enter`] left the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rootless {
     /// Real root: nothing done.
     Root,
-    /// In strata's user namespace (just entered, or inherited).
+    /// In strata's user namespace (just joined, or inherited).
     Inside,
-    /// The unprivileged parent, after its namespaced copy exited with this
-    /// code: exit with it.
-    Finished(i32),
 }
 
 /// A user's subordinate ids: `start..start + count`.
@@ -38,10 +43,10 @@ pub struct IdRange {
     pub count: u32,
 }
 
-/// Makes an unprivileged process rootless strata: the first call re-runs
-/// the program (same arguments, standard streams inherited) in a new user
-/// namespace and waits for it; in that copy it enters the namespace. Call
-/// it first thing in `main`, before any thread starts.
+/// Makes an unprivileged process rootless strata: it joins the user's
+/// strata namespace (starting its holder first if none runs) and takes a
+/// private mount namespace. Call it first thing in `main`, before any
+/// thread starts; the holder itself never returns from it.
 pub fn enter() -> Result<Rootless> {
     if rustix::process::geteuid().is_root() {
         return Ok(if strata_fs::in_user_namespace() {
@@ -50,47 +55,112 @@ pub fn enter() -> Result<Rootless> {
             Rootless::Root
         });
     }
-    if std::env::var_os(CHILD).is_some() {
-        become_namespaced()?;
-        return Ok(Rootless::Inside);
-    }
-    run_namespaced()
+    let directory = runtime_directory()?;
+    let holder = {
+        let _lock = lock(&directory.join("namespace.lock"))?;
+        let record = directory.join("namespace.pid");
+        match running_holder(&record) {
+            Some(pid) => pid,
+            None => start_holder(&record)?,
+        }
+    };
+    join(holder)?;
+    Ok(Rootless::Inside)
 }
 
 fn setup(message: String) -> Error {
     Error::Setup { message }
 }
 
-/// The copy's half: unshare, wait for the parent to write the maps.
-fn become_namespaced() -> Result<()> {
-    crate::process::namespaces::ensure_single_threaded("a user namespace")?;
-    // SAFETY: single-threaded (checked above): no other thread shares the
-    // credentials or file-system attributes this unshares, and FILES is
-    // not among the flags.
-    unsafe { rustix::thread::unshare_unsafe(UnshareFlags::NEWUSER | UnshareFlags::NEWNS) }
-        .map_err(|e| setup(format!("unshare a user namespace: {e}")))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !(mapped("/proc/self/uid_map") && mapped("/proc/self/gid_map")) {
-        if Instant::now() > deadline {
+/// Becomes the holder of a rootless user's namespace when this process
+/// was started as one; returns otherwise. Call it first thing in `main`.
+pub fn hold_if_requested() {
+    if std::env::var_os(HOLDER).is_some() {
+        hold();
+    }
+}
+
+/// The holder: a user namespace of its own, then nothing until killed.
+fn hold() -> ! {
+    let _ = rustix::process::setsid();
+    let _ = crate::process::namespaces::ensure_single_threaded("a user namespace");
+    // SAFETY: single-threaded (the holder starts no thread): no other
+    // thread shares the credentials this unshares; FILES is not asked.
+    if unsafe { rustix::thread::unshare_unsafe(UnshareFlags::NEWUSER) }.is_err() {
+        std::process::exit(1);
+    }
+    // SAFETY: SIG_IGN installs no handler code; only this process changes.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    }
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+/// The user's runtime directory for strata: `$XDG_RUNTIME_DIR/strata`,
+/// else `/tmp/strata-UID`; it must be the user's own, mode 0700.
+fn runtime_directory() -> Result<PathBuf> {
+    let uid = rustix::process::getuid().as_raw();
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| std::fs::metadata(d).is_ok_and(|m| m.uid() == uid));
+    let directory = match base {
+        Some(base) => base.join("strata"),
+        None => PathBuf::from(format!("/tmp/strata-{uid}")),
+    };
+    match std::fs::create_dir(&directory) {
+        Ok(()) => std::fs::set_permissions(&directory, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| setup(strata_fs::Error::new("chmod", &directory, e).to_string()))?,
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => {
             return Err(setup(
-                "the user namespace's id maps were never written".to_owned(),
+                strata_fs::Error::new("create", &directory, error).to_string(),
             ));
         }
-        std::thread::sleep(Duration::from_micros(200));
     }
-    rustix::mount::mount_change(
-        "/",
-        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
-    )
-    .map_err(|e| setup(format!("make / private: {e}")))
+    let metadata = std::fs::symlink_metadata(&directory)
+        .map_err(|e| setup(strata_fs::Error::new("stat", &directory, e).to_string()))?;
+    if !metadata.is_dir() || metadata.uid() != uid || metadata.mode() & 0o077 != 0 {
+        return Err(setup(format!(
+            "{}: not a directory of the user's own with mode 0700: rootless strata keeps its namespace's record there",
+            directory.display()
+        )));
+    }
+    Ok(directory)
 }
 
-fn mapped(path: &str) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|map| !map.trim().is_empty())
+/// An exclusive lock on `path`, held until the file is dropped.
+fn lock(path: &Path) -> Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| setup(strata_fs::Error::new("open", path, e).to_string()))?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| setup(format!("lock {}: {e}", path.display())))?;
+    Ok(file)
 }
 
-/// The parent's half: start the copy, map its ids, wait for it.
-fn run_namespaced() -> Result<Rootless> {
+/// The holder `record` names, if it still runs, is strata's, and has its
+/// maps written.
+fn running_holder(record: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(record).ok()?.trim().parse().ok()?;
+    let environment = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let marker = format!("{HOLDER}=1");
+    let is_holder = environment
+        .split(|b| *b == 0)
+        .any(|entry| entry == marker.as_bytes());
+    let mapped = std::fs::read_to_string(format!("/proc/{pid}/uid_map"))
+        .is_ok_and(|map| !map.trim().is_empty());
+    (is_holder && mapped).then_some(pid)
+}
+
+/// Starts the holder, maps its ids and records it.
+fn start_holder(record: &Path) -> Result<u32> {
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
     let user = user_name(uid).unwrap_or_else(|| uid.to_string());
@@ -103,33 +173,49 @@ fn run_namespaced() -> Result<Rootless> {
         .ok_or_else(|| missing("/etc/subuid"))?;
     let gids = subordinate_ids(Path::new("/etc/subgid"), &user, uid)
         .ok_or_else(|| missing("/etc/subgid"))?;
-    let arguments: Vec<_> = std::env::args_os().skip(1).collect();
     let mut child = Command::new("/proc/self/exe")
-        .args(&arguments)
-        .env(CHILD, "1")
+        .env(HOLDER, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| setup(format!("start strata in a user namespace: {e}")))?;
-    if let Err(error) = map_ids(child.id(), (uid, uids), (gid, gids)) {
+        .map_err(|e| setup(format!("start strata's user namespace: {e}")))?;
+    let pid = child.id();
+    if let Err(error) = map_ids(pid, (uid, uids), (gid, gids)) {
         let _ = child.kill();
         let _ = child.wait();
         return Err(error);
     }
-    // The terminal's Ctrl-C reaches the copy too: it decides what it means.
-    // SAFETY: SIG_IGN installs no handler code; only this process changes.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    strata_fs::write_atomic(record, pid.to_string().as_bytes())
+        .map_err(|e| setup(e.to_string()))?;
+    Ok(pid)
+}
+
+/// Joins the holder's user namespace, then takes a mount namespace of its
+/// own, private (what this process mounts dies with it).
+fn join(holder: u32) -> Result<()> {
+    crate::process::namespaces::ensure_single_threaded("a user namespace")?;
+    let path = format!("/proc/{holder}/ns/user");
+    let namespace = std::fs::File::open(&path)
+        .map_err(|e| setup(strata_fs::Error::new("open", Path::new(&path), e).to_string()))?;
+    rustix::thread::move_into_link_name_space(namespace.as_fd(), Some(LinkNameSpaceType::User))
+        .map_err(|e| setup(format!("join strata's user namespace: {e}")))?;
+    // SAFETY: single-threaded (checked above): no other thread shares the
+    // file-system attributes this unshares; FILES is not asked.
+    unsafe { rustix::thread::unshare_unsafe(UnshareFlags::NEWNS) }
+        .map_err(|e| setup(format!("unshare a mount namespace: {e}")))?;
+    rustix::mount::mount_change(
+        "/",
+        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+    )
+    .map_err(|e| setup(format!("make / private: {e}")))?;
+    // The process's credentials are the namespace's now: 0 is the user.
+    if !rustix::process::geteuid().is_root() {
+        return Err(setup(
+            "strata's user namespace does not map the user to 0".to_owned(),
+        ));
     }
-    let status = child
-        .wait()
-        .map_err(|e| setup(format!("wait for strata in its user namespace: {e}")))?;
-    use std::os::unix::process::ExitStatusExt;
-    Ok(Rootless::Finished(
-        status
-            .code()
-            .or(status.signal().map(|s| 128 + s))
-            .unwrap_or(1),
-    ))
+    Ok(())
 }
 
 /// Waits until process `pid` is in a user namespace of its own, then

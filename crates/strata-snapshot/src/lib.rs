@@ -35,4 +35,4 @@ mod snapshotter;
 pub use active::{ActiveSnapshot, Committed, Mounted};
 pub use container::ContainerLayer;
 pub use error::{Error, Result};
-pub use snapshotter::{Kind, Snapshotter, chain_id};
+pub use snapshotter::{Kind, Snapshotter, chain_id, explain_choice};

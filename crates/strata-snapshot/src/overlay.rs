@@ -114,6 +114,12 @@ fn with_log(context: &OwnedFd, errno: rustix::io::Errno) -> std::io::Error {
 
 /// Whether an overlayfs with its upper directory in `directory` can be mounted.
 pub(crate) fn works_in(directory: &Path) -> bool {
+    probe_in(directory).is_ok()
+}
+
+/// Mounts a small overlay in `directory` (with an xattr set on its upper
+/// directory, as overlayfs sets its own); why it failed, if it did.
+pub(crate) fn probe_in(directory: &Path) -> Result<()> {
     let probe = directory.join(format!(".overlay-probe-{}", std::process::id()));
     let works = (|| -> Result<()> {
         for part in ["lower", "upper", "work"] {
@@ -139,8 +145,7 @@ pub(crate) fn works_in(directory: &Path) -> bool {
             true,
         )
         .map(drop)
-    })()
-    .is_ok();
+    })();
     let _ = fs::remove_dir_all(&probe);
     works
 }

@@ -22,7 +22,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn directory_name(self) -> &'static str {
+    /// Its name (`overlay`, `copy`), also its directory's.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Overlay => "overlay",
             Kind::Copy => "copy",
@@ -102,7 +103,7 @@ impl Snapshotter {
     /// the first open after a boot drops them all, and they are unpacked
     /// again from their blobs when next needed.
     pub fn with_kind(directory: &Path, kind: Kind) -> Result<Self> {
-        let root = directory.join(kind.directory_name());
+        let root = directory.join(kind.name());
         for area in ["layers", "active", "staging"] {
             strata_fs::create_dir_all(root.join(area))?;
         }
@@ -120,7 +121,7 @@ impl Snapshotter {
     /// a snapshotter: cheap enough for every command that opens the store.
     pub fn remove_leftovers_in(directory: &Path) -> Result<()> {
         for kind in [Kind::Overlay, Kind::Copy] {
-            let root = directory.join(kind.directory_name());
+            let root = directory.join(kind.name());
             if root.join("active").is_dir() {
                 Self { root, kind }.remove_leftovers()?;
             }
@@ -418,6 +419,28 @@ fn boot_id() -> Option<String> {
 
 /// The kind for `directory`: the one recorded in `directory/kind` when it
 /// was probed on the same file system (device), else probed and recorded.
+/// Which snapshotter [`Snapshotter::open`] takes under `directory` (which
+/// must exist), and why, probed afresh (for `strata system info`).
+pub fn explain_choice(directory: &Path) -> (Kind, String) {
+    match std::env::var("STRATA_SNAPSHOTTER").as_deref() {
+        Ok("overlay") => return (Kind::Overlay, "STRATA_SNAPSHOTTER=overlay".to_owned()),
+        Ok("copy") => return (Kind::Copy, "STRATA_SNAPSHOTTER=copy".to_owned()),
+        _ => {}
+    }
+    let namespace = if strata_fs::in_user_namespace() {
+        "in strata's user namespace, with userxattr (Linux 5.11+)"
+    } else {
+        "with trusted xattrs"
+    };
+    match overlay::probe_in(directory) {
+        Ok(()) => (Kind::Overlay, format!("overlayfs mounts here, {namespace}")),
+        Err(error) => (
+            Kind::Copy,
+            format!("overlayfs cannot be mounted here ({error}): snapshots are copies"),
+        ),
+    }
+}
+
 fn probed_kind(directory: &Path) -> Result<Kind> {
     use std::os::unix::fs::MetadataExt;
     let device = strata_fs::metadata(directory)?.dev();
@@ -442,9 +465,6 @@ fn probed_kind(directory: &Path) -> Result<Kind> {
         Kind::Copy
     };
     // Only a cache of the probe: a failed write means probing again next time.
-    let _ = strata_fs::write_replace(
-        &record,
-        format!("{} {device}\n", kind.directory_name()).as_bytes(),
-    );
+    let _ = strata_fs::write_replace(&record, format!("{} {device}\n", kind.name()).as_bytes());
     Ok(kind)
 }

@@ -29,21 +29,18 @@ fn main() -> ExitCode {
     // helper before anything else runs (no thread, no argument parsing).
     strata_sandbox::run_if_requested();
     strata_run::run_monitor_if_requested();
+    strata_sandbox::hold_if_requested();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return parse_failure(&error),
     };
     // An unprivileged user's strata runs commands that touch the store in
-    // a user namespace of its own (parsing started no thread).
-    if cli.command.needs_namespace() {
-        match strata_sandbox::enter_rootless() {
-            Ok(strata_sandbox::Rootless::Finished(code)) => return ExitCode::from(code as u8),
-            Ok(_) => {}
-            Err(error) => {
-                eprintln!("Error: {error}");
-                return ExitCode::FAILURE;
-            }
-        }
+    // the user's strata namespace (parsing started no thread).
+    if cli.command.needs_namespace()
+        && let Err(error) = strata_sandbox::enter_rootless()
+    {
+        eprintln!("Error: {error}");
+        return ExitCode::FAILURE;
     }
     match cli.command.run(&cli.global) {
         Ok(code) => code,

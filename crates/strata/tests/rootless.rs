@@ -18,6 +18,10 @@ use common::Env;
 
 const USER: &str = "strata-rootless";
 const NO_IDS: &str = "strata-noids";
+/// A user of its own for the network test.
+const NETWORKED: &str = "strata-rootnet";
+/// A user of its own for the test that kills every process of its user.
+const KILLED: &str = "strata-rootkill";
 const DOCKERFILE: &str = r#"FROM local/busybox:latest
 RUN mkdir -p /home/app /etc \
  && echo "root:x:0:0::/root:/bin/sh" > /etc/passwd \
@@ -98,6 +102,15 @@ struct Home {
     gid: u32,
 }
 
+impl Drop for Home {
+    /// The user's namespace holder and anything left running go with the test.
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-u", &self.uid.to_string()])
+            .status();
+    }
+}
+
 impl Home {
     fn new(uid: u32, gid: u32) -> Self {
         let directory = tempfile::Builder::new()
@@ -111,6 +124,7 @@ impl Home {
             directory.path().join("strata"),
         )
         .unwrap();
+        std::fs::create_dir(directory.path().join("run")).unwrap();
         let home = Self {
             directory,
             uid,
@@ -150,6 +164,7 @@ impl Home {
             .current_dir(self.path())
             .env("HOME", self.path())
             .env("XDG_DATA_HOME", self.path().join("data"))
+            .env("XDG_RUNTIME_DIR", self.path().join("run"))
             .env("NO_COLOR", "1")
             .env("SOURCE_DATE_EPOCH", "0")
             .env_remove("STRATA_ROOT");
@@ -207,6 +222,17 @@ fn a_rootless_build_is_the_root_build() {
     assert!(home.store().join("images/index.json").is_file());
     let kind = std::fs::read_to_string(home.store().join("areas/snapshots/kind")).unwrap();
     assert!(kind.starts_with("overlay"), "{kind}");
+    let info = home.ok(&["system", "info"]);
+    assert!(info.contains("Rootless: true\n"), "{info}");
+    assert!(
+        info.contains("UID map (inside outside count): 0 "),
+        "{info}"
+    );
+    assert!(
+        info.contains("Snapshotter: overlay (overlayfs mounts here, in strata's user namespace"),
+        "{info}"
+    );
+    assert!(root.ok(&["system", "info"]).contains("Rootless: false\n"));
 
     let root_id = root
         .command()
@@ -243,6 +269,40 @@ fn a_rootless_build_is_the_root_build() {
     );
     assert!(listing.contains(" 65534 "), "{listing}");
     assert!(listing.ends_with("hello\n"), "{listing}");
+
+    // No cgroup is delegated to the user: a limit is refused, clearly.
+    let limited = home
+        .strata(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--memory",
+            "64m",
+            "app",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    // (Where a cgroup is delegated to the user, the limit simply applies.)
+    if !limited.status.success() {
+        let stderr = String::from_utf8_lossy(&limited.stderr);
+        assert!(
+            stderr.contains("rootless containers cannot take resource limits"),
+            "{stderr}"
+        );
+    }
+
+    // Later commands share the namespace of the one that started a container.
+    let id = home.ok(&["run", "-d", "--network", "none", "app", "sleep", "300"]);
+    let id = id.trim();
+    assert!(home.ok(&["ps", "-q", "--no-trunc"]).contains(id));
+    assert_eq!(
+        home.ok(&["exec", id, "cat", "/home/app/greeting"]),
+        "hello\n"
+    );
+    home.ok(&["stop", "-t", "1", id]);
+    home.ok(&["rm", id]);
     // What the user's store holds on the host is owned by the user or by
     // its subordinate range (1..=65536 inside is 300000.. outside).
     let output = Command::new("find")
@@ -265,7 +325,7 @@ fn a_killed_rootless_build_leaves_a_consistent_store() {
     if !available("a_killed_rootless_build_leaves_a_consistent_store") {
         return;
     }
-    let (uid, gid) = user(USER, true);
+    let (uid, gid) = user(KILLED, true);
     let home = Home::new(uid, gid);
     let root = Env::with_busybox("a_killed_rootless_build_leaves_a_consistent_store").unwrap();
     let base = home.path().join("base.tar");
@@ -321,4 +381,79 @@ fn a_user_without_subordinate_ids_is_told_the_line_to_add() {
         )),
         "{stderr}"
     );
+}
+
+/// Puts a file's mode back when dropped.
+struct ModeGuard(PathBuf, u32);
+
+impl Drop for ModeGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(self.1));
+    }
+}
+
+#[test]
+fn rootless_containers_publish_ports_through_pasta() {
+    let test = "rootless_containers_publish_ports_through_pasta";
+    if !available(test)
+        || !strata_test::should_run(test, strata_test::find_program("pasta").is_some(), "pasta")
+    {
+        return;
+    }
+    // pasta opens /dev/net/tun as the user: Debian's udev makes it 0666;
+    // this machine may not (the error for that is tested below the guard).
+    let tun = PathBuf::from("/dev/net/tun");
+    let mode = std::fs::metadata(&tun).unwrap().permissions().mode() & 0o7777;
+    let (uid, gid) = user(NETWORKED, true);
+    let home = Home::new(uid, gid);
+    let root = Env::with_busybox(test).unwrap();
+    let base = home.path().join("base.tar");
+    root.ok(&["save", "-o", base.to_str().unwrap(), "local/busybox:latest"]);
+    home.chown(home.path());
+    home.ok(&["load", "-i", base.to_str().unwrap()]);
+    if mode & 0o006 != 0o006 {
+        let output = home
+            .strata(&["run", "--rm", "local/busybox", "true"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("chmod 0666 /dev/net/tun"), "{stderr}");
+    }
+    let _restore = ModeGuard(tun.clone(), mode);
+    std::fs::set_permissions(&tun, std::fs::Permissions::from_mode(0o666)).unwrap();
+
+    let port = strata_test::free_port();
+    let id = home.ok(&[
+        "run",
+        "-d",
+        "-p",
+        &format!("{port}:8080"),
+        "local/busybox",
+        "sh",
+        "-c",
+        "mkdir /www && echo served > /www/index.html && exec busybox httpd -f -p 8080 -h /www",
+    ]);
+    let url = format!("http://127.0.0.1:{port}/");
+    let mut body = String::new();
+    for _ in 0..100 {
+        let output = Command::new("curl")
+            .args(["-fsS", "--max-time", "2", &url])
+            .output()
+            .unwrap();
+        if output.status.success() {
+            body = String::from_utf8_lossy(&output.stdout).into_owned();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(body, "served\n");
+    home.ok(&["stop", "-t", "1", id.trim()]);
+
+    let low = home
+        .strata(&["run", "--rm", "-p", "80:8080", "local/busybox", "true"])
+        .output()
+        .unwrap();
+    assert!(!low.status.success());
+    let stderr = String::from_utf8_lossy(&low.stderr);
+    assert!(stderr.contains("cannot publish host port 80"), "{stderr}");
 }

@@ -1,4 +1,4 @@
-//! `strata system`: store-wide information (`df`) and checks (`check`).
+//! `strata system`: store-wide information (`df`, `info`) and checks (`check`).
 
 use std::process::ExitCode;
 
@@ -22,12 +22,16 @@ enum SystemCommand {
     /// Verify the store: every blob against its digest, every ref and cache
     /// record complete, nothing half-written left
     Check,
+    /// Show how strata runs here: root or rootless (and the id maps), the
+    /// store, the snapshotter and why, the kernel, container networking
+    Info,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     match args.command {
         SystemCommand::Df => df(global),
         SystemCommand::Check => check(global),
+        SystemCommand::Info => info(global),
     }
 }
 
@@ -111,5 +115,63 @@ fn check(global: &Global) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// `strata system info`: `Key: value` lines, as `docker info` prints them.
+fn info(global: &Global) -> anyhow::Result<ExitCode> {
+    let rootless = strata_fs::in_user_namespace();
+    let map = |file: &str| {
+        std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let root = crate::images::store_root(global);
+    let snapshots = root.join("areas/snapshots");
+    let snapshotter = if snapshots.is_dir() {
+        let (kind, reason) = strata_snapshot::explain_choice(&snapshots);
+        format!("{} ({reason})", kind.name())
+    } else {
+        "not chosen yet (the store has no snapshots yet): overlay where overlayfs mounts, else copy"
+            .to_owned()
+    };
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let tun = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .is_ok();
+    let network = match (pasta_installed(), tun) {
+        (false, _) => "none by default: pasta is not installed (Debian's passt)",
+        (true, false) => {
+            "none by default: /dev/net/tun cannot be opened (as root: chmod 0666 /dev/net/tun)"
+        }
+        (true, true) => "pasta",
+    };
+    println!("Rootless: {rootless}");
+    if rootless {
+        println!(
+            "UID map (inside outside count): {}",
+            map("/proc/self/uid_map")
+        );
+        println!(
+            "GID map (inside outside count): {}",
+            map("/proc/self/gid_map")
+        );
+    }
+    println!("Store: {}", root.display());
+    println!("Snapshotter: {snapshotter}");
+    println!("Kernel: {}", kernel.trim());
+    println!("Container network: {network}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `pasta` is on the PATH.
+fn pasta_installed() -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|directory| directory.join("pasta").is_file())
     })
 }
