@@ -31,6 +31,8 @@
 #   BUILDAH_ISOLATION oci (default, with BUILDAH_RUNTIME, default runc) or chroot
 #   BENCH_QUIET_MAX   seconds run.sh waits for a quiet machine (default here 20)
 #   BENCH_SHARED      the harness (default ../shared/bench or /work/shared/bench)
+#   MAX_OTHER         drop, from the table, runs during which the rest of the
+#                     machine used more than this many cpu-seconds (as build-table.sh)
 #   KEEP              a directory to copy results.tsv, failures.tsv and the build
 #                     logs into before the scratch directory is removed
 # Needs root, newuidmap/newgidmap (uidmap), setpriv (util-linux), GNU time,
@@ -292,10 +294,11 @@ kind() { local f=$1/areas/snapshots/kind; [ -f "$f" ] && cut -d' ' -f1 "$f" || e
 echo "## rootless strata vs root strata vs rootless buildah ($started, $runs rounds)"
 echo
 [ -f "$BENCH_WORK/results.tsv" ] || printf 'label\n' > "$BENCH_WORK/results.tsv"
-python3 - "$BENCH_WORK/results.tsv" "$work/failures.tsv" "${selected[@]}" <<'PYTHON'
+python3 - "$BENCH_WORK/results.tsv" "$work/failures.tsv" "${MAX_OTHER:-}" "${selected[@]}" <<'PYTHON'
 import csv, statistics, sys
 
-results, failures, builders = sys.argv[1], sys.argv[2], sys.argv[3:]
+results, failures, max_other, builders = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+dropped = 0
 names = {"root": "strata (root)", "rootless": "strata (rootless)", "buildah": "buildah (rootless)"}
 ok, failed, order = {}, {}, []
 for row in csv.DictReader(open(results), delimiter="\t"):
@@ -305,6 +308,9 @@ for row in csv.DictReader(open(results), delimiter="\t"):
     if key not in order:
         order.append(key)
     if row["rc"] == "0":
+        if max_other and row["other_cpu_s"] not in ("", "NA") and float(row["other_cpu_s"]) > float(max_other):
+            dropped += 1
+            continue
         ok.setdefault(key, {}).setdefault(row["label"], []).append(row)
 for line in open(failures):
     label, scenario, mode, _round, reason = line.rstrip("\n").split("\t", 4)
@@ -347,6 +353,8 @@ for key in order:
             if "buildah" in medians:
                 ratio_buildah = f"{medians['rootless'] / medians['buildah']:.2f}"
         print(f"| {key[0]} | {key[1]} | {names.get(b, b)} | {cell} | {rss} | {other} | {ratio_root} | {ratio_buildah} |")
+if max_other:
+    print(f"\n{dropped} runs left out: the rest of the machine used more than {max_other} cpu-seconds during them")
 PYTHON
 echo
 echo "Ratios are of median wall times (below 1: rootless strata is faster). Peak RSS: the largest process of the build command (GNU time)."

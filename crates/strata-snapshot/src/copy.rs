@@ -63,8 +63,17 @@ fn copy_entry(
         } else {
             FileType::Fifo
         };
-        rustix::fs::mknodat(CWD, to, kind, Mode::from_raw_mode(0o600), metadata.rdev())
-            .map_err(|e| strata_fs::Error::new("create device node", to, e.into()))?;
+        match rustix::fs::mknodat(CWD, to, kind, Mode::from_raw_mode(0o600), metadata.rdev()) {
+            // Rootless: no device can be made; skipped, as layers unpack.
+            Err(rustix::io::Errno::PERM)
+                if kind != FileType::Fifo && strata_fs::in_user_namespace() =>
+            {
+                return Ok(());
+            }
+            result => {
+                result.map_err(|e| strata_fs::Error::new("create device node", to, e.into()))?
+            }
+        }
     } else {
         return Ok(());
     }

@@ -206,8 +206,34 @@ fn a_rootless_build_is_the_root_build() {
     }
     let (uid, gid) = user(USER, true);
     let home = Home::new(uid, gid);
-    // The base image, the same bytes in both stores.
+    // The base image, the same bytes in both stores; with device nodes in
+    // /dev, as debootstrap's bases have (rootless, they cannot be made).
     let root = Env::with_busybox("a_rootless_build_is_the_root_build").unwrap();
+    let rootfs = home.path().join("rootfs");
+    let copied = Command::new("cp")
+        .arg("-a")
+        .arg(strata_test::busybox_rootfs())
+        .arg(&rootfs)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::create_dir_all(rootfs.join("dev")).unwrap();
+    for (name, major, minor) in [("console", "5", "1"), ("null", "1", "3")] {
+        let made = Command::new("mknod")
+            .arg(rootfs.join("dev").join(name))
+            .args(["c", major, minor])
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    root.command()
+        .env("SOURCE_DATE_EPOCH", "0")
+        .args(["import", "-c", "CMD [\"/bin/sh\"]"])
+        .arg(&rootfs)
+        .arg("local/busybox:latest")
+        .assert()
+        .success();
+    std::fs::remove_dir_all(&rootfs).unwrap();
     let base = home.path().join("base.tar");
     root.ok(&["save", "-o", base.to_str().unwrap(), "local/busybox:latest"]);
     let context = home.path().join("context");
