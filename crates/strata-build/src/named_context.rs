@@ -167,12 +167,7 @@ fn by_tag(index: &ImageIndex, tag: &str) -> Option<Descriptor> {
 /// Copies `descriptor` and what it reaches from the layout into the store;
 /// an index's entries for other platforms may be missing and are skipped.
 fn import_tree(store: &Store, layout: &Path, descriptor: &Descriptor) -> Result<()> {
-    let blob = |digest: &Digest| {
-        layout
-            .join("blobs")
-            .join(digest.algorithm())
-            .join(digest.hex())
-    };
+    let blob = |digest: &Digest| layout.join(digest.layout_path());
     let copy = |digest: &Digest| -> Result<()> {
         if store.has_blob(digest) {
             return Ok(());

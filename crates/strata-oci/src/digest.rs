@@ -72,6 +72,14 @@ impl Digest {
     pub fn algorithm(&self) -> &'static str {
         "sha256"
     }
+
+    /// Where an OCI image layout keeps this blob, relative to the layout's
+    /// root: `blobs/sha256/<hex>`.
+    pub fn layout_path(&self) -> std::path::PathBuf {
+        std::path::Path::new("blobs")
+            .join(self.algorithm())
+            .join(self.hex())
+    }
 }
 
 impl FromStr for Digest {

@@ -225,7 +225,7 @@ impl Store {
 
     /// Where blob `digest` lives (whether or not it is present).
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.layout.join("blobs/sha256").join(digest.hex())
+        self.layout.join(digest.layout_path())
     }
 
     /// Whether blob `digest` is present. Presence implies completeness:

@@ -8,12 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use strata_layer::Compression;
-use strata_oci::{Descriptor, Digest, ImageIndex, Reference};
+use strata_oci::{ANNOTATION_REF_NAME, Descriptor, Digest, ImageIndex, Reference};
 use strata_registry::{Mount, PushRequest};
 use strata_store::Store;
 
 use super::format::{CONFIG_MEDIA_TYPE, CacheDocument, CacheLayer, CachedStep, manifest};
-use super::import::{ImportedCache, REF_NAME, blob_path};
+use super::import::ImportedCache;
 use super::{CacheExport, CacheLocation, CacheMode};
 use crate::output::LayerCompression;
 use crate::plan::{Base, Plan};
@@ -320,7 +320,7 @@ fn write_local(
     let manifest_digest = store.write_blob(manifest).map_err(|e| e.to_string())?;
     let manifest_descriptor = Descriptor::new(media_type, manifest_digest, manifest.len() as u64);
     for blob in blobs.iter().chain(std::iter::once(&manifest_descriptor)) {
-        let path = blob_path(directory, &blob.digest);
+        let path = directory.join(blob.digest.layout_path());
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == blob.size) {
             continue;
         }
@@ -349,11 +349,11 @@ fn write_local(
         .unwrap_or_else(|| ImageIndex::new(Vec::new()));
     index
         .manifests
-        .retain(|d| d.annotations.get(REF_NAME).map(String::as_str) != Some(tag));
+        .retain(|d| d.annotation(ANNOTATION_REF_NAME) != Some(tag));
     let mut entry = manifest_descriptor;
     entry
         .annotations
-        .insert(REF_NAME.to_owned(), tag.to_owned());
+        .insert(ANNOTATION_REF_NAME.to_owned(), tag.to_owned());
     index.manifests.push(entry);
     strata_fs::write_atomic(&index_path, &index.to_json()).map_err(error)
 }

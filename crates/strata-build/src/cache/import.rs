@@ -6,16 +6,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use strata_oci::{Descriptor, Digest, ImageConfiguration, Platform, Reference};
+use strata_oci::{
+    ANNOTATION_REF_NAME, Descriptor, Digest, ImageConfiguration, Platform, Reference,
+};
 use strata_store::Store;
 
 use super::format::{CacheDocument, Found, classify, inline_document};
 use super::{CacheImport, CacheLocation};
 use crate::images::Connection;
 use crate::solve::Layer;
-
-/// The OCI layout annotation naming a manifest's tag.
-pub(crate) const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 impl Connection {
     /// A small blob (a document, a configuration), verified.
@@ -262,7 +261,7 @@ impl ImportedCache {
                     .map_err(|e| e.to_string())
             }
             Source::Local(directory) => {
-                let path = blob_path(directory, &blob.digest);
+                let path = directory.join(blob.digest.layout_path());
                 let file = std::fs::File::open(&path)
                     .map_err(|e| strata_fs::Error::new("open", &path, e).to_string())?;
                 store
@@ -285,17 +284,9 @@ fn variant_media_type(name: &str) -> Option<&'static str> {
     }
 }
 
-/// A blob's path in an OCI layout.
-pub(crate) fn blob_path(directory: &Path, digest: &Digest) -> PathBuf {
-    directory
-        .join("blobs")
-        .join(digest.algorithm())
-        .join(digest.hex())
-}
-
 /// A blob of an OCI layout, verified.
 fn read_layout_blob(directory: &Path, descriptor: &Descriptor) -> Result<Vec<u8>, String> {
-    let path = blob_path(directory, &descriptor.digest);
+    let path = directory.join(descriptor.digest.layout_path());
     let bytes =
         std::fs::read(&path).map_err(|e| strata_fs::Error::new("read", &path, e).to_string())?;
     if Digest::of(&bytes) != descriptor.digest {
@@ -318,7 +309,7 @@ fn read_local(directory: &Path, tag: &str) -> Result<CacheDocument, String> {
     let tagged = index
         .manifests
         .iter()
-        .find(|d| d.annotations.get(REF_NAME).map(String::as_str) == Some(tag));
+        .find(|d| d.annotation(ANNOTATION_REF_NAME) == Some(tag));
     let entry = match tagged {
         Some(entry) => entry,
         None if index.manifests.len() == 1 => &index.manifests[0],
