@@ -77,7 +77,9 @@ pub use mounts::{
     MountConfig, MountOrigin, MountPoint, MountType, TmpfsOptions, add_image_volumes, parse_mount,
     parse_mounts, parse_tmpfs, parse_volume,
 };
-pub use pasta::{NETNS_FILE, NetworkAddresses, PID_FILE, Pasta, Starting};
+pub use pasta::{
+    NETNS_FILE, NetworkAddresses, PID_FILE, Pasta, Starting, pasta_installed, tun_usable,
+};
 pub use ports::{
     ContainerPort, PortBinding, PortSpecs, Protocol, PublishedBinding, PublishedPorts,
     ephemeral_port_range, parse_expose, parse_publish,

@@ -176,13 +176,7 @@ impl Pasta {
     /// is done. The container's PID 1 can be set up meanwhile.
     pub fn spawn(ports: &PublishedPorts, directory: &Path) -> Result<Starting> {
         // Rootless, /dev/net/tun is opened with the user's own rights.
-        if strata_fs::in_user_namespace()
-            && std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open("/dev/net/tun")
-                .is_err_and(|e| e.kind() == ErrorKind::PermissionDenied)
-        {
+        if strata_fs::in_user_namespace() && !tun_usable() {
             return Err(Error::TunUnavailable);
         }
         let netns = directory.join(NETNS_FILE);
@@ -262,6 +256,23 @@ impl Pasta {
             _ => Ok(()),
         }
     }
+}
+
+/// Whether this process may open `/dev/net/tun`, which pasta needs (root
+/// always; rootless, only when the device is open to the user).
+pub fn tun_usable() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .is_ok()
+}
+
+/// Whether pasta is installed (`pasta` on the `PATH`).
+pub fn pasta_installed() -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|directory| directory.join(PROGRAM).is_file())
+    })
 }
 
 /// The command that runs pasta. Debian's `pasta` is `passt` named so; on

@@ -139,12 +139,7 @@ fn info(global: &Global) -> anyhow::Result<ExitCode> {
             .to_owned()
     };
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let tun = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/net/tun")
-        .is_ok();
-    let network = match (pasta_installed(), tun) {
+    let network = match (strata_run::pasta_installed(), strata_run::tun_usable()) {
         (false, _) => "none by default: pasta is not installed (Debian's passt)",
         (true, false) => {
             "none by default: /dev/net/tun cannot be opened (as root: chmod 0666 /dev/net/tun)"
@@ -167,11 +162,4 @@ fn info(global: &Global) -> anyhow::Result<ExitCode> {
     println!("Kernel: {}", kernel.trim());
     println!("Container network: {network}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether `pasta` is on the PATH.
-fn pasta_installed() -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|directory| directory.join("pasta").is_file())
-    })
 }
