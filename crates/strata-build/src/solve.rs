@@ -364,6 +364,8 @@ impl<'a> Solver<'a> {
     /// The cache's answer for `step`: the planning pass's, else the
     /// store's records, else the imported caches.
     fn lookup(&self, step: &Step, no_cache: bool) -> Result<Option<Hit>> {
+        // Checked here too: a twin step of a cached stage may have left a
+        // hit under the same key.
         if no_cache {
             return Ok(None);
         }

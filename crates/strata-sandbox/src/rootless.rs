@@ -83,7 +83,6 @@ pub fn hold_if_requested() {
 /// The holder: a user namespace of its own, then nothing until killed.
 fn hold() -> ! {
     let _ = rustix::process::setsid();
-    let _ = crate::process::namespaces::ensure_single_threaded("a user namespace");
     // SAFETY: single-threaded (the holder starts no thread): no other
     // thread shares the credentials this unshares; FILES is not asked.
     if unsafe { rustix::thread::unshare_unsafe(UnshareFlags::NEWUSER) }.is_err() {

@@ -112,13 +112,9 @@ fn with_log(context: &OwnedFd, errno: rustix::io::Errno) -> std::io::Error {
     }
 }
 
-/// Whether an overlayfs with its upper directory in `directory` can be mounted.
-pub(crate) fn works_in(directory: &Path) -> bool {
-    probe_in(directory).is_ok()
-}
-
-/// Mounts a small overlay in `directory` (with an xattr set on its upper
-/// directory, as overlayfs sets its own); why it failed, if it did.
+/// Whether an overlayfs with its upper directory in `directory` can be
+/// mounted: a small one is (with an xattr set on its upper directory, as
+/// overlayfs sets its own); why not, if it cannot.
 pub(crate) fn probe_in(directory: &Path) -> Result<()> {
     let probe = directory.join(format!(".overlay-probe-{}", std::process::id()));
     let works = (|| -> Result<()> {

@@ -459,7 +459,7 @@ fn probed_kind(directory: &Path) -> Result<Kind> {
             return Ok(kind);
         }
     }
-    let kind = if overlay::works_in(directory) {
+    let kind = if overlay::probe_in(directory).is_ok() {
         Kind::Overlay
     } else {
         Kind::Copy

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use strata_layer::Compression;
 use strata_oci::{ANNOTATION_REF_NAME, Descriptor, Digest, ImageIndex, Reference};
 use strata_registry::{Mount, PushRequest};
-use strata_store::Store;
+use strata_store::{BlobEncoder as _, Store};
 
 use super::format::{CONFIG_MEDIA_TYPE, CacheDocument, CacheLayer, CachedStep, manifest};
 use super::import::ImportedCache;
@@ -202,14 +202,8 @@ fn layer_blob(
     request: &CacheExport,
 ) -> Result<(Descriptor, Option<String>), String> {
     let encoder = LayerCompression(request.compression);
-    let encoding = (request.compression != Compression::None).then(|| {
-        use strata_store::BlobEncoder as _;
-        encoder.name()
-    });
-    let media_type = {
-        use strata_store::BlobEncoder as _;
-        encoder.layer_media_type(!request.oci_media_types)
-    };
+    let encoding = (request.compression != Compression::None).then(|| encoder.name());
+    let media_type = encoder.layer_media_type(!request.oci_media_types);
     if !store.has_blob(&layer.diff_id) {
         if let Some(remote) = imported.layer(&layer.diff_id) {
             let same = match &encoding {

@@ -73,15 +73,7 @@ fn export(text: &str) -> anyhow::Result<CacheExport> {
     let (kind, attributes) = entry(text)?;
     let location = match kind.as_str() {
         "registry" => CacheLocation::Registry(reference(&attributes, "registry")?),
-        "local" => {
-            let Some(directory) = attributes.get("dest").filter(|d| !d.is_empty()) else {
-                bail!("dest required for local cache exporter");
-            };
-            CacheLocation::Local {
-                directory: PathBuf::from(directory),
-                tag: tag(&attributes),
-            }
-        }
+        "local" => local(&attributes, "dest", "exporter")?,
         "inline" => CacheLocation::Inline,
         other => bail!("unknown cache exporter: {other:?}"),
     };
@@ -133,26 +125,31 @@ fn import(text: &str) -> anyhow::Result<CacheImport> {
     let (kind, attributes) = entry(text)?;
     let location = match kind.as_str() {
         "registry" => CacheLocation::Registry(reference(&attributes, "registry")?),
-        "local" => {
-            let Some(directory) = attributes.get("src").filter(|d| !d.is_empty()) else {
-                bail!("src required for local cache importer");
-            };
-            CacheLocation::Local {
-                directory: PathBuf::from(directory),
-                tag: tag(&attributes),
-            }
-        }
+        "local" => local(&attributes, "src", "importer")?,
         other => bail!("unknown cache importer: {other:?}"),
     };
     Ok(CacheImport { location })
 }
 
-fn tag(attributes: &BTreeMap<String, String>) -> String {
-    attributes
+/// A local cache: the directory `key` names (`dest` to export, `src` to
+/// import) and `tag=` (default `latest`).
+fn local(
+    attributes: &BTreeMap<String, String>,
+    key: &str,
+    role: &str,
+) -> anyhow::Result<CacheLocation> {
+    let Some(directory) = attributes.get(key).filter(|d| !d.is_empty()) else {
+        bail!("{key} required for local cache {role}");
+    };
+    let tag = attributes
         .get("tag")
         .filter(|t| !t.is_empty())
         .cloned()
-        .unwrap_or_else(|| "latest".to_owned())
+        .unwrap_or_else(|| "latest".to_owned());
+    Ok(CacheLocation::Local {
+        directory: PathBuf::from(directory),
+        tag,
+    })
 }
 
 #[cfg(test)]
