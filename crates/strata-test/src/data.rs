@@ -38,3 +38,18 @@ pub fn conformance_dir() -> Option<PathBuf> {
     crate::privileged::say_skipped(&format!("conformance data not found at {}", dir.display()));
     None
 }
+
+/// A reference tool that `scripts/install-test-deps` installs under
+/// `target/test-tools` (a Python venv, npm packages, a Go toolchain):
+/// `test_tool("venv/bin/python")`. `None`, with a loud SKIPPED line, when it
+/// is missing; a panic when `STRATA_REQUIRE_PRIVILEGED=1`.
+pub fn test_tool(relative: &str) -> Option<PathBuf> {
+    let path = workspace_root().join("target/test-tools").join(relative);
+    let present = path.exists();
+    crate::privileged::should_run(
+        &format!("test tool {relative}"),
+        present,
+        &format!("{} (run scripts/install-test-deps)", path.display()),
+    )
+    .then_some(path)
+}

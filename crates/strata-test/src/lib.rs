@@ -19,7 +19,7 @@ mod rootfs;
 mod token;
 pub mod tree;
 
-pub use data::{conformance_dir, shared_dir, workspace_root};
+pub use data::{conformance_dir, shared_dir, test_tool, workspace_root};
 pub use image::{TestImage, TestImageBuilder, gzip, layer_tar, push_index_with_skopeo};
 pub use privileged::{is_root, should_run, should_run_as_root};
 pub use registry::{REGISTRY_PROGRAM, Registry, RegistryAuth, find_program, free_port};

@@ -1,0 +1,1 @@
+//! Documents of a catalogue: SPDX 2.3 JSON, CycloneDX 1.5 JSON, a table.

@@ -1,0 +1,1 @@
+//! OSV advisories: the database, matching a catalogue, reports.
