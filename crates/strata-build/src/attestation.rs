@@ -30,6 +30,8 @@ const PREDICATE_TYPE: &str = "in-toto.io/predicate-type";
 pub struct Attestations {
     /// The provenance predicate (`--attest type=provenance`).
     pub provenance: Option<Predicate>,
+    /// The SBOM predicate (`--attest type=sbom`, `--sbom=true`).
+    pub sbom: Option<Predicate>,
     /// `--annotation`s for the index and descriptors.
     pub annotations: Annotations,
 }
@@ -59,11 +61,14 @@ impl Attestations {
             .for_target(AnnotationTarget::ManifestDescriptor, Some(&platform));
         image.platform = Some(platform.clone());
         let mut entries = vec![image];
-        if let Some(predicate) = &self.provenance {
-            let statement = statement(predicate, manifest, &platform, names);
-            entries.push(attestation_manifest(
-                store, manifest, predicate, &statement,
-            )?);
+        // BuildKit lists the frontend's SBOM before the solver's provenance.
+        let statements: Vec<(&Predicate, Vec<u8>)> = [&self.sbom, &self.provenance]
+            .into_iter()
+            .flatten()
+            .map(|predicate| (predicate, statement(predicate, manifest, &platform, names)))
+            .collect();
+        if !statements.is_empty() {
+            entries.push(attestation_manifest(store, manifest, &statements)?);
         }
         let mut index = ImageIndex::new(entries);
         index.annotations = self.annotations.for_target(AnnotationTarget::Index, None);
@@ -109,24 +114,27 @@ fn statement(
     bytes
 }
 
-/// Writes the statement, the empty config and the attestation manifest;
+/// Writes the statements, the empty config and the attestation manifest;
 /// the manifest's descriptor as the index lists it.
 fn attestation_manifest(
     store: &Store,
     subject: &Descriptor,
-    predicate: &Predicate,
-    statement: &[u8],
+    statements: &[(&Predicate, Vec<u8>)],
 ) -> Result<Descriptor> {
-    let mut layer = Descriptor::of(IN_TOTO, statement);
-    store.write_blob(statement)?;
-    layer.annotations.insert(
-        PREDICATE_TYPE.to_owned(),
-        predicate.predicate_type.to_owned(),
-    );
+    let mut layers = Vec::new();
+    for (predicate, statement) in statements {
+        let mut layer = Descriptor::of(IN_TOTO, statement);
+        store.write_blob(statement)?;
+        layer.annotations.insert(
+            PREDICATE_TYPE.to_owned(),
+            predicate.predicate_type.to_owned(),
+        );
+        layers.push(layer);
+    }
     let mut config = Descriptor::of(media_type::OCI_EMPTY, b"{}");
     config.data = Some("e30=".to_owned());
     store.write_blob(b"{}")?;
-    let mut manifest = ImageManifest::new(config, vec![layer]);
+    let mut manifest = ImageManifest::new(config, layers);
     manifest.artifact_type = Some(ARTIFACT_TYPE.to_owned());
     manifest.subject = Some(Descriptor::new(
         subject.media_type.clone(),

@@ -263,19 +263,21 @@ pub fn build(
         options.outputs.clone()
     };
     // Provenance ends with the solve (BuildKit's finishedOn), before export.
-    let attestations = crate::provenance::of_build(options, &plan, started_on).map(|provenance| {
-        crate::Attestations {
-            provenance: Some(provenance),
-            annotations: options.annotations.clone(),
-        }
-    });
+    let mut attestations =
+        crate::provenance::of_build(options, &plan, started_on).map(|provenance| {
+            crate::Attestations {
+                provenance: Some(provenance),
+                sbom: None,
+                annotations: options.annotations.clone(),
+            }
+        });
     for target in outputs
         .iter()
         .filter(|o| !matches!(o.kind, OutputKind::Local | OutputKind::Tar))
     {
         options
             .annotations
-            .check(target.oci_media_types, attestations.is_some())?;
+            .check(target.oci_media_types, attestations.is_some() || options.sbom)?;
     }
     // The image is always written to the store: it is what archives are
     // made of, and its layers are the cache.
@@ -286,6 +288,25 @@ pub fn build(
         .collect();
     let mut exported = None;
     let mut results = Vec::new();
+    if options.sbom {
+        // BuildKit scans the result before exporting it; strata catalogues
+        // the image's layers, so the image is written first.
+        let mut sbom = None;
+        internal("generating sbom", &mut || {
+            let inline = inline_cache(options, &plan, &solved.layers, &store, &imported, &output);
+            let image = export::export(&store, &plan, &output, options, &names, inline)?;
+            sbom = Some(crate::sbom::predicate(&store, &image.manifest, &names, options)?);
+            exported = Some(image);
+            Ok(Vec::new())
+        })?;
+        attestations
+            .get_or_insert_with(|| crate::Attestations {
+                provenance: None,
+                sbom: None,
+                annotations: options.annotations.clone(),
+            })
+            .sbom = sbom;
+    }
     for target in &outputs {
         let name = match target.kind {
             OutputKind::Image => "exporting to image",

@@ -66,6 +66,9 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] strata_store::StoreError),
+    /// The image could not be catalogued for its SBOM attestation.
+    #[error("generating sbom: {0}")]
+    Sbom(#[from] strata_sbom::Error),
     /// A snapshot could not be prepared, mounted or committed.
     #[error(transparent)]
     Snapshot(#[from] strata_snapshot::Error),

@@ -54,6 +54,7 @@ mod provenance;
 mod prune;
 mod remote;
 mod rootfs;
+mod sbom;
 mod solve;
 mod ssh;
 

@@ -100,6 +100,9 @@ pub struct BuildOptions {
     /// `--attest type=provenance` / `--provenance`: `None` adds none
     /// (buildx's default `mode=min` on push is not added).
     pub provenance: Option<crate::ProvenanceOptions>,
+    /// `--sbom=true` / `--attest type=sbom`: attach an SPDX document of
+    /// the image, as BuildKit's SBOM attestation.
+    pub sbom: bool,
     /// `--build-context`s by normalised name ([`crate::context_name`]).
     pub named_contexts: BTreeMap<String, crate::NamedContext>,
     /// `--ssh` agents by id, for `RUN --mount=type=ssh`; the keys stay in
@@ -144,6 +147,7 @@ impl BuildOptions {
             insecure_registries: Vec::new(),
             annotations: crate::Annotations::default(),
             provenance: None,
+            sbom: false,
             named_contexts: BTreeMap::new(),
             ssh: BTreeMap::new(),
             cache_from: Vec::new(),

@@ -83,12 +83,15 @@ pub(crate) struct Args {
     /// TYPE manifest, manifest-descriptor, index or index-descriptor); repeatable
     #[arg(long = "annotation", value_name = "[TYPE:]KEY=VALUE")]
     annotations: Vec<String>,
-    /// Attestation parameters (`type=provenance[,mode=min|max][,version=v1|v0.2]`); repeatable
+    /// Attestation parameters (`type=provenance[,mode=min|max][,version=v1|v0.2]`, `type=sbom`); repeatable
     #[arg(long = "attest", value_name = "type=provenance,...")]
     attests: Vec<String>,
     /// Shorthand for `--attest=type=provenance` (`true`, `false` or `mode=min|max,...`)
     #[arg(long = "provenance", value_name = "VALUE")]
     provenance: Option<String>,
+    /// Shorthand for `--attest=type=sbom` (`true`, `false` or attributes)
+    #[arg(long = "sbom", value_name = "VALUE")]
+    sbom: Option<String>,
     /// A secret for `RUN --mount=type=secret`: `id=NAME[,src=FILE]` or
     /// `[type=env,]id=NAME[,env=VAR]`; repeatable
     #[arg(long = "secret", value_name = "[type=TYPE,]id=NAME[,src=FILE|env=VAR]")]
@@ -264,7 +267,11 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     options.allow = flags::entitlements(&args.allow, &args.network)?;
     options.labels = labels;
     options.annotations = attest::annotations(&args.annotations)?;
-    options.provenance = attest::provenance(&args.attests, args.provenance.as_deref())?;
+    (options.provenance, options.sbom) = attest::attestations(
+        &args.attests,
+        args.provenance.as_deref(),
+        args.sbom.as_deref(),
+    )?;
     options.tags = tags;
     options.source_date_epoch = source_date_epoch;
     options.insecure_registries = global.insecure_registry.clone();
@@ -295,7 +302,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if args.load {
         specs.push(outputs::OutputSpec::parse("type=docker")?);
     }
-    attest::check_docker_outputs(&specs, options.provenance.is_some())?;
+    attest::check_docker_outputs(&specs, options.provenance.is_some() || options.sbom)?;
     let stdout_is_terminal = std::io::stdout().is_terminal();
     let mut resolved = outputs::resolve(&specs, &options.tags, stdout_is_terminal)?;
     for warning in &resolved.warnings {

@@ -24,6 +24,8 @@ pub(crate) mod pull;
 mod push;
 mod rmi;
 mod save;
+mod sbom;
+mod scan;
 mod system;
 mod tag;
 
@@ -70,6 +72,10 @@ pub(crate) enum Command {
     Inspect(inspect::Args),
     /// Show the history of an image
     History(history::Args),
+    /// List the packages an image or directory holds (SPDX, CycloneDX or a table)
+    Sbom(sbom::Args),
+    /// Find known vulnerabilities (OSV advisories) in an image or directory
+    Scan(scan::Args),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(save::Args),
     /// Load images from a tar archive or STDIN
@@ -238,6 +244,8 @@ impl Command {
             Command::Images(args) => images::run(args, global),
             Command::Inspect(args) => inspect::run(args, global),
             Command::History(args) => history::run(args, global),
+            Command::Sbom(args) => sbom::run(args, global),
+            Command::Scan(args) => scan::run(args, global),
             Command::Save(args) => save::run(args, global),
             Command::Load(args) => load::run(args, global),
             Command::Import(args) => import::run(args, global),

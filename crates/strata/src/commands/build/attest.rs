@@ -93,33 +93,42 @@ fn annotation_type(text: &str) -> anyhow::Result<(AnnotationTarget, Option<strat
     Ok((target, platform))
 }
 
-/// The provenance asked by `--attest` values and `--provenance` (which
-/// buildx appends as `type=provenance,...`; a later attestation of the
-/// same type wins). `None` when none is asked or it is disabled.
-pub(super) fn provenance(
+/// The attestations asked by `--attest` values, `--provenance` and
+/// `--sbom` (which buildx appends as `type=provenance,...` and
+/// `type=sbom,...`; a later attestation of the same type wins): the
+/// provenance's options, `None` when none is asked or it is disabled, and
+/// whether an SBOM is asked. The SBOM's attributes (`generator=` the
+/// scanner image, `scan-context`, `scan-stage`) are accepted: strata's own
+/// cataloguer always scans the final image.
+pub(super) fn attestations(
     attests: &[String],
     provenance: Option<&str>,
-) -> anyhow::Result<Option<ProvenanceOptions>> {
+    sbom: Option<&str>,
+) -> anyhow::Result<(Option<ProvenanceOptions>, bool)> {
     let mut values: Vec<String> = attests.to_vec();
-    if let Some(value) = provenance.filter(|v| !v.is_empty()) {
-        values.push(match go_bool(value) {
-            Some(enabled) => format!("type=provenance,disabled={}", !enabled),
-            None => format!("type=provenance,{value}"),
-        });
+    for (kind, flag) in [("provenance", provenance), ("sbom", sbom)] {
+        if let Some(value) = flag.filter(|v| !v.is_empty()) {
+            values.push(match go_bool(value) {
+                Some(enabled) => format!("type={kind},disabled={}", !enabled),
+                None => format!("type={kind},{value}"),
+            });
+        }
     }
-    let mut chosen: Option<(bool, BTreeMap<String, String>)> = None;
+    let mut provenance: Option<(bool, BTreeMap<String, String>)> = None;
+    let mut sbom = false;
     for value in &values {
         let (kind, disabled, attributes) = attest(value)?;
         match kind.as_str() {
-            "provenance" => chosen = Some((disabled, attributes)),
-            "sbom" => bail!("--attest type=sbom: SBOM attestations are not supported by strata"),
+            "provenance" => provenance = Some((disabled, attributes)),
+            "sbom" => sbom = !disabled,
             other => bail!("--attest type={other}: unknown attestation type"),
         }
     }
-    match chosen {
-        Some((false, attributes)) => Ok(Some(provenance_options(&attributes)?)),
-        _ => Ok(None),
-    }
+    let provenance = match provenance {
+        Some((false, attributes)) => Some(provenance_options(&attributes)?),
+        _ => None,
+    };
+    Ok((provenance, sbom))
 }
 
 /// One `--attest` value (buildx's `Attest.UnmarshalText`).
@@ -270,6 +279,28 @@ mod tests {
             error(&["manifest[linux:k=v"]),
             "parse annotations: invalid annotation type \"manifest[linux\", expected type and optional platform in square brackets"
         );
+    }
+
+    #[test]
+    fn sbom_flags_as_buildx_reads_them() {
+        let sbom = |attests: &[&str], flag: Option<&str>| {
+            let attests: Vec<String> = attests.iter().map(|a| a.to_string()).collect();
+            attestations(&attests, None, flag).unwrap().1
+        };
+        assert!(!sbom(&[], None));
+        assert!(sbom(&[], Some("true")));
+        assert!(!sbom(&[], Some("false")));
+        assert!(sbom(&["type=sbom"], None));
+        assert!(sbom(&[], Some("generator=docker/buildkit-syft-scanner")));
+        // --sbom comes after --attest: it wins.
+        assert!(!sbom(&["type=sbom"], Some("0")));
+    }
+
+    fn provenance(
+        attests: &[String],
+        flag: Option<&str>,
+    ) -> anyhow::Result<Option<ProvenanceOptions>> {
+        attestations(attests, flag, None).map(|(provenance, _)| provenance)
     }
 
     #[test]
