@@ -74,7 +74,11 @@ pub(super) fn layout(bytes: &[u8]) -> Option<Layout> {
 /// header table is missing or out of bounds.
 pub(super) fn sections(bytes: &[u8]) -> Option<Vec<Section>> {
     let layout = Layout::of(bytes)?;
-    let (shoff, table) = if layout.wide { (0x28, 0x3a) } else { (0x20, 0x2e) };
+    let (shoff, table) = if layout.wide {
+        (0x28, 0x3a)
+    } else {
+        (0x20, 0x2e)
+    };
     let shoff = usize::try_from(layout.word(bytes, shoff)?).ok()?;
     let entsize = usize::try_from(layout.uint(bytes, table, 2)?).ok()?;
     let count = usize::try_from(layout.uint(bytes, table + 2, 2)?).ok()?;
@@ -154,7 +158,11 @@ mod tests {
     fn finds_the_sections_readelf_lists() {
         let exe = std::env::current_exe().unwrap();
         let bytes = std::fs::read(&exe).unwrap();
-        let names: Vec<_> = sections(&bytes).unwrap().into_iter().map(|s| s.name).collect();
+        let names: Vec<_> = sections(&bytes)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         let output = std::process::Command::new("readelf")
             .args(["-S", "-W"])
             .arg(&exe)

@@ -214,7 +214,13 @@ mod tests {
         assert!(output.status.success(), "{output:?}");
         let text = String::from_utf8(output.stdout).unwrap();
         let mut lines = text.lines();
-        let go_version = lines.next().unwrap().rsplit(' ').next().unwrap().to_string();
+        let go_version = lines
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string();
         let rest = lines
             .map(|l| l.trim_start().split('\t').map(str::to_string).collect())
             .collect();
