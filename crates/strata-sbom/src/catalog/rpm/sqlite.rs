@@ -226,7 +226,7 @@ fn value(serial: u64, data: &[u8]) -> Result<(Value, usize)> {
                 .get(..len)
                 .ok_or(Malformed("truncated value"))?
                 .to_vec();
-            let value = if serial % 2 == 0 {
+            let value = if serial.is_multiple_of(2) {
                 Value::Blob(bytes)
             } else {
                 Value::Text(bytes)
