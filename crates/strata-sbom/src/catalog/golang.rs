@@ -44,7 +44,16 @@ fn build_info(bytes: &[u8]) -> Option<(String, String)> {
     if let Some(found) = from_section.and_then(|data| decode(data, bytes, sections.as_deref())) {
         return Some(found);
     }
-    // Stripped of section headers (or another name): look for the magic.
+    // Stripped of section headers, or a Go binary whose build info is
+    // elsewhere: look for the magic (not in every C binary of an image).
+    let looks_like_go = sections.as_deref().is_none_or(|sections| {
+        sections
+            .iter()
+            .any(|s| s.name == ".note.go.buildid" || s.name == ".gopclntab")
+    });
+    if !looks_like_go {
+        return None;
+    }
     let mut at = 0;
     while let Some(found) = find(&bytes[at..], MAGIC) {
         let start = at + found;
@@ -253,6 +262,66 @@ mod tests {
         stripped[0x28..0x30].copy_from_slice(&0u64.to_le_bytes());
         assert!(elf::sections(&stripped).is_none());
         assert_eq!(found(&stripped), set(&[("stdlib", "go1.19.8")]));
+        // Nor with the section renamed: a Go binary is still scanned.
+        let mut renamed = bytes.clone();
+        let at = find(&renamed, b".go.buildinfo\0").unwrap();
+        renamed[at + 12] = b'X';
+        assert!(elf::section(&renamed, ".go.buildinfo").is_none());
+        assert_eq!(found(&renamed), set(&[("stdlib", "go1.19.8")]));
+        // A binary that is not Go has no build info (and is not scanned).
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        assert!(found(&exe).is_empty());
+    }
+
+    #[test]
+    fn the_pre_1_18_pointer_layout_written_into_a_real_binary() {
+        let path = Path::new("/usr/bin/docker-registry");
+        if !strata_test::should_run(
+            "the_pre_1_18_pointer_layout_written_into_a_real_binary",
+            path.exists(),
+            "/usr/bin/docker-registry (the docker-registry package)",
+        ) {
+            return;
+        }
+        let mut bytes = std::fs::read(path).unwrap();
+        let sections = elf::sections(&bytes).unwrap();
+        let info = sections.iter().find(|s| s.name == ".go.buildinfo").unwrap();
+        // The old layout: two pointers to Go string headers (data, length),
+        // here placed in the section after the header, strings after them.
+        let modinfo = b"path\tex.com/m\nmod\tex.com/m\tv0.1.0\t\ndep\tex.com/d\tv1.0.0\t\n";
+        let mut wrapped = vec![0x30; 16];
+        wrapped.extend_from_slice(modinfo);
+        wrapped.extend_from_slice(&[0x31; 16]);
+        let addr = info.addr;
+        let version = b"go1.16.15";
+        let version_at = addr + 64;
+        let modinfo_at = version_at + version.len() as u64;
+        let mut section = MAGIC.to_vec();
+        section.extend_from_slice(&[8, 0]);
+        // Header words at 16 and 24; string headers at 32 and 48.
+        for word in [
+            addr + 32,
+            addr + 48,
+            version_at,
+            version.len() as u64,
+            modinfo_at,
+            wrapped.len() as u64,
+        ] {
+            section.extend_from_slice(&word.to_le_bytes());
+        }
+        section.extend_from_slice(version);
+        section.extend_from_slice(&wrapped);
+        assert!(section.len() as u64 <= info.size);
+        let start = info.offset as usize;
+        bytes[start..start + section.len()].copy_from_slice(&section);
+        assert_eq!(
+            found(&bytes),
+            set(&[
+                ("stdlib", "go1.16.15"),
+                ("ex.com/m", "v0.1.0"),
+                ("ex.com/d", "v1.0.0")
+            ])
+        );
     }
 
     fn write(root: &Path, name: &str, text: &str) {

@@ -180,3 +180,48 @@ fn source_rpm_names() {
     assert_eq!(parsed("(none)", "1-1"), None);
     assert_eq!(parsed("nodash.src.rpm", "1-1"), None);
 }
+
+#[test]
+fn a_directory_with_an_rpmdb_a_go_binary_and_a_jar() {
+    let present = [
+        "/usr/bin/rpmbuild",
+        "/usr/bin/docker-registry",
+        "/usr/share/java/slf4j-api.jar",
+    ]
+    .iter()
+    .all(|p| Path::new(p).exists());
+    if !strata_test::should_run(
+        "a_directory_with_an_rpmdb_a_go_binary_and_a_jar",
+        present,
+        "rpmbuild, /usr/bin/docker-registry and /usr/share/java/slf4j-api.jar (rpm, docker-registry, libslf4j-java)",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    rpmdb(dir.path());
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::create_dir_all(root.join("opt/app")).unwrap();
+    std::fs::copy("/usr/bin/docker-registry", root.join("usr/bin/registry")).unwrap();
+    std::fs::copy(
+        "/usr/share/java/slf4j-api.jar",
+        root.join("opt/app/slf4j.jar"),
+    )
+    .unwrap();
+    let catalog = crate::catalog_directory(&root).unwrap();
+    let found: BTreeSet<_> = catalog
+        .packages
+        .iter()
+        .map(|p| (p.kind, p.name.as_str(), p.locations[0].path.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            (Kind::Rpm, "strata-demo", "/var/lib/rpm/rpmdb.sqlite"),
+            (Kind::Rpm, "strata-extra", "/var/lib/rpm/rpmdb.sqlite"),
+            (Kind::Rpm, "strata-plain", "/var/lib/rpm/rpmdb.sqlite"),
+            (Kind::GoModule, "stdlib", "/usr/bin/registry"),
+            (Kind::JavaArchive, "slf4j-api", "/opt/app/slf4j.jar"),
+        ])
+    );
+}
