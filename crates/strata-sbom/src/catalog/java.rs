@@ -12,6 +12,8 @@ use crate::zip::{ZipArchive, ZipEntry};
 const DEEPEST: usize = 4;
 /// Nested archives larger than this are not unpacked into memory.
 const LARGEST_NESTED: u64 = 256 << 20;
+/// Manifests and `pom.properties` larger than this are not metadata.
+const LARGEST_METADATA: u64 = 1 << 20;
 
 /// Whether `path` names a Java archive.
 pub(super) fn wants(path: &str) -> bool {
@@ -35,7 +37,7 @@ fn archive(location: &str, bytes: &[u8], depth: usize, found: &mut Vec<Package>)
     };
     let manifest = zip
         .find("META-INF/MANIFEST.MF")
-        .and_then(|entry| zip.read(entry).ok())
+        .and_then(|entry| metadata(&zip, entry))
         .map(|bytes| manifest(&String::from_utf8_lossy(&bytes)))
         .unwrap_or_default();
     let license = field(&manifest, "Bundle-License").map(str::to_string);
@@ -43,7 +45,7 @@ fn archive(location: &str, bytes: &[u8], depth: usize, found: &mut Vec<Package>)
         .entries()
         .iter()
         .filter(|entry| is_pom_properties(&entry.name))
-        .filter_map(|entry| zip.read(entry).ok())
+        .filter_map(|entry| metadata(&zip, entry))
         .filter_map(|bytes| from_pom_properties(&String::from_utf8_lossy(&bytes)))
         .collect();
     if own.is_empty() {
@@ -73,6 +75,13 @@ fn archive(location: &str, bytes: &[u8], depth: usize, found: &mut Vec<Package>)
             }
         }
     }
+}
+
+/// A small metadata file's bytes.
+fn metadata(zip: &ZipArchive<'_>, entry: &ZipEntry) -> Option<Vec<u8>> {
+    (entry.size() <= LARGEST_METADATA)
+        .then(|| zip.read(entry).ok())
+        .flatten()
 }
 
 fn is_nested(entry: &ZipEntry) -> bool {
