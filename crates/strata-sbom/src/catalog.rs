@@ -2,6 +2,7 @@
 
 mod apk;
 mod dpkg;
+mod elf;
 mod golang;
 mod java;
 mod npm;
