@@ -115,12 +115,23 @@ fn directory_catalog() -> Catalog {
         at("/web/package-lock.json", None),
         at("/web/node_modules/left-pad/package.json", None),
     ];
+    // No version, a name no SPDX id may hold, the same package found twice.
+    let odd = package(Kind::Python, "naïve_π", "", &["BSD-3-Clause", "Apache 2.0"]);
     Catalog {
         subject: Subject::Directory {
             path: "/home/user/project".into(),
         },
         distro: None,
-        packages: vec![flask, left_pad],
+        packages: vec![flask, left_pad, odd.clone(), odd],
+    }
+}
+
+/// Nothing found, at the root.
+fn empty_catalog() -> Catalog {
+    Catalog {
+        subject: Subject::Directory { path: "/".into() },
+        distro: None,
+        packages: Vec::new(),
     }
 }
 
@@ -182,7 +193,7 @@ fn spdx_documents_are_valid() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    for catalog in [image_catalog(), directory_catalog()] {
+    for catalog in [image_catalog(), directory_catalog(), empty_catalog()] {
         let text = spdx_json(&catalog, CREATED);
         assert_eq!(
             spdx_problems(&pyspdxtools, dir.path(), &text),
@@ -205,7 +216,7 @@ fn cyclonedx_documents_are_valid() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    for catalog in [image_catalog(), directory_catalog()] {
+    for catalog in [image_catalog(), directory_catalog(), empty_catalog()] {
         let text = cyclonedx_json(&catalog, CREATED);
         assert_eq!(
             cyclonedx_problems(&python, dir.path(), &text),

@@ -325,4 +325,101 @@ mod tests {
         assert!(is_idstring("BSD-like"));
         assert!(!is_idstring("GPL-2+"));
     }
+
+    /// Licence strings as packages declare them, real and broken.
+    const CORPUS: &[&str] = &[
+        "MIT",
+        "mit",
+        "Apache-2.0",
+        "Apache 2.0",
+        "GPL-2+",
+        "GPL-2.0+",
+        "gpl-2.0+",
+        "GPL-2.0-or-later",
+        "LGPL-2.1+",
+        "BSD-3-Clause",
+        "BSD",
+        "BSD-like",
+        "public-domain",
+        "Artistic-2.0 OR GPL-1.0-or-later",
+        "MIT OR Apache-2.0",
+        "MIT/Apache-2.0",
+        "Apache-2.0 WITH LLVM-exception",
+        "GPL-2.0-only WITH Classpath-exception-2.0",
+        "(MIT OR Apache-2.0) AND Unicode-DFS-2016",
+        "Zlib AND (MIT OR Apache-2.0)",
+        "MIT or Apache-2.0",
+        "MIT OR (BSD-2-Clause AND Zlib)",
+        "ISC",
+        "0BSD",
+        "Unlicense",
+        "CC0-1.0",
+        "MPL-2.0",
+        "BSL-1.0",
+        "MIT AND",
+        "(MIT",
+        "MIT)",
+        "MIT WITH Apache-2.0",
+        "LLVM-exception",
+        "Python-2.0",
+        "PSF-2.0",
+        "GPL-3.0-only WITH GCC-exception-3.1",
+        "LGPL-2.1-or-later AND GPL-2.0-or-later",
+        "OpenSSL",
+        "curl",
+        "X11",
+        "ASL 2.0",
+        "GPLv2+",
+        "Expat",
+        "Public Domain",
+        "Apache-2.0 with LLVM-exception",
+        "((MIT))",
+        "MIT AND AND Zlib",
+        "MIT Zlib",
+        "GPL-2.0 WITH Autoconf-exception-2.0 OR MIT",
+        "(GPL-2.0-only OR MIT) AND (Zlib OR ISC) WITH LLVM-exception",
+    ];
+
+    /// license-expression (what pyspdxtools validates with) accepts the same
+    /// strings, and reads our spelling of each as equivalent to the original.
+    #[test]
+    fn agrees_with_license_expression() {
+        let Some(python) = strata_test::test_tool("venv/bin/python") else {
+            return;
+        };
+        let cases: Vec<_> = CORPUS
+            .iter()
+            .map(|text| serde_json::json!([text, canonical(text)]))
+            .collect();
+        let script = r#"
+import json, sys
+from license_expression import get_spdx_licensing
+spdx = get_spdx_licensing()
+out = []
+for text, ours in json.loads(sys.argv[1]):
+    try:
+        info = spdx.validate(text, strict=True)
+        accepted = not info.errors and not info.invalid_symbols and info.normalized_expression is not None
+    except Exception:
+        accepted = False
+    out.append([accepted, bool(accepted and ours and spdx.is_equivalent(text, ours))])
+print(json.dumps(out))
+"#;
+        let output = std::process::Command::new(python)
+            .args(["-c", script, &serde_json::Value::from(cases).to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let verdicts: Vec<(bool, bool)> = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(verdicts.len(), CORPUS.len());
+        for (text, (accepted, equivalent)) in CORPUS.iter().zip(verdicts) {
+            let ours = canonical(text);
+            assert_eq!(ours.is_some(), accepted, "{text:?}: ours {ours:?}");
+            assert_eq!(ours.is_some(), equivalent, "{text:?}: ours {ours:?}");
+        }
+    }
 }
