@@ -231,10 +231,10 @@ fn of_v2_score(score: f64) -> Severity {
 pub(crate) fn cvss_scores(advisory: &Advisory, affected: &Affected) -> Vec<Cvss> {
     let mut scores = Vec::new();
     for entry in affected.severity.iter().chain(&advisory.severity) {
-        if let Some(cvss) = score_of(entry) {
-            if !scores.contains(&cvss) {
-                scores.push(cvss);
-            }
+        if let Some(cvss) = score_of(entry)
+            && !scores.contains(&cvss)
+        {
+            scores.push(cvss);
         }
     }
     scores.sort_by(|a, b| b.version.cmp(&a.version));
