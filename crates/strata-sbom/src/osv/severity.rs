@@ -373,4 +373,41 @@ mod tests {
         assert_eq!(Severity::of_score(3.9), Severity::Low);
         assert_eq!(Severity::of_score(0.1), Severity::Low);
     }
+
+    fn rated(json: &str) -> Severity {
+        let advisory: Advisory = serde_json::from_str(json).unwrap();
+        let affected = &advisory.affected[0];
+        rate(&advisory, affected, &cvss_scores(&advisory, affected))
+    }
+
+    #[test]
+    fn which_source_of_severity_wins() {
+        // Ubuntu's priority over the CVSS vector (9.8).
+        let usn = r#"{"id": "UBUNTU-CVE-2023-1", "severity": [
+            {"type": "Ubuntu", "score": "low"},
+            {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+            "affected": [{"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "x"}}]}"#;
+        assert_eq!(rated(usn), Severity::Low);
+        // Debian's urgency, in either specific field.
+        let debian =
+            r#"{"id": "DEBIAN-CVE-1", "affected": [{"database_specific": {"urgency": "high"}}]}"#;
+        assert_eq!(rated(debian), Severity::High);
+        // CVSS v3 without a word; v2 when only v2; v4 alone is not computed.
+        let v3 = r#"{"id": "A", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N"}], "affected": [{}]}"#;
+        assert_eq!(rated(v3), Severity::Low);
+        let v2 = r#"{"id": "B", "severity": [{"type": "CVSS_V2", "score": "AV:N/AC:L/Au:N/C:C/I:C/A:C"}], "affected": [{}]}"#;
+        assert_eq!(rated(v2), Severity::High, "v2 has no Critical");
+        let v4 = r#"{"id": "C", "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}], "affected": [{}]}"#;
+        assert_eq!(rated(v4), Severity::Unknown);
+        assert_eq!(rated(r#"{"id": "D", "affected": [{}]}"#), Severity::Unknown);
+    }
+
+    #[test]
+    fn cvss30_rounds_up_plainly() {
+        // The same vector under 3.0 and 3.1 (FIRST's CVE-2014-3566 example).
+        let v30 = cvss3_score("CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N");
+        assert_eq!(v30, Some(3.1));
+        assert_eq!(roundup_31(4.000_000_000_01), 4.0);
+        assert_eq!(roundup_30(4.02), 4.1);
+    }
 }

@@ -205,3 +205,34 @@ fn withdrawn_advisories_are_skipped_and_matches_are_deduplicated() {
     assert_eq!(ids, ["DSA-5236-1"]);
     assert_eq!(report.matches[0].fixed_in, ["2.2.10-2+deb11u4"]);
 }
+
+#[test]
+fn ubuntu_releases_match_with_or_without_lts_and_pro_does_not() {
+    let lts = r#"{"id": "UBUNTU-CVE-2024-1", "affected": [{"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "expat"},
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.4.7-1ubuntu0.3"}]}]}]}"#;
+    let pro = lts
+        .replace("Ubuntu:22.04:LTS", "Ubuntu:Pro:22.04:LTS")
+        .replace("-2024-1", "-2024-2");
+    let other = lts
+        .replace("Ubuntu:22.04:LTS", "Ubuntu:24.04:LTS")
+        .replace("-2024-1", "-2024-3");
+    let db = Database::from_advisories(vec![advisory(lts), advisory(&pro), advisory(&other)]);
+    let mut catalog = debian_catalog("22.04", vec![libexpat("2.4.7-1ubuntu0.2")]);
+    catalog.distro = Some(Distro {
+        id: "ubuntu".to_string(),
+        version_id: Some("22.04".to_string()),
+        ..Distro::default()
+    });
+    let report = scan(&catalog, &db);
+    let ids: Vec<_> = report.matches.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["UBUNTU-CVE-2024-1"]);
+    assert_eq!(report.matches[0].ecosystem, "Ubuntu:22.04");
+}
+
+#[test]
+fn an_advisory_without_a_release_applies_to_every_debian_release() {
+    let unscoped = DEBIAN_11_ONLY.replace("Debian:11", "Debian");
+    let db = Database::from_advisories(vec![advisory(&unscoped)]);
+    let report = scan(&debian_catalog("12", vec![libexpat("2.2.10-2")]), &db);
+    assert_eq!(report.matches.len(), 1);
+}
