@@ -132,8 +132,13 @@ impl Tree {
     }
 
     fn apply(&mut self, layer: Option<&Digest>, changes: LayerChanges) {
-        for path in changes.whiteouts.iter().chain(&changes.removed) {
+        for path in &changes.whiteouts {
             self.remove_under(path, true);
+        }
+        // An entry this layer writes replaces the lower file, but a package
+        // database rewritten in place keeps its history.
+        for path in &changes.removed {
+            self.files.remove(path);
         }
         for directory in &changes.opaque {
             self.remove_under(directory, false);
