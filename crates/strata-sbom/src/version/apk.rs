@@ -23,7 +23,9 @@ enum Kind {
 }
 
 /// Suffixes: before [`NONE`] are pre-releases.
-const SUFFIXES: [&str; 10] = ["alpha", "beta", "pre", "rc", "", "cvs", "svn", "git", "hg", "p"];
+const SUFFIXES: [&str; 10] = [
+    "alpha", "beta", "pre", "rc", "", "cvs", "svn", "git", "hg", "p",
+];
 const NONE: usize = 4;
 
 #[derive(Clone, Copy)]
@@ -41,8 +43,16 @@ struct Tokens<'a> {
 
 impl<'a> Tokens<'a> {
     fn new(v: &'a str) -> Self {
-        let token = Token { kind: Kind::InitialDigit, text: &[], number: 0, suffix: NONE };
-        let mut tokens = Tokens { rest: v.as_bytes(), token };
+        let token = Token {
+            kind: Kind::InitialDigit,
+            text: &[],
+            number: 0,
+            suffix: NONE,
+        };
+        let mut tokens = Tokens {
+            rest: v.as_bytes(),
+            token,
+        };
         tokens.digits();
         tokens
     }
@@ -51,9 +61,9 @@ impl<'a> Tokens<'a> {
         let n = self.rest.iter().take_while(|c| c.is_ascii_digit()).count();
         let (text, rest) = self.rest.split_at(n);
         // apk-tools accumulates in a u64 and lets it wrap.
-        let number = text
-            .iter()
-            .fold(0u64, |acc, d| acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0')));
+        let number = text.iter().fold(0u64, |acc, d| {
+            acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+        });
         self.token.text = text;
         self.token.number = number;
         self.rest = rest;
@@ -97,11 +107,17 @@ impl<'a> Tokens<'a> {
     }
 
     fn suffix(&mut self) {
-        let n = self.rest[1..].iter().take_while(|c| c.is_ascii_lowercase()).count();
+        let n = self.rest[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_lowercase())
+            .count();
         let name = &self.rest[1..1 + n];
         self.rest = &self.rest[1 + n..];
         self.token.text = name;
-        match SUFFIXES.iter().position(|s| !s.is_empty() && s.as_bytes() == name) {
+        match SUFFIXES
+            .iter()
+            .position(|s| !s.is_empty() && s.as_bytes() == name)
+        {
             Some(i) => {
                 self.token.kind = Kind::Suffix;
                 self.token.suffix = i;
@@ -115,7 +131,11 @@ impl<'a> Tokens<'a> {
         let n = self.rest[1..].iter().take_while(|c| hex(c)).count();
         self.token.text = &self.rest[1..1 + n];
         self.rest = &self.rest[1 + n..];
-        self.token.kind = if n == 0 { Kind::Invalid } else { Kind::CommitHash };
+        self.token.kind = if n == 0 {
+            Kind::Invalid
+        } else {
+            Kind::CommitHash
+        };
     }
 }
 
@@ -198,10 +218,17 @@ mod tests {
 
     #[test]
     fn syntax() {
-        for ok in ["1", "1.2.3a_rc1_p2-r4", "2.4_git20230101~abcdef-r0", "0.1_alpha"] {
+        for ok in [
+            "1",
+            "1.2.3a_rc1_p2-r4",
+            "2.4_git20230101~abcdef-r0",
+            "0.1_alpha",
+        ] {
             assert!(parse_ok(ok), "{ok}");
         }
-        for bad in ["", "a1", "1.0bc", "1.0_foo", "1..2", "1.0-r", "1.0-1", "1.0_", "1a.2", "1.0~"] {
+        for bad in [
+            "", "a1", "1.0bc", "1.0_foo", "1..2", "1.0-r", "1.0-1", "1.0_", "1a.2", "1.0~",
+        ] {
             assert!(!parse_ok(bad), "{bad}");
         }
     }

@@ -44,9 +44,18 @@ fn parse(v: &str) -> Option<Version<'_>> {
         return None;
     }
     let warned = !upstream.starts_with(|c: char| c.is_ascii_digit())
-        || !upstream.bytes().all(|c| c.is_ascii_alphanumeric() || b".-+~:".contains(&c))
-        || !revision.bytes().all(|c| c.is_ascii_alphanumeric() || b".+~".contains(&c));
-    Some(Version { epoch, upstream: upstream.as_bytes(), revision: revision.as_bytes(), warned })
+        || !upstream
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b".-+~:".contains(&c))
+        || !revision
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b".+~".contains(&c));
+    Some(Version {
+        epoch,
+        upstream: upstream.as_bytes(),
+        revision: revision.as_bytes(),
+        warned,
+    })
 }
 
 /// The epoch as `strtol` reads it: an optional `+`, digits, at most
@@ -124,7 +133,12 @@ mod tests {
             assert_eq!(compare(a, b), Ordering::Less, "{a} < {b}");
             assert_eq!(compare(b, a), Ordering::Greater, "{b} > {a}");
         }
-        for (a, b) in [("1.0", "0:1.0"), ("1.0", "1.0-0"), ("1.01", "1.1"), ("1.0-", "1.0-")] {
+        for (a, b) in [
+            ("1.0", "0:1.0"),
+            ("1.0", "1.0-0"),
+            ("1.01", "1.1"),
+            ("1.0-", "1.0-"),
+        ] {
             assert_eq!(compare(a, b), Ordering::Equal, "{a} = {b}");
         }
     }

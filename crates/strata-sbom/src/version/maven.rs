@@ -40,15 +40,23 @@ impl Item {
     fn cmp_with(&self, other: Option<&Item>) -> Ordering {
         use Item::{List, Number, Text};
         match (self, other) {
-            (Number(..), None) => if self.is_null() { Ordering::Equal } else { Ordering::Greater },
+            (Number(..), None) => {
+                if self.is_null() {
+                    Ordering::Equal
+                } else {
+                    Ordering::Greater
+                }
+            }
             (Number(w, x), Some(Number(v, y))) => w.cmp(v).then_with(|| super::cmp_digits(x, y)),
             (Number(..), Some(_)) => Ordering::Greater,
             (Text(q), None) => q.as_str().cmp(RELEASE),
             (Text(q), Some(Text(r))) => q.cmp(r),
             (Text(_), Some(_)) => Ordering::Less,
-            (List(items), None) => {
-                items.iter().map(|i| i.cmp_with(None)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
-            }
+            (List(items), None) => items
+                .iter()
+                .map(|i| i.cmp_with(None))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal),
             (List(_), Some(Number(..))) => Ordering::Less,
             (List(_), Some(Text(_))) => Ordering::Greater,
             (List(x), Some(List(y))) => (0..x.len().max(y.len()))
@@ -66,7 +74,11 @@ impl Item {
 fn number(digits: &str) -> Item {
     let stripped = digits.trim_start_matches('0');
     // Maven keeps an all-zero run whole, which sets its width class.
-    let kept = if stripped.is_empty() { digits } else { stripped };
+    let kept = if stripped.is_empty() {
+        digits
+    } else {
+        stripped
+    };
     let width = match kept.len() {
         0..=9 => 0,
         10..=18 => 1,
@@ -147,7 +159,11 @@ fn parse(v: &str) -> Vec<Item> {
     for (i, c) in v.char_indices() {
         match c {
             '.' | '-' => {
-                chain.push(if i == start { number("0") } else { item(is_digit, &v[start..i]) });
+                chain.push(if i == start {
+                    number("0")
+                } else {
+                    item(is_digit, &v[start..i])
+                });
                 start = i + 1;
                 if c == '-' {
                     chain.open();
@@ -190,12 +206,30 @@ mod tests {
     #[test]
     fn tricky_orders() {
         let chain = [
-            "1-alpha1", "1-alpha-2", "1-beta", "1-m1", "1-rc1", "1-snapshot", "1", "1-sp",
-            "1-abc", "1-1", "1.0.1", "1.1", "1.10", "2.0.0-b1",
+            "1-alpha1",
+            "1-alpha-2",
+            "1-beta",
+            "1-m1",
+            "1-rc1",
+            "1-snapshot",
+            "1",
+            "1-sp",
+            "1-abc",
+            "1-1",
+            "1.0.1",
+            "1.1",
+            "1.10",
+            "2.0.0-b1",
         ];
         for w in chain.windows(2) {
             assert_eq!(compare(w[0], w[1]), Ordering::Less, "{} < {}", w[0], w[1]);
-            assert_eq!(compare(w[1], w[0]), Ordering::Greater, "{} > {}", w[1], w[0]);
+            assert_eq!(
+                compare(w[1], w[0]),
+                Ordering::Greater,
+                "{} > {}",
+                w[1],
+                w[0]
+            );
         }
         let same = [
             ("1", "1.0.0"),

@@ -61,15 +61,35 @@ pub(super) fn parse_ok(v: &str) -> bool {
 /// pre-release sorts after every pre-release unless the version is only a
 /// dev release (`1.0.dev0 < 1.0a0`); a missing dev release sorts last.
 #[allow(clippy::type_complexity)]
-fn key(v: &Version) -> (&Num, &[Num], (u8, Option<&(Phase, Num)>), Option<&Num>, (bool, Option<&Num>), Option<&[Local]>) {
-    let release = &v.release[..v.release.iter().rposition(|n| !n.0.is_empty()).map_or(0, |i| i + 1)];
+fn key(
+    v: &Version,
+) -> (
+    &Num,
+    &[Num],
+    (u8, Option<&(Phase, Num)>),
+    Option<&Num>,
+    (bool, Option<&Num>),
+    Option<&[Local]>,
+) {
+    let release = &v.release[..v
+        .release
+        .iter()
+        .rposition(|n| !n.0.is_empty())
+        .map_or(0, |i| i + 1)];
     let pre = match (&v.pre, &v.post, &v.dev) {
         (None, None, Some(_)) => (0, None),
         (None, ..) => (2, None),
         (Some(pre), ..) => (1, Some(pre)),
     };
     let dev = (v.dev.is_none(), v.dev.as_ref());
-    (&v.epoch, release, pre, v.post.as_ref(), dev, v.local.as_deref())
+    (
+        &v.epoch,
+        release,
+        pre,
+        v.post.as_ref(),
+        dev,
+        v.local.as_deref(),
+    )
 }
 
 /// A cursor over the lowercased version.
@@ -120,7 +140,9 @@ fn parse(v: &str) -> Option<Version> {
     let lower = v
         .trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
         .to_ascii_lowercase();
-    let mut r = Reader { s: lower.strip_prefix('v').unwrap_or(&lower).as_bytes() };
+    let mut r = Reader {
+        s: lower.strip_prefix('v').unwrap_or(&lower).as_bytes(),
+    };
     let mut out = Version::default();
     let first = r.number()?;
     if r.eat("!") {
@@ -159,7 +181,8 @@ fn post(r: &mut Reader<'_>) -> Option<Num> {
         return Some(n);
     }
     r.s = start;
-    r.labelled(&["post", "rev", "r"]).map(|(_, n)| n.unwrap_or_default())
+    r.labelled(&["post", "rev", "r"])
+        .map(|(_, n)| n.unwrap_or_default())
 }
 
 /// `[a-z0-9]+([-_.][a-z0-9]+)*`.
@@ -193,12 +216,31 @@ mod tests {
     #[test]
     fn tricky_orders() {
         let chain = [
-            "1.0.dev0", "1.0a1.dev1", "1.0a1", "1.0a1.post1.dev1", "1.0a1.post1", "1.0b1", "1.0rc1",
-            "1.0", "1.0+abc", "1.0+abc.1", "1.0+1", "1.0.post1.dev0", "1.0.post1", "1.0.1", "1!0.1",
+            "1.0.dev0",
+            "1.0a1.dev1",
+            "1.0a1",
+            "1.0a1.post1.dev1",
+            "1.0a1.post1",
+            "1.0b1",
+            "1.0rc1",
+            "1.0",
+            "1.0+abc",
+            "1.0+abc.1",
+            "1.0+1",
+            "1.0.post1.dev0",
+            "1.0.post1",
+            "1.0.1",
+            "1!0.1",
         ];
         for w in chain.windows(2) {
             assert_eq!(compare(w[0], w[1]), Ordering::Less, "{} < {}", w[0], w[1]);
-            assert_eq!(compare(w[1], w[0]), Ordering::Greater, "{} > {}", w[1], w[0]);
+            assert_eq!(
+                compare(w[1], w[0]),
+                Ordering::Greater,
+                "{} > {}",
+                w[1],
+                w[0]
+            );
         }
         let same = [
             ("1.0", "1.0.0"),
@@ -221,7 +263,9 @@ mod tests {
 
     #[test]
     fn syntax() {
-        for bad in ["", "1.0-", "1.0.", "1..0", "1.0+", "1.0+a..b", "x1", "1.0 beta", "1.0+a+b"] {
+        for bad in [
+            "", "1.0-", "1.0.", "1..0", "1.0+", "1.0+a..b", "x1", "1.0 beta", "1.0+a+b",
+        ] {
             assert!(!parse_ok(bad), "{bad}");
         }
     }

@@ -46,7 +46,11 @@ fn parse(v: &str) -> Option<Evr<'_>> {
         }
         None => (rest, None),
     };
-    Some(Evr { epoch, version, release })
+    Some(Evr {
+        epoch,
+        version,
+        release,
+    })
 }
 
 /// `rpmvercmp`: alphanumeric segments, digits numerically and above
@@ -99,12 +103,22 @@ fn rpmvercmp(a: &[u8], b: &[u8]) -> Ordering {
 /// `two`; on equality also gives their lengths.
 fn segment(one: &[u8], two: &[u8]) -> (Ordering, usize, usize) {
     let numeric = one[0].is_ascii_digit();
-    let class = |c: &&u8| if numeric { c.is_ascii_digit() } else { c.is_ascii_alphabetic() };
+    let class = |c: &&u8| {
+        if numeric {
+            c.is_ascii_digit()
+        } else {
+            c.is_ascii_alphabetic()
+        }
+    };
     let i = one.iter().take_while(class).count();
     let j = two.iter().take_while(class).count();
     if j == 0 {
         // Digits beat letters.
-        let ord = if numeric { Ordering::Greater } else { Ordering::Less };
+        let ord = if numeric {
+            Ordering::Greater
+        } else {
+            Ordering::Less
+        };
         return (ord, i, j);
     }
     let ord = if numeric {
@@ -139,7 +153,12 @@ mod tests {
             assert_eq!(compare(a, b), Ordering::Less, "{a} < {b}");
             assert_eq!(compare(b, a), Ordering::Greater, "{b} > {a}");
         }
-        for (a, b) in [("1.0", "1_0"), ("0:1.0", "1.0"), ("1.01", "1.1"), ("1..0", "1.0")] {
+        for (a, b) in [
+            ("1.0", "1_0"),
+            ("0:1.0", "1.0"),
+            ("1.01", "1.1"),
+            ("1..0", "1.0"),
+        ] {
             assert_eq!(compare(a, b), Ordering::Equal, "{a} = {b}");
         }
     }

@@ -19,7 +19,11 @@ pub(super) fn parse_ok(v: &str) -> bool {
 
 pub(super) fn compare_go(a: &str, b: &str) -> Ordering {
     let (x, y) = (go_form(a), go_form(b));
-    super::either((a, x.as_deref().and_then(parse_go)), (b, y.as_deref().and_then(parse_go)), order)
+    super::either(
+        (a, x.as_deref().and_then(parse_go)),
+        (b, y.as_deref().and_then(parse_go)),
+        order,
+    )
 }
 
 pub(super) fn parse_ok_go(v: &str) -> bool {
@@ -27,8 +31,13 @@ pub(super) fn parse_ok_go(v: &str) -> bool {
 }
 
 fn order(x: &Version<'_>, y: &Version<'_>) -> Ordering {
-    let core = x.core.iter().zip(&y.core).map(|(m, n)| super::cmp_digits(m, n));
-    core.fold(Ordering::Equal, Ordering::then).then_with(|| prerelease(&x.pre, &y.pre))
+    let core = x
+        .core
+        .iter()
+        .zip(&y.core)
+        .map(|(m, n)| super::cmp_digits(m, n));
+    core.fold(Ordering::Equal, Ordering::then)
+        .then_with(|| prerelease(&x.pre, &y.pre))
 }
 
 /// A release sorts after its pre-releases; identifiers compare one by one,
@@ -65,14 +74,17 @@ fn number(s: &[u8]) -> bool {
 
 fn identifiers(s: &[u8]) -> Option<Vec<&[u8]>> {
     let ids: Vec<&[u8]> = s.split(|&c| c == b'.').collect();
-    let ok = |id: &&[u8]| !id.is_empty() && id.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+    let ok =
+        |id: &&[u8]| !id.is_empty() && id.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
     ids.iter().all(ok).then_some(ids)
 }
 
 /// Pre-release identifiers: numeric ones have no leading zeros.
 fn pre_identifiers(s: &[u8]) -> Option<Vec<&[u8]>> {
     let ids = identifiers(s)?;
-    ids.iter().all(|id| !numeric(id) || number(id)).then_some(ids)
+    ids.iter()
+        .all(|id| !numeric(id) || number(id))
+        .then_some(ids)
 }
 
 /// Splits `core[-pre][+build]`, checking the pre-release and build parts.
@@ -117,7 +129,10 @@ fn parse_go(v: &str) -> Option<Version<'_>> {
         return None;
     }
     let get = |i: usize| parts.get(i).copied().unwrap_or(b"0");
-    Some(Version { core: [get(0), get(1), get(2)], pre })
+    Some(Version {
+        core: [get(0), get(1), get(2)],
+        pre,
+    })
 }
 
 /// Go versions as OSV and toolchains spell them: a `v` is added when
@@ -148,16 +163,40 @@ mod tests {
     #[test]
     fn semver_orders() {
         let chain = [
-            "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
-            "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0",
+            "1.0.0-alpha",
+            "1.0.0-alpha.1",
+            "1.0.0-alpha.beta",
+            "1.0.0-beta",
+            "1.0.0-beta.2",
+            "1.0.0-beta.11",
+            "1.0.0-rc.1",
+            "1.0.0",
+            "1.0.1",
+            "1.10.0",
+            "2.0.0",
         ];
         for w in chain.windows(2) {
             assert_eq!(compare(w[0], w[1]), Ordering::Less, "{} < {}", w[0], w[1]);
-            assert_eq!(compare(w[1], w[0]), Ordering::Greater, "{} > {}", w[1], w[0]);
+            assert_eq!(
+                compare(w[1], w[0]),
+                Ordering::Greater,
+                "{} > {}",
+                w[1],
+                w[0]
+            );
         }
         assert_eq!(compare("1.0.0+build.1", "v1.0.0+other"), Ordering::Equal);
         assert_eq!(compare("1.0.0-1a", "1.0.0-2"), Ordering::Greater);
-        for bad in ["1.0", "01.0.0", "1.0.0-01", "1.0.0-", "1.0.0+", "=1.0.0", "1.0.0-a..b", "V1.0.0"] {
+        for bad in [
+            "1.0",
+            "01.0.0",
+            "1.0.0-01",
+            "1.0.0-",
+            "1.0.0+",
+            "=1.0.0",
+            "1.0.0-a..b",
+            "V1.0.0",
+        ] {
             assert!(!parse_ok(bad), "{bad}");
         }
     }
@@ -165,12 +204,33 @@ mod tests {
     #[test]
     fn go_orders() {
         let chain = [
-            "v0.0.0-20230101000000-abcdef123456", "v0.1.0", "v1", "v1.2.3-pre", "v1.2.3",
-            "go1.20rc1", "1.20.0", "go1.20.1", "go1.21.0-rc.2", "v1.21.0", "v2.0.0+incompatible",
+            "v0.0.0-20230101000000-abcdef123456",
+            "v0.1.0",
+            "v1",
+            "v1.2.3-pre",
+            "v1.2.3",
+            "go1.20rc1",
+            "1.20.0",
+            "go1.20.1",
+            "go1.21.0-rc.2",
+            "v1.21.0",
+            "v2.0.0+incompatible",
         ];
         for w in chain.windows(2) {
-            assert_eq!(compare_go(w[0], w[1]), Ordering::Less, "{} < {}", w[0], w[1]);
-            assert_eq!(compare_go(w[1], w[0]), Ordering::Greater, "{} > {}", w[1], w[0]);
+            assert_eq!(
+                compare_go(w[0], w[1]),
+                Ordering::Less,
+                "{} < {}",
+                w[0],
+                w[1]
+            );
+            assert_eq!(
+                compare_go(w[1], w[0]),
+                Ordering::Greater,
+                "{} > {}",
+                w[1],
+                w[0]
+            );
         }
         assert_eq!(compare_go("v1.2", "1.2.0"), Ordering::Equal);
         assert_eq!(compare_go("v2.0.0+incompatible", "v2.0.0"), Ordering::Equal);
