@@ -578,3 +578,185 @@ fn maven_matches_comparable_version() {
         .collect();
     check(Scheme::Maven, &steps, &expected, started);
 }
+
+fn go_module_version(rng: &mut Rng) -> String {
+    let num = |rng: &mut Rng| rng.pick(&["0", "1", "2", "9", "10", "11"]).to_owned();
+    let mut v = format!("v{}", num(rng));
+    match rng.below(10) {
+        0 => return v,
+        1 => return format!("{v}.{}", num(rng)),
+        _ => v += &format!(".{}.{}", num(rng), num(rng)),
+    }
+    if rng.chance(50) {
+        v += rng.pick(&[
+            "-0.20230101120000-abcdef123456",
+            "-0.20240202000000-0123456789ab",
+            "-pre.0.20230101120000-abcdef123456",
+            "-rc.1",
+            "-rc.10",
+            "-beta",
+            "-alpha.1",
+            "-1",
+        ]);
+    }
+    if rng.chance(15) {
+        v += rng.pick(&["+incompatible", "+meta"]);
+    }
+    if rng.chance(4) {
+        // Malformed: Go refuses these, and so must parse_ok.
+        v = respell(
+            rng,
+            &v,
+            &[
+                ("v1", "v01"),
+                ("-", "-01."),
+                (".", ".."),
+                ("-rc.1", "-rc.01"),
+            ],
+        );
+    }
+    v
+}
+
+fn go_module_near(rng: &mut Rng, v: &str) -> String {
+    let swaps = [
+        ("+incompatible", ""),
+        ("-rc.1", "-rc.2"),
+        ("2023", "2024"),
+        (".0", ""),
+        ("1", "2"),
+    ];
+    respell(rng, v, &swaps)
+}
+
+fn go_toolchain_version(rng: &mut Rng) -> String {
+    let minor = rng.pick(&["9", "20", "21", "22", "100"]);
+    let patch = rng.pick(&["", ".0", ".1", ".3", ".10"]);
+    let pre = match (patch, rng.below(3)) {
+        ("", 0) => "",
+        ("", _) => rng.pick(&["rc1", "rc2", "beta1", "alpha1"]),
+        _ => "",
+    };
+    // The bare "go1.N" is left out: Go reads it as a language version, older
+    // than go1.N.0's release candidates; strata reads it as go1.N.0.
+    let patch = if patch.is_empty() && pre.is_empty() {
+        ".0"
+    } else {
+        patch
+    };
+    format!("go1.{minor}{patch}{pre}")
+}
+
+fn go_toolchain_near(rng: &mut Rng, v: &str) -> String {
+    respell(
+        rng,
+        v,
+        &[("rc1", "rc2"), ("rc1", "beta1"), (".1", ".10"), ("go", "")],
+    )
+}
+
+/// Go's own orders, built from the toolchain's sources: `x/mod/semver` (its
+/// vendored copy) for module versions, `go/version` for toolchains.
+fn go_reference(go: &Path, dir: &Path) -> std::path::PathBuf {
+    let goroot = Command::new(go)
+        .args(["env", "GOROOT"])
+        .output()
+        .expect("go env");
+    let goroot = String::from_utf8(goroot.stdout).expect("utf-8");
+    let vendored =
+        Path::new(goroot.trim()).join("src/cmd/vendor/golang.org/x/mod/semver/semver.go");
+    std::fs::create_dir_all(dir.join("semver")).expect("mkdir");
+    std::fs::copy(&vendored, dir.join("semver/semver.go")).expect("copy x/mod/semver");
+    std::fs::write(dir.join("go.mod"), "module check\n\ngo 1.22\n").expect("go.mod");
+    let main = r#"package main
+
+import (
+	"bufio"
+	"fmt"
+	"go/version"
+	"os"
+	"strings"
+
+	"check/semver"
+)
+
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		f := strings.Split(in.Text(), "\t")
+		a, b := f[1], f[2]
+		if f[0] == "toolchain" {
+			fmt.Println(version.Compare(a, b), 1, 1)
+		} else if semver.IsValid(a) && semver.IsValid(b) {
+			fmt.Println(semver.Compare(a, b), 1, 1)
+		} else {
+			fmt.Println("x", map[bool]int{true: 1}[semver.IsValid(a)], map[bool]int{true: 1}[semver.IsValid(b)])
+		}
+	}
+}
+"#;
+    std::fs::write(dir.join("main.go"), main).expect("main.go");
+    let binary = dir.join("check");
+    let status = Command::new(go)
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(dir)
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .status()
+        .expect("go build");
+    assert!(status.success(), "go build of the reference failed");
+    binary
+}
+
+#[test]
+fn go_matches_x_mod_semver_and_go_version() {
+    let Some(go) = strata_test::test_tool("venv/bin/go") else {
+        return;
+    };
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = go_reference(&go, dir.path());
+    let modules = pairs(0x5eed_0060, 4000, go_module_version, go_module_near);
+    let toolchains = pairs(0x5eed_0061, 1000, go_toolchain_version, go_toolchain_near);
+    let toolchains: Vec<_> = toolchains
+        .into_iter()
+        .map(|(a, b)| {
+            // go/version wants the "go" prefix; strata reads either.
+            let b_ref = format!("go{}", b.trim_start_matches("go").trim_start_matches('v'));
+            ((a.clone(), b), (a, b_ref))
+        })
+        .collect();
+    let mut input: String = modules
+        .iter()
+        .map(|(a, b)| format!("module\t{a}\t{b}\n"))
+        .collect();
+    input += &toolchains
+        .iter()
+        .map(|(_, (a, b))| format!("toolchain\t{a}\t{b}\n"))
+        .collect::<String>();
+    let out = run(Command::new(&binary), &input);
+    let all: Vec<(String, String)> = modules
+        .iter()
+        .cloned()
+        .chain(toolchains.iter().map(|(p, _)| p.clone()))
+        .collect();
+    let mut expected = Vec::new();
+    for ((a, b), line) in all.iter().zip(&out) {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(
+            parse_ok(Scheme::Go, a),
+            fields[1] == "1",
+            "Go's validity of {a:?}"
+        );
+        assert_eq!(
+            parse_ok(Scheme::Go, b),
+            fields[2] == "1",
+            "Go's validity of {b:?}"
+        );
+        expected.push(fields[0].parse().ok());
+    }
+    check(Scheme::Go, &all, &expected, started);
+}
