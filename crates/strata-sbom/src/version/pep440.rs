@@ -57,20 +57,20 @@ pub(super) fn parse_ok(v: &str) -> bool {
     parse(v).is_some()
 }
 
+/// Epoch, release, pre-release, post-release, dev release, local version.
+type Key<'a> = (
+    &'a Num,
+    &'a [Num],
+    (u8, Option<&'a (Phase, Num)>),
+    Option<&'a Num>,
+    (bool, Option<&'a Num>),
+    Option<&'a [Local]>,
+);
+
 /// `packaging`'s sort key. `Option`s order `None` first; a missing
 /// pre-release sorts after every pre-release unless the version is only a
 /// dev release (`1.0.dev0 < 1.0a0`); a missing dev release sorts last.
-#[allow(clippy::type_complexity)]
-fn key(
-    v: &Version,
-) -> (
-    &Num,
-    &[Num],
-    (u8, Option<&(Phase, Num)>),
-    Option<&Num>,
-    (bool, Option<&Num>),
-    Option<&[Local]>,
-) {
+fn key(v: &Version) -> Key<'_> {
     let release = &v.release[..v
         .release
         .iter()
