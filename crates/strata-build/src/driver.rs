@@ -275,9 +275,10 @@ pub fn build(
         .iter()
         .filter(|o| !matches!(o.kind, OutputKind::Local | OutputKind::Tar))
     {
-        options
-            .annotations
-            .check(target.oci_media_types, attestations.is_some() || options.sbom)?;
+        options.annotations.check(
+            target.oci_media_types,
+            attestations.is_some() || options.sbom,
+        )?;
     }
     // The image is always written to the store: it is what archives are
     // made of, and its layers are the cache.
@@ -295,7 +296,12 @@ pub fn build(
         internal("generating sbom", &mut || {
             let inline = inline_cache(options, &plan, &solved.layers, &store, &imported, &output);
             let image = export::export(&store, &plan, &output, options, &names, inline)?;
-            sbom = Some(crate::sbom::predicate(&store, &image.manifest, &names, options)?);
+            sbom = Some(crate::sbom::predicate(
+                &store,
+                &image.manifest,
+                &names,
+                options,
+            )?);
             exported = Some(image);
             Ok(Vec::new())
         })?;

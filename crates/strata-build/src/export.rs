@@ -40,8 +40,7 @@ pub(crate) fn export(
     // as in BuildKit's writer.
     let platform =
         strata_oci::Platform::new(&config.os, &config.architecture, config.variant.as_deref());
-    let indexed =
-        options.provenance.is_some() || options.sbom || options.annotations.wants_index();
+    let indexed = options.provenance.is_some() || options.sbom || options.annotations.wants_index();
     let annotations = options.annotations.for_target(
         crate::AnnotationTarget::Manifest,
         indexed.then_some(&platform),

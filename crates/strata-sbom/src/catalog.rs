@@ -87,7 +87,7 @@ pub fn catalog_image(store: &Store, image: &Image, name: &str) -> Result<Catalog
     let subject = Subject::Image {
         name: name.to_string(),
         id: image.id(),
-        manifest: image.manifest_descriptor.digest.clone(),
+        manifest: image.manifest_descriptor.digest,
         layers: diff_ids.clone(),
     };
     Ok(catalog(&tree, subject))
@@ -122,13 +122,13 @@ fn catalog(tree: &Tree, subject: Subject) -> Catalog {
     }
 }
 
+/// What makes two findings one package: kind, name, version, architecture, namespace.
+type Identity = (crate::Kind, String, String, Option<String>, Option<String>);
+
 /// Sorts packages and merges those found twice (same kind, name, version
 /// and architecture) into one with both locations.
 fn merged(packages: Vec<Package>) -> Vec<Package> {
-    let mut by_identity: BTreeMap<
-        (crate::Kind, String, String, Option<String>, Option<String>),
-        Package,
-    > = BTreeMap::new();
+    let mut by_identity: BTreeMap<Identity, Package> = BTreeMap::new();
     for package in packages {
         let key = (
             package.kind,
@@ -168,13 +168,13 @@ pub(crate) fn database_packages(
     let identity = |p: &Package| (p.name.clone(), p.version.clone(), p.arch.clone());
     let mut packages = parse(top);
     let mut introduced: Vec<Option<Digest>> =
-        vec![versions.last().and_then(|(l, _)| l.clone()); packages.len()];
+        vec![versions.last().and_then(|(l, _)| *l); packages.len()];
     let mut still_present: Vec<bool> = vec![true; packages.len()];
     for (layer, bytes) in versions.iter().rev().skip(1) {
         let present: BTreeSet<_> = parse(bytes).iter().map(identity).collect();
         for (i, package) in packages.iter().enumerate() {
             if still_present[i] && present.contains(&identity(package)) {
-                introduced[i] = layer.clone();
+                introduced[i] = *layer;
             } else {
                 still_present[i] = false;
             }
@@ -196,6 +196,6 @@ pub(crate) fn database_packages(
 pub(crate) fn located(tree: &Tree, path: &str) -> Location {
     Location {
         path: path.to_string(),
-        layer: tree.get(path).and_then(|f| f.layer.clone()),
+        layer: tree.get(path).and_then(|f| f.layer),
     }
 }

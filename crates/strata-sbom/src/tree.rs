@@ -282,7 +282,7 @@ fn keep(
             reader.read_to_end(&mut bytes)?;
             Ok(Some(Data::Bytes(bytes)))
         }
-        Select::Inspect if size > LARGEST_INSPECTED || size < 4 => Ok(None),
+        Select::Inspect if !(4..=LARGEST_INSPECTED).contains(&size) => Ok(None),
         Select::Inspect => {
             let mut magic = [0u8; 4];
             reader.read_exact(&mut magic)?;
@@ -301,7 +301,7 @@ fn with_layer(data: Data, layer: &Digest) -> Data {
     match data {
         Data::Packages(mut packages) => {
             for location in packages.iter_mut().flat_map(|p| p.locations.iter_mut()) {
-                location.layer = Some(layer.clone());
+                location.layer = Some(*layer);
             }
             Data::Packages(packages)
         }

@@ -305,7 +305,7 @@ fn expected() -> Vec<(
             "stdlib",
             "go1.22.1",
             Severity::Unknown,
-            vec!["v1.22.2"],
+            vec!["1.22.2"],
         ),
     ]
 }

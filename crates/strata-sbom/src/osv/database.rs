@@ -37,7 +37,8 @@ pub struct Database {
 }
 
 impl Database {
-    /// Reads the database at `path`. `ecosystems` (as [`ecosystems`] gives
+    /// Reads the database at `path` (a directory of OSV JSON files, one
+    /// such file, an `all.zip`, or a directory of `ECOSYSTEM/all.zip`). `ecosystems` (as [`ecosystems`] gives
     /// them) limits what is kept, and which archives of a per-ecosystem
     /// directory are read at all; empty keeps everything. Withdrawn
     /// advisories are dropped.
@@ -45,7 +46,11 @@ impl Database {
         let wanted = Wanted::new(ecosystems);
         let metadata = std::fs::metadata(path).map_err(|e| database_error(path, e))?;
         if !metadata.is_dir() {
-            let advisories = read_zip(path, &wanted)?;
+            let advisories = if path.extension().is_some_and(|ext| ext == "json") {
+                parse_all(&[path.to_path_buf()], &wanted, read_json_file)?
+            } else {
+                read_zip(path, &wanted)?
+            };
             let age = (path.display().to_string(), modified_secs(&metadata));
             return Ok(Database::build(advisories, vec![age]));
         }
@@ -252,12 +257,15 @@ fn read_json_tree(root: &Path, wanted: &Wanted) -> Result<Vec<Advisory>> {
     let mut files = Vec::new();
     collect_json(root, &mut files)?;
     files.sort();
-    parse_all(&files, wanted, |file| {
-        let json = std::fs::read(file).map_err(|e| database_error(file, e))?;
-        parse_document(&json).map_err(|e| Error::Database {
-            location: file.display().to_string(),
-            reason: e.to_string(),
-        })
+    parse_all(&files, wanted, read_json_file)
+}
+
+/// One OSV JSON file: an advisory or an array of them.
+fn read_json_file(file: &PathBuf) -> Result<Vec<Advisory>> {
+    let json = std::fs::read(file).map_err(|e| database_error(file, e))?;
+    parse_document(&json).map_err(|e| Error::Database {
+        location: file.display().to_string(),
+        reason: e.to_string(),
     })
 }
 

@@ -240,7 +240,7 @@ fn in_range(
     if limited {
         return None;
     }
-    let mut events: Vec<(Bound, String)> = range
+    let mut events: Vec<(Bound, String, &str)> = range
         .events
         .iter()
         .filter_map(|event| bound(event, ecosystem))
@@ -248,12 +248,13 @@ fn in_range(
     events.sort_by(|a, b| order(a, b, &cmp));
     let mut affected = false;
     let mut fix = None;
-    for (kind, at) in &events {
+    // The fix is shown as the advisory writes it (Go's `1.19.10`, not `v1.19.10`).
+    for (kind, at, written) in &events {
         let versus = cmp(version, at);
         match kind {
             Bound::Introduced if at == ZERO || versus != Ordering::Less => affected = true,
             Bound::Fixed if versus != Ordering::Less => affected = false,
-            Bound::Fixed if affected && fix.is_none() => fix = Some(at.clone()),
+            Bound::Fixed if affected && fix.is_none() => fix = Some(written.to_string()),
             Bound::LastAffected if versus == Ordering::Greater => affected = false,
             _ => {}
         }
@@ -271,7 +272,7 @@ enum Bound {
     LastAffected,
 }
 
-fn bound(event: &Event, ecosystem: &str) -> Option<(Bound, String)> {
+fn bound<'a>(event: &'a Event, ecosystem: &str) -> Option<(Bound, String, &'a str)> {
     let (kind, at) = if let Some(at) = &event.introduced {
         (Bound::Introduced, at)
     } else if let Some(at) = &event.fixed {
@@ -280,18 +281,18 @@ fn bound(event: &Event, ecosystem: &str) -> Option<(Bound, String)> {
         (Bound::LastAffected, event.last_affected.as_ref()?)
     };
     if kind == Bound::Introduced && at == ZERO {
-        return Some((kind, ZERO.to_string()));
+        return Some((kind, ZERO.to_string(), at));
     }
-    Some((kind, normalize_version(ecosystem, at)))
+    Some((kind, normalize_version(ecosystem, at), at))
 }
 
 /// Events by version, `introduced: 0` first.
 fn order(
-    a: &(Bound, String),
-    b: &(Bound, String),
+    a: &(Bound, String, &str),
+    b: &(Bound, String, &str),
     cmp: &impl Fn(&str, &str) -> Ordering,
 ) -> Ordering {
-    let zero = |e: &(Bound, String)| e.0 == Bound::Introduced && e.1 == ZERO;
+    let zero = |e: &(Bound, String, &str)| e.0 == Bound::Introduced && e.1 == ZERO;
     match (zero(a), zero(b)) {
         (true, true) => Ordering::Equal,
         (true, false) => Ordering::Less,

@@ -15,8 +15,16 @@ use super::sbom::{catalog, emit};
 use crate::images::open_store;
 
 /// What `--update` fetches when no image names the ecosystems.
-const DEFAULT_ECOSYSTEMS: [&str; 8] =
-    ["Debian", "Ubuntu", "Alpine", "PyPI", "npm", "Go", "crates.io", "Maven"];
+const DEFAULT_ECOSYSTEMS: [&str; 8] = [
+    "Debian",
+    "Ubuntu",
+    "Alpine",
+    "PyPI",
+    "npm",
+    "Go",
+    "crates.io",
+    "Maven",
+];
 
 /// Arguments of `strata scan`.
 #[derive(Debug, clap::Args)]
@@ -46,14 +54,24 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if !["table", "json", "sarif"].contains(&args.format.as_str()) {
-        bail!("--format {:?}: unknown format (table, json or sarif)", args.format);
+        bail!(
+            "--format {:?}: unknown format (table, json or sarif)",
+            args.format
+        );
     }
     let fail_on = args
         .fail_on
         .as_deref()
-        .map(|text| text.parse::<Severity>().map_err(|e| anyhow::anyhow!("--fail-on: {e}")))
+        .map(|text| {
+            text.parse::<Severity>()
+                .map_err(|e| anyhow::anyhow!("--fail-on: {e}"))
+        })
         .transpose()?;
-    let catalog = args.target.as_deref().map(|target| catalog(target, global)).transpose()?;
+    let catalog = args
+        .target
+        .as_deref()
+        .map(|target| catalog(target, global))
+        .transpose()?;
     let ecosystems = match &catalog {
         Some(catalog) => osv::ecosystems(catalog),
         None => DEFAULT_ECOSYSTEMS.iter().map(|e| e.to_string()).collect(),
@@ -76,7 +94,9 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     emit(&text, args.output.as_deref())?;
     match fail_on {
         Some(severity) if osv::fails(&report, severity) => {
-            eprintln!("strata: vulnerabilities at or above {severity} found (--fail-on {severity})");
+            eprintln!(
+                "strata: vulnerabilities at or above {severity} found (--fail-on {severity})"
+            );
             Ok(ExitCode::from(1))
         }
         _ => Ok(ExitCode::SUCCESS),
@@ -98,10 +118,17 @@ fn update(directory: &std::path::Path, ecosystems: &[String]) -> anyhow::Result<
 }
 
 /// The database at `path`, saying how old it is (and warning when old).
-fn open_database(path: &std::path::Path, ecosystems: &[String], from_store: bool) -> anyhow::Result<Database> {
+fn open_database(
+    path: &std::path::Path,
+    ecosystems: &[String],
+    from_store: bool,
+) -> anyhow::Result<Database> {
     let database = Database::open(path, ecosystems)
         .with_context(|| format!("vulnerability database {}", path.display()))?;
-    if database.is_empty() && from_store && std::fs::read_dir(path).map_or(true, |mut d| d.next().is_none()) {
+    if database.is_empty()
+        && from_store
+        && std::fs::read_dir(path).map_or(true, |mut d| d.next().is_none())
+    {
         bail!(
             "no vulnerability database: run `strata scan --update` (downloads OSV's advisories) or give --db DIR|ZIP"
         );
@@ -112,11 +139,21 @@ fn open_database(path: &std::path::Path, ecosystems: &[String], from_store: bool
         let age = now
             .duration_since(UNIX_EPOCH + Duration::from_secs(at))
             .map_or(0, |d| d.as_secs());
-        let marker = if stale.contains(&name) { "WARNING: " } else { "" };
-        eprintln!("{marker}vulnerability database {name}: updated {} ago", days(age));
+        let marker = if stale.contains(&name) {
+            "WARNING: "
+        } else {
+            ""
+        };
+        eprintln!(
+            "{marker}vulnerability database {name}: updated {} ago",
+            days(age)
+        );
     }
     if !stale.is_empty() {
-        eprintln!("WARNING: advisories older than {} days: run `strata scan --update`", osv::MAX_AGE.as_secs() / 86_400);
+        eprintln!(
+            "WARNING: advisories older than {} days: run `strata scan --update`",
+            osv::MAX_AGE.as_secs() / 86_400
+        );
     }
     Ok(database)
 }

@@ -100,16 +100,14 @@ fn go_versions_are_compared_without_their_prefixes() {
     );
     assert_eq!(
         affects(&entry, "Go", "v1.1.0", Scheme::Go),
-        Some(vec!["v1.2.3".to_string()])
+        Some(vec!["1.2.3".to_string()]),
+        "the fix as the advisory writes it"
     );
     assert_eq!(affects(&entry, "Go", "v1.2.3", Scheme::Go), None);
 }
 
-// Needs `crate::version`'s real orders: under the placeholder string order
-// "1.10.0" < "1.9.0" and "1.0.0~rc1" > "1.0.0". Remove the `ignore` once
-// the orders are merged.
+// Under a plain string order "1.10.0" < "1.9.0" and "1.0.0~rc1" > "1.0.0".
 #[test]
-#[ignore = "needs the real version orders of crate::version"]
 fn ranges_use_the_ecosystems_order() {
     let entry = affected(
         r#"{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.10.0"}]}]}"#,
