@@ -309,6 +309,9 @@ fn with_layer(data: Data, layer: &Digest) -> Data {
     }
 }
 
+/// Top-level directories a directory scan skips (as syft does for `/`).
+const PSEUDO: [&str; 3] = ["/proc", "/sys", "/dev"];
+
 /// Walks `directory` (the tree's `relative` path), adding kept files.
 fn walk(directory: &Path, relative: &str, changes: &mut LayerChanges) -> Result<()> {
     let io_error = |path: &Path, source| Error::Io {
@@ -325,7 +328,10 @@ fn walk(directory: &Path, relative: &str, changes: &mut LayerChanges) -> Result<
         let path = format!("{relative}/{}", entry.file_name().to_string_lossy());
         let metadata = std::fs::symlink_metadata(&full).map_err(|e| io_error(&full, e))?;
         if metadata.is_dir() {
-            walk(&full, &path, changes)?;
+            // The kernel's pseudo file systems of a live root hold no packages.
+            if !PSEUDO.contains(&path.as_str()) {
+                walk(&full, &path, changes)?;
+            }
             continue;
         }
         if !metadata.is_file() {
