@@ -66,7 +66,7 @@ fn build_info(bytes: &[u8]) -> Option<(String, String)> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// Decodes the build info header at the start of `data`.
