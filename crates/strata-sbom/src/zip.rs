@@ -2,8 +2,6 @@
 //! nested in them) and OSV's per-ecosystem `all.zip`. Stored and deflated
 //! entries, zip64 sizes and offsets; no encryption, no multi-disk archives.
 
-use std::io::Read;
-
 use crate::error::{Error, Result};
 
 const END_OF_CENTRAL_DIRECTORY: u32 = 0x0605_4b50;
@@ -27,6 +25,44 @@ impl ZipEntry {
     /// The entry's uncompressed size, as the directory records it.
     pub(crate) fn size(&self) -> u64 {
         self.size
+    }
+}
+
+/// A raw-deflate decoder kept between entries.
+pub(crate) struct Inflater(flate2::Decompress);
+
+impl Default for Inflater {
+    fn default() -> Self {
+        Inflater(flate2::Decompress::new(false))
+    }
+}
+
+impl Inflater {
+    /// Inflates `body` onto `out`, at most `size` bytes (the directory's
+    /// size: a lying one makes the read stop short, never grow).
+    fn inflate(&mut self, body: &[u8], size: u64, out: &mut Vec<u8>) -> Result<(), String> {
+        self.0.reset(false);
+        let limit = usize::try_from(size).unwrap_or(usize::MAX);
+        out.reserve(limit.min(1 << 30));
+        loop {
+            let consumed = usize::try_from(self.0.total_in()).unwrap_or(usize::MAX);
+            let input = body.get(consumed..).unwrap_or_default();
+            if out.len() == out.capacity() {
+                out.reserve(64 * 1024);
+            }
+            let before = (self.0.total_in(), out.len());
+            let status = self
+                .0
+                .decompress_vec(input, out, flate2::FlushDecompress::Finish)
+                .map_err(|e| e.to_string())?;
+            if status == flate2::Status::StreamEnd || out.len() >= limit {
+                out.truncate(limit);
+                return Ok(());
+            }
+            if (self.0.total_in(), out.len()) == before && out.len() < out.capacity() {
+                return Err("truncated deflate stream".to_string());
+            }
+        }
     }
 }
 
@@ -61,6 +97,22 @@ impl<'a> ZipArchive<'a> {
 
     /// The uncompressed bytes of `entry`.
     pub(crate) fn read(&self, entry: &ZipEntry) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.read_with(entry, &mut Inflater::default(), &mut out)?;
+        Ok(out)
+    }
+
+    /// Reads `entry` into `out` (cleared first) with `inflater`: a caller
+    /// reading many entries keeps one, instead of allocating a decoder's
+    /// state and window per entry (which fragments the heap of a
+    /// many-threaded reader of OSV's archives into gigabytes).
+    pub(crate) fn read_with(
+        &self,
+        entry: &ZipEntry,
+        inflater: &mut Inflater,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        out.clear();
         let at = usize::try_from(entry.local_header).map_err(|_| self.error("local header"))?;
         if self.u32_at(at)? != LOCAL_HEADER {
             return Err(self.error(&format!("{}: no local header", entry.name)));
@@ -75,18 +127,13 @@ impl<'a> ZipArchive<'a> {
             .get(start..start.saturating_add(length))
             .ok_or_else(|| self.error(&format!("{}: truncated", entry.name)))?;
         match entry.method {
-            0 => Ok(body.to_vec()),
-            8 => {
-                // The directory's size bounds the allocation; a lying size only
-                // makes the read fail, not grow.
-                let capacity = usize::try_from(entry.size.min(1 << 30)).unwrap_or(0);
-                let mut out = Vec::with_capacity(capacity);
-                flate2::read::DeflateDecoder::new(body)
-                    .take(entry.size)
-                    .read_to_end(&mut out)
-                    .map_err(|e| self.error(&format!("{}: {e}", entry.name)))?;
-                Ok(out)
+            0 => {
+                out.extend_from_slice(body);
+                Ok(())
             }
+            8 => inflater
+                .inflate(body, entry.size, out)
+                .map_err(|e| self.error(&format!("{}: {e}", entry.name))),
             method => Err(self.error(&format!("{}: compression method {method}", entry.name))),
         }
     }

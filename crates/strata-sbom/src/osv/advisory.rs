@@ -147,16 +147,12 @@ pub struct Reference {
 
 /// Reads a JSON document holding one advisory or an array of them.
 pub(crate) fn parse_document(bytes: &[u8]) -> serde_json::Result<Vec<Advisory>> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Document {
-        Many(Vec<Advisory>),
-        One(Box<Advisory>),
+    // Deciding by the first byte parses once; serde's untagged enums
+    // buffer every document and parse it twice.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => serde_json::from_slice(bytes),
+        _ => serde_json::from_slice(bytes).map(|one: Advisory| vec![one]),
     }
-    Ok(match serde_json::from_slice(bytes)? {
-        Document::Many(many) => many,
-        Document::One(one) => vec![*one],
-    })
 }
 
 fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>

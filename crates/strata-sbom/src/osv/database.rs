@@ -11,7 +11,7 @@ use super::advisory::{Advisory, parse_document};
 use super::ecosystem::{archive_name, normalize_ecosystem, normalize_name, target, unscoped};
 use crate::error::{Error, Result};
 use crate::package::Catalog;
-use crate::zip::ZipArchive;
+use crate::zip::{Inflater, ZipArchive};
 
 /// Where OSV publishes its per-ecosystem archives.
 pub const DEFAULT_BASE_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -244,11 +244,16 @@ fn read_zip(path: &Path, wanted: &Wanted) -> Result<Vec<Advisory>> {
         .iter()
         .filter(|entry| entry.name.ends_with(".json"))
         .collect();
+    thread_local! {
+        static BUFFERS: std::cell::RefCell<(Inflater, Vec<u8>)> = Default::default();
+    }
     parse_all(&entries, wanted, |entry| {
-        let json = archive.read(entry)?;
-        parse_document(&json).map_err(|e| Error::Database {
-            location: format!("{name}:{}", entry.name),
-            reason: e.to_string(),
+        BUFFERS.with_borrow_mut(|(inflater, json)| {
+            archive.read_with(entry, inflater, json)?;
+            parse_document(json).map_err(|e| Error::Database {
+                location: format!("{name}:{}", entry.name),
+                reason: e.to_string(),
+            })
         })
     })
 }
