@@ -189,6 +189,7 @@ pub fn build(
     };
     let images = images::Images::new(
         store.clone(),
+        options.target_platform()?,
         options.pull,
         options.insecure_registries.clone(),
     );

@@ -26,15 +26,23 @@ pub(crate) struct ResolvedImage {
 /// Finds and fetches images for one build; each name is resolved once.
 pub(crate) struct Images {
     store: Arc<Store>,
+    /// The build's target platform: indexes are resolved and pulls made for it.
+    platform: Platform,
     pull: bool,
     insecure_registries: Vec<String>,
     resolved: Mutex<HashMap<String, Arc<ResolvedImage>>>,
 }
 
 impl Images {
-    pub(crate) fn new(store: Arc<Store>, pull: bool, insecure_registries: Vec<String>) -> Self {
+    pub(crate) fn new(
+        store: Arc<Store>,
+        platform: Platform,
+        pull: bool,
+        insecure_registries: Vec<String>,
+    ) -> Self {
         Self {
             store,
+            platform,
             pull,
             insecure_registries,
             resolved: Mutex::new(HashMap::new()),
@@ -84,7 +92,7 @@ impl Images {
     }
 
     /// The store's image `descriptor` (a manifest, or an index resolved for
-    /// the host), known as `name` in messages and vertex names.
+    /// the build's platform), known as `name` in messages and vertex names.
     pub(crate) fn resolve_descriptor(
         &self,
         name: &str,
@@ -95,7 +103,7 @@ impl Images {
             message,
             span: None,
         };
-        let image = self.store.load_image(descriptor)?;
+        let image = self.store.load_image_for(descriptor, &self.platform)?;
         if image.config.rootfs.diff_ids.len() != image.manifest.layers.len() {
             return Err(image_error(format!(
                 "its configuration lists {} layers and its manifest {}",
@@ -118,6 +126,11 @@ impl Images {
         }))
     }
 
+    /// The build's target platform.
+    pub(crate) fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
     /// The store images are found in and pulled into.
     pub(crate) fn store(&self) -> &Store {
         &self.store
@@ -125,7 +138,7 @@ impl Images {
 
     fn pull_image(&self, reference: &Reference) -> std::result::Result<Descriptor, String> {
         let Connection { client, runtime } = Connection::open(&self.insecure_registries)?;
-        let platform = Platform::host();
+        let platform = self.platform.clone();
         let pulled = runtime
             .block_on(strata_registry::pull(
                 &client,

@@ -65,7 +65,7 @@ pub struct BuildOptions {
     pub build_args: BTreeMap<String, String>,
     /// `--target`: the stage to build (default: the last).
     pub target: Option<String>,
-    /// `--platform`, as given (only the host's platform can be built).
+    /// `--platform`, as given (one platform; the host's when absent).
     pub platform: Option<String>,
     /// `--no-cache`: run every step.
     pub no_cache: bool,
@@ -118,6 +118,20 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
+    /// The platform the build is for: `--platform`, else the host's.
+    pub fn target_platform(&self) -> crate::Result<strata_oci::Platform> {
+        match &self.platform {
+            None => Ok(strata_oci::Platform::host()),
+            Some(text) => text
+                .parse::<strata_oci::Platform>()
+                .map(strata_oci::Platform::normalized)
+                .map_err(|e| crate::Error::Option {
+                    flag: "--platform",
+                    message: e.to_string(),
+                }),
+        }
+    }
+
     /// Options for the Dockerfile `dockerfile` over `context`, everything else default.
     pub fn new(
         dockerfile_name: impl Into<String>,

@@ -401,27 +401,22 @@ pub(crate) fn lower(
             }
         },
     };
-    let platform = strata_oci::Platform::host();
-    if let Some(requested) = &options.platform {
-        let wanted: strata_oci::Platform = requested.parse().map_err(|e| Error::Option {
-            flag: "--platform",
-            message: format!("{e}"),
-        })?;
-        if !wanted.matches(&platform) {
-            return Err(Error::Option {
-                flag: "--platform",
-                message: format!(
-                    "cannot build for {requested}: this builder runs steps natively and this host is {platform}"
-                ),
-            });
-        }
-    }
     let target_name = stages.stages[target_index]
         .name()
         .map(str::to_owned)
         .unwrap_or_else(|| format!("stage-{target_index}"));
     let frontend_options = dockerfile::BuildOptions {
         build_args: options.build_args.clone(),
+        target_platform: Some({
+            // The frontend's own platform type (issue 16 merges the two).
+            let target = images.platform();
+            dockerfile::Platform {
+                os: target.os.clone(),
+                architecture: target.architecture.clone(),
+                variant: target.variant.clone().unwrap_or_default(),
+                os_version: String::new(),
+            }
+        }),
         ..dockerfile::BuildOptions::default()
     };
     let global = GlobalScope::new(
@@ -608,15 +603,17 @@ impl Lowering<'_> {
         }
         if let Some(platform) = &expanded.platform {
             self.used_args.extend(platform.matched.iter().cloned());
+            // One platform per build: a stage of another (a cross-compiling
+            // `FROM --platform=$BUILDPLATFORM`) is not built yet.
+            let target = self.images.platform();
             if let Ok(wanted) = platform.value.parse::<strata_oci::Platform>()
-                && !wanted.matches(&strata_oci::Platform::host())
+                && !wanted.matches(target)
             {
                 return Err(self.error_at(
                     ErrorKind::Stage,
                     format!(
-                        "cannot build for platform {}: this builder runs steps natively on {}",
+                        "cannot build a stage for platform {} in a build for {target}: strata builds one platform per build",
                         platform.value,
-                        strata_oci::Platform::host()
                     ),
                     stage.from.location,
                 ));
@@ -684,7 +681,7 @@ impl Lowering<'_> {
             Base::Scratch => {
                 let scope = StageScope::new(Vec::<String>::new());
                 (
-                    named::scratch_config(),
+                    named::scratch_config(self.images.platform()),
                     scope,
                     key_of(&Digest::of(b""), &"scratch"),
                     0,
@@ -1214,6 +1211,14 @@ impl Lowering<'_> {
         environment: &dockerfile::EnvironmentList,
         location: Location,
     ) -> Result<RunOperation> {
+        // A foreign platform's RUN needs an emulator: say which and how.
+        // The stage's programs are its base's, whatever the build asked.
+        let config = &state.config;
+        let platform =
+            strata_oci::Platform::new(&config.os, &config.architecture, config.variant.as_deref());
+        if let Err(cannot) = strata_sandbox::binfmt::runner(&platform) {
+            return Err(self.error_at(ErrorKind::Stage, cannot.to_string(), location));
+        }
         let mut args = run.command.arguments.clone();
         let mut scripts = Vec::new();
         if !run.files.is_empty() {
@@ -1735,8 +1740,7 @@ pub(crate) fn key_of(parent: &Digest, definition: &impl Serialize) -> Digest {
 }
 
 /// BuildKit's image for `FROM scratch` (config filled by the caller).
-fn empty_image() -> ImageConfiguration {
-    let platform = strata_oci::Platform::host();
+fn empty_image(platform: &strata_oci::Platform) -> ImageConfiguration {
     ImageConfiguration {
         architecture: platform.architecture.clone(),
         os: platform.os.clone(),

@@ -41,6 +41,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod binfmt;
 mod capabilities;
 mod error;
 mod files;

@@ -140,10 +140,20 @@ impl Store {
         }
     }
 
-    /// Loads the image of `manifest_descriptor` (names left empty).
+    /// Loads the image of `manifest_descriptor` (names left empty); an
+    /// index is resolved for the host's platform.
     pub fn load_image(&self, manifest_descriptor: &Descriptor) -> Result<Image> {
+        self.load_image_for(manifest_descriptor, &Platform::host())
+    }
+
+    /// [`Store::load_image`], an index resolved for `platform`.
+    pub fn load_image_for(
+        &self,
+        manifest_descriptor: &Descriptor,
+        platform: &Platform,
+    ) -> Result<Image> {
         let (manifest_descriptor, manifest) =
-            self.resolve_manifest(manifest_descriptor, &Platform::host())?;
+            self.resolve_manifest(manifest_descriptor, platform)?;
         let config_bytes = self.read_blob(&manifest.config.digest)?;
         let config =
             ImageConfiguration::parse(&config_bytes).map_err(|error| StoreError::Json {

@@ -139,7 +139,7 @@ impl Lowering<'_> {
             base: Base::Scratch,
             from_name: None,
             steps: Vec::new(),
-            config: scratch_config(),
+            config: scratch_config(self.images.platform()),
             inherited_history: 0,
             unrecorded_layers: 0,
             key: key_of(&Digest::of(b""), &"scratch"),
@@ -191,7 +191,7 @@ impl Lowering<'_> {
             base: Base::Scratch,
             from_name: None,
             steps: vec![step],
-            config: scratch_config(),
+            config: scratch_config(self.images.platform()),
             inherited_history: 0,
             unrecorded_layers: 1,
             key: step_key,
@@ -208,9 +208,9 @@ impl Lowering<'_> {
     }
 }
 
-/// BuildKit's `emptyImage`: the host's platform, PATH, working directory `/`.
-pub(super) fn scratch_config() -> strata_oci::ImageConfiguration {
-    let mut config = empty_image();
+/// BuildKit's `emptyImage`: the build's platform, PATH, working directory `/`.
+pub(super) fn scratch_config(platform: &strata_oci::Platform) -> strata_oci::ImageConfiguration {
+    let mut config = empty_image(platform);
     config.config = Some(strata_oci::ContainerConfig {
         env: Some(vec![format!("PATH={DEFAULT_PATH}")]),
         working_dir: "/".to_owned(),

@@ -23,8 +23,19 @@ enum SystemCommand {
     /// record complete, nothing half-written left
     Check,
     /// Show how strata runs here: root or rootless (and the id maps), the
-    /// store, the snapshotter and why, the kernel, container networking
+    /// store, the snapshotter and why, the kernel, container networking,
+    /// the platforms whose programs can run (natively or emulated)
     Info,
+    /// Foreign platforms through QEMU: which can run here; `--install`
+    /// (as root) registers Debian's qemu-user-static emulators in binfmt_misc
+    Binfmt(BinfmtArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BinfmtArgs {
+    /// Register an emulator for every platform that cannot run yet
+    #[arg(long)]
+    install: bool,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -32,6 +43,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         SystemCommand::Df => df(global),
         SystemCommand::Check => check(global),
         SystemCommand::Info => info(global),
+        SystemCommand::Binfmt(args) => binfmt(&args),
     }
 }
 
@@ -161,5 +173,53 @@ fn info(global: &Global) -> anyhow::Result<ExitCode> {
     println!("Snapshotter: {snapshotter}");
     println!("Kernel: {}", kernel.trim());
     println!("Container network: {network}");
+    println!("Platforms:");
+    print_platforms();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per platform: how its programs run here, or why they cannot.
+fn print_platforms() {
+    use strata_sandbox::binfmt::{self, Runner};
+    for (platform, runner) in binfmt::platforms() {
+        let how = match runner {
+            Ok(Runner::Native) => "native".to_owned(),
+            Ok(Runner::Emulated {
+                interpreter,
+                fix_binary: true,
+            }) => {
+                format!("emulated by {}", interpreter.display())
+            }
+            Ok(Runner::Emulated {
+                interpreter,
+                fix_binary: false,
+            }) => format!(
+                "emulated by {} (registered without the F flag: RUN steps cannot reach it; `strata system binfmt --install`)",
+                interpreter.display()
+            ),
+            Err(cannot) => format!("cannot run: {}", cannot.reason),
+        };
+        println!("  {platform}: {how}");
+    }
+}
+
+fn binfmt(args: &BinfmtArgs) -> anyhow::Result<ExitCode> {
+    use strata_sandbox::binfmt::{self, Installed};
+    if !args.install {
+        print_platforms();
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !rustix::process::geteuid().is_root() || strata_fs::in_user_namespace() {
+        anyhow::bail!("strata system binfmt --install: registering emulators needs root");
+    }
+    for (platform, installed) in binfmt::install()? {
+        match installed {
+            Installed::Registered(path) => println!("{platform}: registered {}", path.display()),
+            Installed::Present(_) => println!("{platform}: already runs"),
+            Installed::Missing(path) => {
+                println!("{platform}: {path} not found (apt-get install qemu-user-static)")
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

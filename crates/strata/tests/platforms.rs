@@ -1,0 +1,105 @@
+//! Foreign platforms: `strata system binfmt --install` registers Debian's
+//! qemu-user-static emulators, and `strata build --platform linux/arm64`
+//! runs an arm64 image's RUN steps under emulation (the base image is
+//! Debian's arm64 busybox-static, fetched by scripts/install-test-deps), with
+//! BuildKit's platform build arguments; without an emulator the RUN is
+//! refused naming the platform and the fix.
+
+#[path = "guide/mod.rs"]
+mod support;
+
+use support::Guide;
+
+const ENTRY: &str = "/proc/sys/fs/binfmt_misc/strata-qemu-aarch64";
+const DOCKERFILE: &str = "FROM local/busybox:arm64\nARG TARGETPLATFORM TARGETARCH BUILDPLATFORM\nRUN uname -m > /arch && echo \"$TARGETPLATFORM $TARGETARCH $BUILDPLATFORM\" > /args\n";
+
+/// A store with the arm64 busybox image, once the emulators are registered.
+fn arm64(test: &str) -> Option<Guide> {
+    if !strata_test::should_run_as_root(test) {
+        return None;
+    }
+    let busybox = strata_test::test_tool("packages/arm64/busybox")?;
+    let guide = Guide::empty();
+    let installed = guide.ok(&["system", "binfmt", "--install"]);
+    assert!(installed.contains("linux/arm64:"), "{installed}");
+    let tree = guide.work.join("arm64-root");
+    std::fs::create_dir_all(tree.join("bin")).unwrap();
+    std::fs::copy(&busybox, tree.join("bin/busybox")).unwrap();
+    for applet in ["sh", "uname", "echo", "cat"] {
+        std::os::unix::fs::symlink("busybox", tree.join("bin").join(applet)).unwrap();
+    }
+    guide.ok(&[
+        "import",
+        "--platform",
+        "linux/arm64",
+        tree.to_str().unwrap(),
+        "local/busybox:arm64",
+    ]);
+    Some(guide)
+}
+
+#[test]
+fn an_arm64_build_runs_its_steps_under_emulation() {
+    let _lock = lock();
+    let Some(guide) = arm64("an_arm64_build_runs_its_steps_under_emulation") else {
+        return;
+    };
+    let info = guide.ok(&["system", "info"]);
+    assert!(
+        info.contains("linux/arm64: emulated by /usr/bin/qemu-aarch64-static"),
+        "{info}"
+    );
+
+    let context = guide.context("arm64", &[("Dockerfile", DOCKERFILE)]);
+    let out = guide.work.join("out");
+    let output = format!("type=local,dest={}", out.display());
+    guide.build_ok(
+        &context,
+        None,
+        &[
+            "--platform",
+            "linux/arm64",
+            "-t",
+            "app:arm64",
+            "-o",
+            "type=image",
+            "-o",
+            &output,
+        ],
+    );
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    assert_eq!(read("arch"), "aarch64\n");
+    let host = strata_oci::Platform::host();
+    assert_eq!(read("args"), format!("linux/arm64 arm64 {host}\n"));
+    let inspected = guide.inspect("app:arm64");
+    assert_eq!(inspected["Architecture"], "arm64");
+    assert_eq!(inspected["Os"], "linux");
+}
+
+#[test]
+fn a_foreign_run_without_an_emulator_names_the_platform_and_the_fix() {
+    let _lock = lock();
+    let Some(guide) = arm64("a_foreign_run_without_an_emulator_names_the_platform_and_the_fix")
+    else {
+        return;
+    };
+    let context = guide.context("arm64-off", &[("Dockerfile", DOCKERFILE)]);
+    // Turned off for this build only (the other test, which needs it on,
+    // waits on the same lock).
+    std::fs::write(ENTRY, "0").unwrap();
+    let output = guide.build(&context, None, &["--platform", "linux/arm64", "--no-cache"]);
+    std::fs::write(ENTRY, "1").unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("Dockerfile:3:1: error: cannot run linux/arm64 programs on this")
+            && stderr.contains("strata system binfmt --install"),
+        "{stderr}"
+    );
+}
+
+/// Serialises the tests that register, use, or turn off the arm64 entry.
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
