@@ -175,6 +175,11 @@ fn registered(machine: &Machine) -> Option<Runner> {
             continue;
         }
         let interpreter = PathBuf::from(field("interpreter ")?);
+        // An entry whose emulator is gone (Debian's `-binfmt-P` wrappers
+        // without binfmt-support) runs nothing.
+        if !interpreter.exists() {
+            continue;
+        }
         let fix_binary = field("flags:").is_some_and(|flags| flags.contains('F'));
         return Some(Runner::Emulated {
             interpreter,
