@@ -103,3 +103,85 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[test]
+fn two_platforms_make_one_index_pushed_and_pulled_back_per_platform() {
+    let _lock = lock();
+    let test = "two_platforms_make_one_index_pushed_and_pulled_back_per_platform";
+    let Some(guide) = arm64(test) else {
+        return;
+    };
+    if !strata_test::should_run(test, strata_test::Registry::available(), "docker-registry") {
+        return;
+    }
+    let amd64 = strata_test::busybox_rootfs();
+    guide.ok(&[
+        "import",
+        "--platform",
+        "linux/amd64",
+        amd64.to_str().unwrap(),
+        "local/busybox:amd64",
+    ]);
+    // The base per platform, as a Dockerfile names it with TARGETARCH.
+    let dockerfile = "ARG TARGETARCH\nFROM local/busybox:$TARGETARCH\nARG TARGETPLATFORM\nRUN uname -m > /arch && echo $TARGETPLATFORM > /platform\n";
+    let context = guide.context("multi", &[("Dockerfile", dockerfile)]);
+    let registry = strata_test::Registry::start();
+    let name = format!("{}/multi/app:1", registry.host());
+    guide.build_ok(
+        &context,
+        None,
+        &[
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "-t",
+            &name,
+            "--push",
+        ],
+    );
+
+    let output = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{name}"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let index: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let platforms: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["platform"]["os"].as_str().unwrap(),
+                m["platform"]["architecture"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+
+    // Pulled back per platform into an empty store: each image its platform's.
+    for (platform, machine) in [("linux/amd64", "x86_64"), ("linux/arm64", "aarch64")] {
+        let other = Guide::empty();
+        other.ok(&["pull", "--platform", platform, &name]);
+        let inspected = other.inspect(&name);
+        assert_eq!(
+            format!("linux/{}", inspected["Architecture"].as_str().unwrap()),
+            platform
+        );
+        assert_eq!(
+            other.read(&name, "arch"),
+            format!("{machine}\n"),
+            "{platform}"
+        );
+        assert_eq!(other.read(&name, "platform"), format!("{platform}\n"));
+    }
+}

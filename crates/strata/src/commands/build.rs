@@ -23,6 +23,7 @@ mod call;
 mod flags;
 mod image_facts;
 mod outputs;
+mod platforms;
 mod ssh;
 mod syntax;
 
@@ -317,7 +318,15 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(mode);
     let cancel = Cancel::new();
     let _signals = crate::signals::cancel_on_interrupt(cancel.clone())?;
-    let result = strata_build::build(store.clone(), &options, &secrets, &printer, &cancel);
+    let platforms = platforms::list(options.platform.as_deref());
+    if let [one] = platforms.as_slice() {
+        options.platform = Some(one.clone());
+    }
+    let result = if platforms.len() > 1 {
+        platforms::build_all(&store, &options, &secrets, &printer, &cancel, &platforms)
+    } else {
+        strata_build::build(store.clone(), &options, &secrets, &printer, &cancel)
+    };
     // Streams close here (a `docker load` reads to the end of its input).
     options.outputs.clear();
     let loaded = resolved.finish_docker_load();
@@ -489,6 +498,12 @@ fn push_target(
     media_types: strata_store::MediaTypes,
 ) -> anyhow::Result<(strata_oci::Descriptor, strata_store::MediaTypes)> {
     let Some(attestations) = &output.attestations else {
+        if output.manifest.media_type == strata_oci::media_type::OCI_INDEX {
+            return Ok((
+                distribution_index(store, &output.manifest)?,
+                strata_store::MediaTypes::Keep,
+            ));
+        }
         return Ok((output.manifest.clone(), media_types));
     };
     let image = strata_build::distribution_image(
@@ -499,6 +514,30 @@ fn push_target(
     )?;
     let index = attestations.write_index(store, &image.manifest, names)?;
     Ok((index, strata_store::MediaTypes::Keep))
+}
+
+/// A several-platform build's index as a push sends it: each image in its
+/// OCI distribution form (gzip layers, compressed once and kept).
+fn distribution_index(
+    store: &Store,
+    index: &strata_oci::Descriptor,
+) -> anyhow::Result<strata_oci::Descriptor> {
+    let strata_oci::Manifest::Index(index) = store.read_manifest(index)? else {
+        bail!("{}: not an index", index.digest);
+    };
+    let mut manifests = Vec::new();
+    for child in &index.manifests {
+        let image = strata_build::distribution_image(
+            store,
+            child,
+            strata_build::Compression::GZIP,
+            strata_store::MediaTypes::Oci,
+        )?;
+        let mut manifest = image.manifest.clone();
+        manifest.platform = child.platform.clone();
+        manifests.push(manifest);
+    }
+    Ok(platforms::write_index(store, manifests)?)
 }
 
 /// What the store names the image by: the index its image output wrote

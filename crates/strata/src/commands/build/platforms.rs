@@ -1,0 +1,202 @@
+//! `--platform A,B`: one build per platform, and an OCI index over their
+//! images (what `docker buildx build --platform linux/amd64,linux/arm64`
+//! makes), named by the tags and pushed as one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use strata_build::{
+    BuildOptions, BuildOutput, Cancel, Destination, Event, ExportedOutput, Output, OutputKind,
+    Progress, SecretSource,
+};
+use strata_oci::{Descriptor, ImageIndex, media_type};
+use strata_store::Store;
+
+/// The platforms of a `--platform` value, in order, each once.
+pub(super) fn list(value: Option<&str>) -> Vec<String> {
+    let mut platforms: Vec<String> = Vec::new();
+    for platform in value.unwrap_or("").split(',').map(str::trim) {
+        if !platform.is_empty() && !platforms.iter().any(|p| p == platform) {
+            platforms.push(platform.to_owned());
+        }
+    }
+    platforms
+}
+
+/// Builds each platform, then writes the index and names it.
+pub(super) fn build_all(
+    store: &Arc<Store>,
+    options: &BuildOptions,
+    secrets: &HashMap<String, SecretSource>,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+    platforms: &[String],
+) -> strata_build::Result<BuildOutput> {
+    refuse_unsupported(options)?;
+    let mut manifests = Vec::new();
+    let (mut steps, mut warnings, mut vertices) = (Vec::new(), Vec::new(), 0);
+    for platform in platforms {
+        let mut one = options.clone();
+        one.platform = Some(platform.clone());
+        one.tags.clear();
+        one.outputs = vec![Output::new(OutputKind::Image, Destination::None)];
+        let progress = PerPlatform {
+            inner: progress,
+            platform,
+            offset: vertices,
+        };
+        let output = strata_build::build(store.clone(), &one, secrets, &progress, cancel)?;
+        manifests.push(output.manifest);
+        steps.extend(output.steps);
+        warnings.extend(output.warnings);
+        vertices += output.vertices;
+    }
+    let vertex = vertices + 1;
+    progress.event(Event::Started {
+        vertex,
+        name: "exporting manifest list",
+    });
+    let index = write_index(store, manifests)?;
+    let status = format!("exporting manifest list {} done", index.digest);
+    progress.event(Event::Status {
+        vertex,
+        message: &status,
+    });
+    for output in &options.outputs {
+        for name in &output.names {
+            store.set_ref(&name.to_string(), &index, None)?;
+            let status = format!("naming to {name} done");
+            progress.event(Event::Status {
+                vertex,
+                message: &status,
+            });
+        }
+    }
+    progress.event(Event::Done {
+        vertex,
+        elapsed: std::time::Duration::ZERO,
+    });
+    let vertices = vertex;
+    Ok(BuildOutput {
+        image_id: index.digest,
+        manifest: index.clone(),
+        steps,
+        warnings,
+        outputs: vec![ExportedOutput {
+            kind: OutputKind::Image,
+            manifest: Some(index),
+        }],
+        vertices,
+        attestations: None,
+    })
+}
+
+/// One platform's events, numbered after the platforms before it, its
+/// steps named as BuildKit names them in such a build
+/// (`[linux/arm64 2/3] RUN make`, `[linux/arm64 builder 1/2] FROM ...`).
+struct PerPlatform<'a> {
+    inner: &'a dyn Progress,
+    platform: &'a str,
+    offset: usize,
+}
+
+impl Progress for PerPlatform<'_> {
+    fn event(&self, event: Event<'_>) {
+        let at = |vertex: usize| vertex + self.offset;
+        match event {
+            Event::Started { vertex, name } => {
+                let name = match name.strip_prefix('[') {
+                    Some(rest) if !rest.starts_with("internal]") => {
+                        format!("[{} {rest}", self.platform)
+                    }
+                    _ => name.to_owned(),
+                };
+                self.inner.event(Event::Started {
+                    vertex: at(vertex),
+                    name: &name,
+                });
+            }
+            Event::Cached { vertex } => self.inner.event(Event::Cached { vertex: at(vertex) }),
+            Event::CacheMiss { vertex, reason } => self.inner.event(Event::CacheMiss {
+                vertex: at(vertex),
+                reason,
+            }),
+            Event::Output {
+                vertex,
+                stream,
+                line,
+                elapsed,
+            } => self.inner.event(Event::Output {
+                vertex: at(vertex),
+                stream,
+                line,
+                elapsed,
+            }),
+            Event::Status { vertex, message } => self.inner.event(Event::Status {
+                vertex: at(vertex),
+                message,
+            }),
+            Event::Done { vertex, elapsed } => self.inner.event(Event::Done {
+                vertex: at(vertex),
+                elapsed,
+            }),
+            Event::Failed {
+                vertex,
+                elapsed,
+                error,
+            } => self.inner.event(Event::Failed {
+                vertex: at(vertex),
+                elapsed,
+                error,
+            }),
+            Event::Warning { message } => self.inner.event(Event::Warning { message }),
+        }
+    }
+}
+
+/// An OCI index over `manifests` (each with its platform), in the store.
+pub(super) fn write_index(
+    store: &Store,
+    manifests: Vec<Descriptor>,
+) -> strata_build::Result<Descriptor> {
+    let index = ImageIndex::new(manifests);
+    let bytes = strata_oci::to_go_json_indented(&index, "  ").unwrap_or_default();
+    let digest = store.write_blob(&bytes)?;
+    Ok(Descriptor::new(
+        media_type::OCI_INDEX,
+        digest,
+        bytes.len() as u64,
+    ))
+}
+
+/// What several platforms cannot have yet: outputs other than the store
+/// and a registry, and attestations.
+fn refuse_unsupported(options: &BuildOptions) -> strata_build::Result<()> {
+    let refuse = |what: &str| {
+        Err(strata_build::Error::Option {
+            flag: "--platform",
+            message: format!("{what} with several platforms is not supported yet"),
+        })
+    };
+    if let Some(output) = options.outputs.iter().find(|o| o.kind != OutputKind::Image) {
+        return refuse(&format!("-o type={}", output.kind.name()));
+    }
+    if options.provenance.is_some() || options.sbom {
+        return refuse("an attestation");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_are_listed_once_in_order() {
+        assert_eq!(
+            list(Some("linux/amd64, linux/arm64,linux/amd64,")),
+            ["linux/amd64", "linux/arm64"]
+        );
+        assert!(list(None).is_empty());
+    }
+}
