@@ -52,6 +52,16 @@ impl Images {
     /// The image `name` (as written after expansion), from the store unless
     /// it is missing or `--pull` was given.
     pub(crate) fn resolve(&self, name: &str) -> Result<Arc<ResolvedImage>> {
+        let platform = self.platform.clone();
+        self.resolve_for(name, &platform)
+    }
+
+    /// [`Images::resolve`] for `platform` (a stage's `FROM --platform`).
+    pub(crate) fn resolve_for(
+        &self,
+        name: &str,
+        platform: &Platform,
+    ) -> Result<Arc<ResolvedImage>> {
         let image_error = |message: String| Error::Image {
             reference: name.to_owned(),
             message,
@@ -59,11 +69,12 @@ impl Images {
         };
         let reference = Reference::parse(name).map_err(|e| image_error(e.to_string()))?;
         let full = reference.to_string();
+        let key = format!("{full} {platform}");
         if let Some(found) = self
             .resolved
             .lock()
             .ok()
-            .and_then(|map| map.get(&full).cloned())
+            .and_then(|map| map.get(&key).cloned())
         {
             return Ok(found);
         }
@@ -80,13 +91,13 @@ impl Images {
             _ => match by_digest().filter(|_| !self.pull) {
                 Some(descriptor) => descriptor,
                 None => self
-                    .pull_image(&reference)
+                    .pull_image(&reference, platform)
                     .map_err(|e| image_error(e.to_string()))?,
             },
         };
-        let resolved = self.resolve_descriptor(&full, &descriptor)?;
+        let resolved = self.load(&full, &descriptor, platform)?;
         if let Ok(mut map) = self.resolved.lock() {
-            map.insert(full, resolved.clone());
+            map.insert(key, resolved.clone());
         }
         Ok(resolved)
     }
@@ -98,12 +109,21 @@ impl Images {
         name: &str,
         descriptor: &Descriptor,
     ) -> Result<Arc<ResolvedImage>> {
+        self.load(name, descriptor, &self.platform)
+    }
+
+    fn load(
+        &self,
+        name: &str,
+        descriptor: &Descriptor,
+        platform: &Platform,
+    ) -> Result<Arc<ResolvedImage>> {
         let image_error = |message: String| Error::Image {
             reference: name.to_owned(),
             message,
             span: None,
         };
-        let image = self.store.load_image_for(descriptor, &self.platform)?;
+        let image = self.store.load_image_for(descriptor, platform)?;
         if image.config.rootfs.diff_ids.len() != image.manifest.layers.len() {
             return Err(image_error(format!(
                 "its configuration lists {} layers and its manifest {}",
@@ -136,9 +156,13 @@ impl Images {
         &self.store
     }
 
-    fn pull_image(&self, reference: &Reference) -> std::result::Result<Descriptor, String> {
+    fn pull_image(
+        &self,
+        reference: &Reference,
+        platform: &Platform,
+    ) -> std::result::Result<Descriptor, String> {
         let Connection { client, runtime } = Connection::open(&self.insecure_registries)?;
-        let platform = self.platform.clone();
+        let platform = platform.clone();
         let pulled = runtime
             .block_on(strata_registry::pull(
                 &client,

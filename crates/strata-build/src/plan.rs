@@ -601,24 +601,25 @@ impl Lowering<'_> {
                 stage.from.location,
             ));
         }
-        if let Some(platform) = &expanded.platform {
-            self.used_args.extend(platform.matched.iter().cloned());
-            // One platform per build: a stage of another (a cross-compiling
-            // `FROM --platform=$BUILDPLATFORM`) is not built yet.
-            let target = self.images.platform();
-            if let Ok(wanted) = platform.value.parse::<strata_oci::Platform>()
-                && !wanted.matches(target)
-            {
-                return Err(self.error_at(
-                    ErrorKind::Stage,
-                    format!(
-                        "cannot build a stage for platform {} in a build for {target}: strata builds one platform per build",
-                        platform.value,
-                    ),
-                    stage.from.location,
-                ));
+        // The stage's platform: its `FROM --platform` (a cross-compiling
+        // stage on `$BUILDPLATFORM`), else the build's.
+        let platform = match &expanded.platform {
+            Some(platform) => {
+                self.used_args.extend(platform.matched.iter().cloned());
+                platform
+                    .value
+                    .parse::<strata_oci::Platform>()
+                    .map(strata_oci::Platform::normalized)
+                    .map_err(|e| {
+                        self.error_at(
+                            ErrorKind::Stage,
+                            format!("failed to parse platform {}: {e}", platform.value),
+                            stage.from.location,
+                        )
+                    })?
             }
-        }
+            None => self.images.platform().clone(),
+        };
         let lowered = base_name.to_lowercase();
         let earlier = self.stages.stages[..index]
             .iter()
@@ -658,7 +659,7 @@ impl Lowering<'_> {
                 }
                 None => Base::Image(
                     self.images
-                        .resolve(&base_name)
+                        .resolve_for(&base_name, &platform)
                         .map_err(|e| with_span(e, location.span))?,
                 ),
             }
@@ -681,7 +682,7 @@ impl Lowering<'_> {
             Base::Scratch => {
                 let scope = StageScope::new(Vec::<String>::new());
                 (
-                    named::scratch_config(self.images.platform()),
+                    named::scratch_config(&platform),
                     scope,
                     key_of(&Digest::of(b""), &"scratch"),
                     0,

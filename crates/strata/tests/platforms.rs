@@ -185,3 +185,32 @@ fn two_platforms_make_one_index_pushed_and_pulled_back_per_platform() {
         assert_eq!(other.read(&name, "platform"), format!("{platform}\n"));
     }
 }
+
+#[test]
+fn a_build_platform_stage_cross_compiles_for_the_target() {
+    let _lock = lock();
+    let Some(guide) = arm64("a_build_platform_stage_cross_compiles_for_the_target") else {
+        return;
+    };
+    let host = strata_oci::Platform::host();
+    let native = strata_test::busybox_rootfs();
+    guide.ok(&["import", native.to_str().unwrap(), "local/busybox:native"]);
+    // The guide's pattern: compile on the build platform, run on the target's.
+    let dockerfile = "FROM --platform=$BUILDPLATFORM local/busybox:native AS build\nARG TARGETARCH\nRUN echo \"built on $(uname -m) for $TARGETARCH\" > /out\nFROM local/busybox:arm64\nCOPY --from=build /out /out\nRUN uname -m >> /out\n";
+    let context = guide.context("cross", &[("Dockerfile", dockerfile)]);
+    let out = guide.work.join("cross-out");
+    let output = format!("type=local,dest={}", out.display());
+    guide.build_ok(
+        &context,
+        None,
+        &["--platform", "linux/arm64", "-o", &output],
+    );
+    let machine = match host.architecture.as_str() {
+        "amd64" => "x86_64",
+        other => other,
+    };
+    assert_eq!(
+        std::fs::read_to_string(out.join("out")).unwrap(),
+        format!("built on {machine} for arm64\naarch64\n")
+    );
+}
