@@ -34,6 +34,18 @@ pub enum StoreError {
         /// The blob.
         digest: Digest,
     },
+    /// `--platform` names another platform than the image's.
+    #[error(
+        "image with reference {name} was found but its platform ({actual}) does not match the specified platform ({wanted})"
+    )]
+    PlatformMismatch {
+        /// The name given.
+        name: String,
+        /// The platform asked for.
+        wanted: String,
+        /// The image's.
+        actual: String,
+    },
     /// No image by that name or ID.
     #[error("No such image: {name}")]
     NoSuchImage {

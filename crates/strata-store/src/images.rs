@@ -249,6 +249,43 @@ impl Store {
     }
 }
 
+impl Store {
+    /// [`Store::find_image`] for one platform (`--platform`): a name whose
+    /// index lists that platform gives that platform's image; an image of
+    /// another platform is an error in Docker's words.
+    pub fn find_image_for(&self, text: &str, platform: &Platform) -> Result<Image> {
+        if let Ok(reference) = Reference::parse(text)
+            && let Some(entry) = self.resolve(&reference.to_string())?
+        {
+            let descriptor = self.ref_target(&entry)?;
+            if let Manifest::Index(index) = self.read_manifest(&descriptor)? {
+                let chosen = index
+                    .select(platform)
+                    .filter(|d| self.has_blob(&d.digest))
+                    .ok_or_else(|| StoreError::NoMatchingPlatform {
+                        digest: descriptor.digest,
+                        platform: platform.to_string(),
+                    })?
+                    .clone();
+                let mut image = self.load_image_for(&chosen, platform)?;
+                image.names = vec![entry.name.clone()];
+                return Ok(image);
+            }
+        }
+        let image = self.find_image(text)?;
+        let config = &image.config;
+        let actual = Platform::new(&config.os, &config.architecture, config.variant.as_deref());
+        if !actual.matches(platform) && !platform.matches(&actual) {
+            return Err(StoreError::PlatformMismatch {
+                name: text.to_owned(),
+                wanted: platform.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(image)
+    }
+}
+
 fn add_name(images: &mut Vec<Image>, image: Image, entry: &RefEntry) {
     let position = images
         .iter()

@@ -177,3 +177,24 @@ pub(crate) fn plan_push(
         encoded,
     })
 }
+
+/// The image `text` names, for `--platform` when given (one platform of a
+/// multi-platform image), else as the store resolves it for the host.
+pub(crate) fn find_image(
+    store: &Store,
+    text: &str,
+    platform: Option<&str>,
+) -> anyhow::Result<strata_store::Image> {
+    match platform {
+        None => Ok(store.find_image(text)?),
+        Some(platform) => Ok(store.find_image_for(text, &platform_flag(platform)?)?),
+    }
+}
+
+/// A `--platform` value (`linux/arm64`, `arm64` ...), normalised.
+pub(crate) fn platform_flag(text: &str) -> anyhow::Result<strata_oci::Platform> {
+    let platform: strata_oci::Platform = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--platform {text}: {e}"))?;
+    Ok(platform.normalized())
+}

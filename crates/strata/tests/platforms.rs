@@ -184,6 +184,72 @@ fn two_platforms_make_one_index_pushed_and_pulled_back_per_platform() {
         );
         assert_eq!(other.read(&name, "platform"), format!("{platform}\n"));
     }
+
+    // All platforms at once: each one reachable with --platform.
+    let all = Guide::empty();
+    all.ok(&["pull", "--all-platforms", &name]);
+    let architecture = |platform: &str| {
+        let args = [
+            "inspect",
+            "-f",
+            "{{.Architecture}}",
+            "--platform",
+            platform,
+            &name,
+        ];
+        all.ok(&args).trim().to_owned()
+    };
+    assert_eq!(architecture("linux/arm64"), "arm64");
+    assert_eq!(architecture("linux/amd64"), "amd64");
+    let history = all.ok(&["history", "--platform", "linux/arm64", "--no-trunc", &name]);
+    assert!(history.contains("uname -m"), "{history}");
+    let missing = all
+        .strata()
+        .args(["inspect", "--platform", "linux/s390x", &name])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        !missing.status.success() && stderr.contains("linux/s390x"),
+        "{stderr}"
+    );
+    // run --platform: the arm64 image, under emulation.
+    let ran = all.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--platform",
+        "linux/arm64",
+        &name,
+        "cat",
+        "/arch",
+    ]);
+    assert_eq!(ran, "aarch64\n");
+    // save --platform: that platform's image.
+    let archive = all.work.join("arm64.tar");
+    all.ok(&[
+        "save",
+        "--platform",
+        "linux/arm64",
+        "-o",
+        archive.to_str().unwrap(),
+        &name,
+    ]);
+    let member = |name: &str| -> serde_json::Value {
+        let output = std::process::Command::new("tar")
+            .arg("-xOf")
+            .arg(&archive)
+            .arg(name)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let manifest = member("manifest.json");
+    assert_eq!(
+        member(manifest[0]["Config"].as_str().unwrap())["architecture"],
+        "arm64"
+    );
 }
 
 #[test]

@@ -27,11 +27,14 @@ pub(crate) struct Args {
     /// Format output: 'table', 'json', 'table TEMPLATE' or a Go TEMPLATE
     #[arg(long)]
     format: Option<String>,
+    /// Show the history of this platform of a multi-platform image
+    #[arg(long, value_name = "PLATFORM")]
+    platform: Option<String>,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let store = open_store(global, Access::Shared)?;
-    let image = store.find_image(&args.image)?;
+    let image = crate::images::find_image(&store, &args.image, args.platform.as_deref())?;
     let now = jiff::Timestamp::now();
     let mut layers = image.manifest.layers.iter();
     let mut rows: Vec<BTreeMap<&'static str, String>> = Vec::new();

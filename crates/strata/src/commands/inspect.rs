@@ -25,6 +25,9 @@ pub(crate) struct Args {
     /// Return JSON for specified type (container or image)
     #[arg(long = "type", value_name = "TYPE")]
     kind: Option<String>,
+    /// Inspect this platform of a multi-platform image (`os[/arch[/variant]]`)
+    #[arg(long, value_name = "PLATFORM")]
+    platform: Option<String>,
 }
 
 /// Arguments of `strata container inspect`.
@@ -156,7 +159,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     inspect(
         &args.names,
         args.format.as_deref(),
-        args.kind.as_deref(),
+        (args.kind.as_deref(), args.platform.as_deref()),
         global,
     )
 }
@@ -166,17 +169,18 @@ pub(crate) fn run_container(args: ContainerArgs, global: &Global) -> anyhow::Res
     inspect(
         &args.containers,
         args.format.as_deref(),
-        Some("container"),
+        (Some("container"), None),
         global,
     )
 }
 
 /// Prints the objects found as one JSON array or one template line each,
-/// then Docker's error for each name not found (exit 1 if any).
+/// then Docker's error for each name not found (exit 1 if any); `kind` and
+/// `platform` are `--type` and `--platform`.
 fn inspect(
     names: &[String],
     format: Option<&str>,
-    kind: Option<&str>,
+    (kind, platform): (Option<&str>, Option<&str>),
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
     let template = match format {
@@ -188,7 +192,7 @@ fn inspect(
     let mut values = Vec::new();
     let mut errors = Vec::new();
     for name in names {
-        match look_up(&store, &containers, name, kind)? {
+        match look_up(&store, &containers, name, kind, platform)? {
             Ok(value) => values.push(value),
             Err(message) => errors.push(message),
         }
@@ -222,6 +226,7 @@ fn look_up(
     containers: &Containers,
     name: &str,
     kind: Option<&str>,
+    platform: Option<&str>,
 ) -> anyhow::Result<Result<Value, String>> {
     if matches!(kind, None | Some("container")) {
         match containers.find(name) {
@@ -237,7 +242,11 @@ fn look_up(
         }
     }
     if matches!(kind, None | Some("image")) {
-        match store.find_image(name) {
+        let found = match platform {
+            None => store.find_image(name),
+            Some(platform) => store.find_image_for(name, &crate::images::platform_flag(platform)?),
+        };
+        match found {
             Ok(image) => return Ok(Ok(Value::of(&inspect_response(&image))?)),
             Err(strata_store::StoreError::NoSuchImage { .. }) => {}
             Err(error) => return Err(error.into()),

@@ -25,6 +25,10 @@ pub(crate) struct Args {
     /// Suppress verbose output
     #[arg(short, long)]
     quiet: bool,
+    /// Download all tagged images in the repository: every platform of a
+    /// multi-platform image, named by its index
+    #[arg(short = 'a', long, conflicts_with = "platform")]
+    all_platforms: bool,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -33,6 +37,10 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         Some(text) => text.parse::<Platform>()?,
         None => Platform::host(),
     };
+    if args.all_platforms {
+        pull_all_platforms(global, &reference, args.quiet)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let last_component = args.image.rsplit('/').next().unwrap_or_default();
     if !args.quiet && !last_component.contains(':') && !args.image.contains('@') {
         eprintln!("Using default tag: {}", strata_oci::DEFAULT_TAG);
@@ -107,6 +115,36 @@ pub(crate) fn pull(
         }
     }
     Ok(name)
+}
+
+/// Every platform an index lists (attestation manifests left out), then
+/// the index itself under the name: each platform resolvable by `--platform`.
+fn pull_all_platforms(global: &Global, reference: &Reference, quiet: bool) -> anyhow::Result<()> {
+    let store = open_store(global, Access::Shared)?;
+    let client = registry_client(global)?;
+    let runtime = runtime()?;
+    let top = runtime
+        .block_on(client.fetch_manifest(reference))
+        .with_context(|| format!("pulling {}", reference.familiar()))?;
+    let strata_oci::Manifest::Index(index) =
+        strata_oci::Manifest::parse(&top.bytes, Some(&top.media_type))?
+    else {
+        pull(global, reference, &Platform::host(), quiet)?;
+        return Ok(());
+    };
+    for platform in index.manifests.iter().filter_map(|m| m.platform.as_ref()) {
+        if platform.os != "unknown" {
+            pull(global, reference, platform, quiet)?;
+        }
+    }
+    store.write_blob(&top.bytes)?;
+    let repo_digest = format!("{}@{}", reference.name(), top.digest);
+    store.set_ref(
+        &reference.to_string(),
+        &top.descriptor(),
+        Some(&repo_digest),
+    )?;
+    Ok(())
 }
 
 /// The platform of the pulled image, from its configuration.

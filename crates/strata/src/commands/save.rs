@@ -32,13 +32,16 @@ pub(crate) struct Args {
     /// Archive format
     #[arg(long, value_enum, default_value = "docker")]
     format: Format,
+    /// Save this platform of multi-platform images
+    #[arg(long, value_name = "PLATFORM")]
+    platform: Option<String>,
 }
 
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let store = open_store(global, Access::Shared)?;
     let mut items: Vec<SaveItem> = Vec::new();
     for text in &args.images {
-        let image = store.find_image(text)?;
+        let image = crate::images::find_image(&store, text, args.platform.as_deref())?;
         let by_name = Reference::parse(text)
             .ok()
             .filter(|r| image.names.contains(&r.to_string()));

@@ -120,6 +120,9 @@ pub(crate) struct CreateFlags {
     /// Pull image before running ("always", "missing", "never")
     #[arg(long, default_value = "missing", value_name = "string")]
     pull: String,
+    /// Set platform if server is multi-platform capable
+    #[arg(long, value_name = "string")]
+    platform: Option<String>,
     /// Memory limit
     #[arg(short, long, value_name = "bytes")]
     memory: Option<String>,
@@ -220,7 +223,15 @@ fn resolve_image(
     global: &Global,
 ) -> anyhow::Result<strata_store::Image> {
     let reference = Reference::parse(&flags.image).map_err(|e| Failure::run(e, 125))?;
-    let local = store.find_image(&flags.image);
+    let platform = match &flags.platform {
+        Some(text) => crate::images::platform_flag(text).map_err(|e| Failure::run(e, 125))?,
+        None => strata_oci::Platform::host(),
+    };
+    let find = || {
+        crate::images::find_image(store, &flags.image, flags.platform.as_deref())
+            .map_err(|e| Failure::run(format!("{e:#}"), 125))
+    };
+    let local = find();
     let pull = match flags.pull.as_str() {
         "always" => true,
         "missing" => local.is_err(),
@@ -235,21 +246,14 @@ fn resolve_image(
         }
     };
     if !pull {
-        return local.map_err(|e| Failure::run(e, 125));
+        return local;
     }
     if local.is_err() {
         eprintln!("Unable to find image '{}' locally", reference.familiar());
     }
-    crate::commands::pull::pull(
-        global,
-        &reference,
-        &strata_oci::Platform::host(),
-        flags.quiet,
-    )
-    .map_err(|e| Failure::run(format!("{e:#}"), 125))?;
-    store
-        .find_image(&flags.image)
-        .map_err(|e| Failure::run(e, 125))
+    crate::commands::pull::pull(global, &reference, &platform, flags.quiet)
+        .map_err(|e| Failure::run(format!("{e:#}"), 125))?;
+    find()
 }
 
 /// Creates the container; its ID.
