@@ -352,12 +352,21 @@ fn target_stage(context: &Context<'_>) -> String {
         .unwrap_or_default()
 }
 
+/// The frontend options the checks expand with: the build's target
+/// platform (its automatic `TARGET*` args), nothing else.
+fn build_options(context: &Context<'_>) -> BuildOptions {
+    BuildOptions {
+        target_platform: context.facts.target_platform(),
+        ..BuildOptions::default()
+    }
+}
+
 /// `validateBaseImagesWithDefaultArgs`.
 fn base_images_with_default_args(context: &mut Context<'_>) {
     let escape = context.dockerfile.escape;
     let Ok(global) = GlobalScope::new(
         &meta_args(context),
-        &BuildOptions::default(),
+        &build_options(context),
         &target_stage(context),
         escape,
         context.source,
@@ -404,7 +413,7 @@ struct StageState {
 
 fn dispatch(context: &mut Context<'_>) {
     let escape = context.dockerfile.escape;
-    let options = BuildOptions::default();
+    let options = build_options(context);
     let global = match GlobalScope::new(
         &meta_args(context),
         &options,
@@ -527,7 +536,8 @@ fn bases_resolve(bases: &[Option<StageBase>]) -> bool {
 }
 
 /// `validateBaseImagePlatform`: the base image's config names another
-/// platform than the stage asks for (its `--platform`, else the host's; with
+/// platform than the stage asks for (its `--platform`, else the build's,
+/// else the host's; with
 /// no `--platform` an image of the host's OS and architecture is what is
 /// asked for, as BuildKit's `autoDetectPlatform` makes it).
 fn base_image_platform(context: &mut Context<'_>, stage: usize, base: &StageBase) {
@@ -541,6 +551,7 @@ fn base_image_platform(context: &mut Context<'_>, stage: usize, base: &StageBase
     let expected = base
         .platform
         .clone()
+        .or_else(|| context.facts.target_platform())
         .unwrap_or_else(strata_dockerfile::Platform::host);
     let (expected, actual) = (platform::normalize(&expected), platform::normalize(&actual));
     if expected.os == actual.os && expected.architecture == actual.architecture {

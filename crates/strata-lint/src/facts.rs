@@ -58,6 +58,11 @@ pub trait Facts {
     fn base_image(&self, _reference: &str) -> Option<ImageFacts> {
         None
     }
+
+    /// The platform the build is for (`--platform`); `None` is the host's.
+    fn target_platform(&self) -> Option<strata_dockerfile::Platform> {
+        None
+    }
 }
 
 /// No facts: a Dockerfile on its own.

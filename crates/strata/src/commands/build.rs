@@ -631,7 +631,16 @@ fn facts<'a>(
         }
         None => Box::new(strata_lint::NoFacts),
     };
-    Ok(Box::new(image_facts::StoreImages { inner, store }))
+    // Checks run once, for the first platform asked (BuildKit runs them per platform).
+    let platform = platforms::list(options.platform.as_deref())
+        .first()
+        .and_then(|text| text.parse::<strata_oci::Platform>().ok())
+        .map(strata_oci::Platform::normalized);
+    Ok(Box::new(image_facts::StoreImages {
+        inner,
+        store,
+        platform,
+    }))
 }
 
 /// Runs BuildKit's build checks over the Dockerfile. `Some(code)` when the

@@ -11,6 +11,8 @@ use strata_store::Store;
 pub(crate) struct StoreImages<'a> {
     pub(crate) inner: Box<dyn Facts>,
     pub(crate) store: &'a Store,
+    /// `--platform`: base images are looked at for it; `None` is the host's.
+    pub(crate) platform: Option<strata_oci::Platform>,
 }
 
 impl Facts for StoreImages<'_> {
@@ -30,7 +32,15 @@ impl Facts for StoreImages<'_> {
         let full = Reference::parse(reference).ok()?.to_string();
         let entry = self.store.resolve(&full).ok()??;
         let descriptor = self.store.ref_target(&entry).ok()?;
-        let config = self.store.load_image(&descriptor).ok()?.config;
+        let platform = self
+            .platform
+            .clone()
+            .unwrap_or_else(strata_oci::Platform::host);
+        let config = self
+            .store
+            .load_image_for(&descriptor, &platform)
+            .ok()?
+            .config;
         let container = config.config.unwrap_or_default();
         // BuildKit checks no platform for an image without layers.
         let platform = (!config.rootfs.diff_ids.is_empty()).then(|| strata_dockerfile::Platform {
@@ -45,6 +55,15 @@ impl Facts for StoreImages<'_> {
             shell: container.shell,
             healthcheck: container.healthcheck.is_some(),
             platform,
+        })
+    }
+
+    fn target_platform(&self) -> Option<strata_dockerfile::Platform> {
+        self.platform.as_ref().map(|p| strata_dockerfile::Platform {
+            os: p.os.clone(),
+            architecture: p.architecture.clone(),
+            variant: p.variant.clone().unwrap_or_default(),
+            os_version: String::new(),
         })
     }
 }
