@@ -282,3 +282,85 @@ fn a_build_platform_stage_cross_compiles_for_the_target() {
         format!("built on {machine} for arm64\naarch64\n")
     );
 }
+
+#[test]
+fn several_platforms_export_an_oci_index_and_a_directory_per_platform() {
+    let _lock = lock();
+    let test = "several_platforms_export_an_oci_index_and_a_directory_per_platform";
+    let Some(guide) = arm64(test) else {
+        return;
+    };
+    let amd64 = strata_test::busybox_rootfs();
+    guide.ok(&[
+        "import",
+        "--platform",
+        "linux/amd64",
+        amd64.to_str().unwrap(),
+        "local/busybox:amd64",
+    ]);
+    let dockerfile = "ARG TARGETARCH\nFROM local/busybox:$TARGETARCH\nRUN uname -m > /arch\n";
+    let context = guide.context("multi-out", &[("Dockerfile", dockerfile)]);
+    let archive = guide.work.join("multi.tar");
+    let local = guide.work.join("multi-local");
+    let (oci, dir) = (
+        format!("type=oci,dest={}", archive.display()),
+        format!("type=local,dest={}", local.display()),
+    );
+    guide.build_ok(
+        &context,
+        None,
+        &[
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "-o",
+            &oci,
+            "-o",
+            &dir,
+        ],
+    );
+    // BuildKit's split of a local export: one directory per platform.
+    assert_eq!(
+        std::fs::read_to_string(local.join("linux_arm64/arch")).unwrap(),
+        "aarch64\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(local.join("linux_amd64/arch")).unwrap(),
+        "x86_64\n"
+    );
+    let output = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw"])
+        .arg(format!("oci-archive:{}", archive.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let index: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let architectures: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["platform"]["architecture"].as_str().unwrap())
+        .collect();
+    assert_eq!(architectures, ["amd64", "arm64"]);
+    // docker's classic store holds no index: buildx's message.
+    let docker = guide.build(
+        &context,
+        None,
+        &[
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "-o",
+            "type=docker,dest=x.tar",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&docker.stderr);
+    assert!(
+        !docker.status.success()
+            && stderr
+                .contains("docker exporter does not currently support exporting manifest lists"),
+        "{stderr}"
+    );
+}

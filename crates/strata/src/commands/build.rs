@@ -500,7 +500,7 @@ fn push_target(
     let Some(attestations) = &output.attestations else {
         if output.manifest.media_type == strata_oci::media_type::OCI_INDEX {
             return Ok((
-                distribution_index(store, &output.manifest)?,
+                platforms::distribution_index(store, &output.manifest)?,
                 strata_store::MediaTypes::Keep,
             ));
         }
@@ -514,30 +514,6 @@ fn push_target(
     )?;
     let index = attestations.write_index(store, &image.manifest, names)?;
     Ok((index, strata_store::MediaTypes::Keep))
-}
-
-/// A several-platform build's index as a push sends it: each image in its
-/// OCI distribution form (gzip layers, compressed once and kept).
-fn distribution_index(
-    store: &Store,
-    index: &strata_oci::Descriptor,
-) -> anyhow::Result<strata_oci::Descriptor> {
-    let strata_oci::Manifest::Index(index) = store.read_manifest(index)? else {
-        bail!("{}: not an index", index.digest);
-    };
-    let mut manifests = Vec::new();
-    for child in &index.manifests {
-        let image = strata_build::distribution_image(
-            store,
-            child,
-            strata_build::Compression::GZIP,
-            strata_store::MediaTypes::Oci,
-        )?;
-        let mut manifest = image.manifest.clone();
-        manifest.platform = child.platform.clone();
-        manifests.push(manifest);
-    }
-    Ok(platforms::write_index(store, manifests)?)
 }
 
 /// What the store names the image by: the index its image output wrote

@@ -39,7 +39,7 @@ pub(super) fn build_all(
         let mut one = options.clone();
         one.platform = Some(platform.clone());
         one.tags.clear();
-        one.outputs = vec![Output::new(OutputKind::Image, Destination::None)];
+        one.outputs = platform_outputs(options, platform);
         let progress = PerPlatform {
             inner: progress,
             platform,
@@ -62,7 +62,11 @@ pub(super) fn build_all(
         vertex,
         message: &status,
     });
-    for output in &options.outputs {
+    for output in options
+        .outputs
+        .iter()
+        .filter(|o| o.kind == OutputKind::Image)
+    {
         for name in &output.names {
             store.set_ref(&name.to_string(), &index, None)?;
             let status = format!("naming to {name} done");
@@ -71,6 +75,15 @@ pub(super) fn build_all(
                 message: &status,
             });
         }
+    }
+    for output in options.outputs.iter().filter(|o| o.kind == OutputKind::Oci) {
+        let root = distribution_index(store, &index)?;
+        write_layout(store, &root, output)?;
+        let status = format!("sending tarball of {} done", root.digest);
+        progress.event(Event::Status {
+            vertex,
+            message: &status,
+        });
     }
     progress.event(Event::Done {
         vertex,
@@ -169,8 +182,75 @@ pub(super) fn write_index(
     ))
 }
 
-/// What several platforms cannot have yet: outputs other than the store
-/// and a registry, and attestations.
+/// One platform's build's outputs: its image in the store (unnamed: the
+/// index is named), and a `local` output into `DEST/os_arch[_variant]`, as
+/// BuildKit splits a several-platform local export.
+fn platform_outputs(options: &BuildOptions, platform: &str) -> Vec<Output> {
+    let mut outputs = vec![Output::new(OutputKind::Image, Destination::None)];
+    for output in options
+        .outputs
+        .iter()
+        .filter(|o| o.kind == OutputKind::Local)
+    {
+        if let Destination::Path(directory) = &output.destination {
+            let mut local = output.clone();
+            local.destination = Destination::Path(directory.join(platform.replace('/', "_")));
+            outputs.push(local);
+        }
+    }
+    outputs
+}
+
+/// Writes the OCI layout archive of `root` to the output's destination.
+fn write_layout(store: &Store, root: &Descriptor, output: &Output) -> strata_build::Result<()> {
+    let roots = [(root.clone(), output.names.clone())];
+    let failed = |message: String| strata_build::Error::Option {
+        flag: "output",
+        message,
+    };
+    match &output.destination {
+        Destination::Path(path) => strata_fs::write_atomic_with(path, |file| {
+            store
+                .save_layout(&roots, file)
+                .map_err(std::io::Error::other)
+        })
+        .map_err(|e| failed(e.to_string())),
+        Destination::Stream(stream) => {
+            let mut sink = stream;
+            store.save_layout(&roots, &mut sink)?;
+            std::io::Write::flush(&mut sink).map_err(|e| failed(format!("{}: {e}", stream.name())))
+        }
+        Destination::None => Err(failed("type=oci: dest is required".to_owned())),
+    }
+}
+
+/// A several-platform build's index as it leaves the store (a push, an OCI
+/// archive): each image in its OCI distribution form (gzip layers,
+/// compressed once and kept).
+pub(super) fn distribution_index(
+    store: &Store,
+    index: &Descriptor,
+) -> strata_build::Result<Descriptor> {
+    let strata_oci::Manifest::Index(index) = store.read_manifest(index)? else {
+        return Ok(index.clone());
+    };
+    let mut manifests = Vec::new();
+    for child in &index.manifests {
+        let image = strata_build::distribution_image(
+            store,
+            child,
+            strata_build::Compression::GZIP,
+            strata_store::MediaTypes::Oci,
+        )?;
+        let mut manifest = image.manifest.clone();
+        manifest.platform = child.platform.clone();
+        manifests.push(manifest);
+    }
+    write_index(store, manifests)
+}
+
+/// What several platforms cannot have yet: tar outputs and attestations;
+/// docker outputs never (buildx's words: docker's store holds no index).
 fn refuse_unsupported(options: &BuildOptions) -> strata_build::Result<()> {
     let refuse = |what: &str| {
         Err(strata_build::Error::Option {
@@ -178,7 +258,14 @@ fn refuse_unsupported(options: &BuildOptions) -> strata_build::Result<()> {
             message: format!("{what} with several platforms is not supported yet"),
         })
     };
-    if let Some(output) = options.outputs.iter().find(|o| o.kind != OutputKind::Image) {
+    if options.outputs.iter().any(|o| o.kind == OutputKind::Docker) {
+        return Err(strata_build::Error::Option {
+            flag: "--platform",
+            message: "docker exporter does not currently support exporting manifest lists"
+                .to_owned(),
+        });
+    }
+    if let Some(output) = options.outputs.iter().find(|o| o.kind == OutputKind::Tar) {
         return refuse(&format!("-o type={}", output.kind.name()));
     }
     if options.provenance.is_some() || options.sbom {
