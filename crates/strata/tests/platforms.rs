@@ -13,7 +13,7 @@ use support::Guide;
 const ENTRY: &str = "/proc/sys/fs/binfmt_misc/strata-qemu-aarch64";
 const DOCKERFILE: &str = "FROM local/busybox:arm64\nARG TARGETPLATFORM TARGETARCH BUILDPLATFORM\nRUN uname -m > /arch && echo \"$TARGETPLATFORM $TARGETARCH $BUILDPLATFORM\" > /args\n";
 
-/// A store with the arm64 busybox image, once the emulators are registered.
+/// A store with busybox images for arm64 and amd64, once the emulators are registered.
 fn arm64(test: &str) -> Option<Guide> {
     if !strata_test::should_run_as_root(test) {
         return None;
@@ -34,6 +34,15 @@ fn arm64(test: &str) -> Option<Guide> {
         "linux/arm64",
         tree.to_str().unwrap(),
         "local/busybox:arm64",
+    ]);
+    // The host's busybox (these tests run on amd64 hosts) as the amd64 base.
+    let amd64 = strata_test::busybox_rootfs();
+    guide.ok(&[
+        "import",
+        "--platform",
+        "linux/amd64",
+        amd64.to_str().unwrap(),
+        "local/busybox:amd64",
     ]);
     Some(guide)
 }
@@ -100,6 +109,19 @@ fn a_foreign_run_without_an_emulator_names_the_platform_and_the_fix() {
     );
 }
 
+/// What `skopeo inspect --raw` reads at `target`.
+fn skopeo_raw(flags: &[&str], target: &str) -> serde_json::Value {
+    let output = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw"])
+        .args(flags)
+        .arg(target)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "skopeo inspect {target}: {stderr}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Serialises the tests that register, use, or turn off the arm64 entry.
 fn lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -116,14 +138,6 @@ fn two_platforms_make_one_index_pushed_and_pulled_back_per_platform() {
     if !strata_test::should_run(test, strata_test::Registry::available(), "docker-registry") {
         return;
     }
-    let amd64 = strata_test::busybox_rootfs();
-    guide.ok(&[
-        "import",
-        "--platform",
-        "linux/amd64",
-        amd64.to_str().unwrap(),
-        "local/busybox:amd64",
-    ]);
     // The base per platform, as a Dockerfile names it with TARGETARCH.
     let dockerfile = "ARG TARGETARCH\nFROM local/busybox:$TARGETARCH\nARG TARGETPLATFORM\nRUN uname -m > /arch && echo $TARGETPLATFORM > /platform\n";
     let context = guide.context("multi", &[("Dockerfile", dockerfile)]);
@@ -141,17 +155,7 @@ fn two_platforms_make_one_index_pushed_and_pulled_back_per_platform() {
         ],
     );
 
-    let output = std::process::Command::new("skopeo")
-        .args(["inspect", "--raw", "--tls-verify=false"])
-        .arg(format!("docker://{name}"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let index: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let index = skopeo_raw(&["--tls-verify=false"], &format!("docker://{name}"));
     assert_eq!(
         index["mediaType"],
         "application/vnd.oci.image.index.v1+json"
@@ -261,10 +265,8 @@ fn a_build_platform_stage_cross_compiles_for_the_target() {
         return;
     };
     let host = strata_oci::Platform::host();
-    let native = strata_test::busybox_rootfs();
-    guide.ok(&["import", native.to_str().unwrap(), "local/busybox:native"]);
     // The guide's pattern: compile on the build platform, run on the target's.
-    let dockerfile = "FROM --platform=$BUILDPLATFORM local/busybox:native AS build\nARG TARGETARCH\nRUN echo \"built on $(uname -m) for $TARGETARCH\" > /out\nFROM local/busybox:arm64\nCOPY --from=build /out /out\nRUN uname -m >> /out\n";
+    let dockerfile = "FROM --platform=$BUILDPLATFORM local/busybox:amd64 AS build\nARG TARGETARCH\nRUN echo \"built on $(uname -m) for $TARGETARCH\" > /out\nFROM local/busybox:arm64\nCOPY --from=build /out /out\nRUN uname -m >> /out\n";
     let context = guide.context("cross", &[("Dockerfile", dockerfile)]);
     let out = guide.work.join("cross-out");
     let output = format!("type=local,dest={}", out.display());
@@ -290,14 +292,6 @@ fn several_platforms_export_an_oci_index_and_a_directory_per_platform() {
     let Some(guide) = arm64(test) else {
         return;
     };
-    let amd64 = strata_test::busybox_rootfs();
-    guide.ok(&[
-        "import",
-        "--platform",
-        "linux/amd64",
-        amd64.to_str().unwrap(),
-        "local/busybox:amd64",
-    ]);
     let dockerfile = "ARG TARGETARCH\nFROM local/busybox:$TARGETARCH\nRUN uname -m > /arch\n";
     let context = guide.context("multi-out", &[("Dockerfile", dockerfile)]);
     let archive = guide.work.join("multi.tar");
@@ -327,17 +321,7 @@ fn several_platforms_export_an_oci_index_and_a_directory_per_platform() {
         std::fs::read_to_string(local.join("linux_amd64/arch")).unwrap(),
         "x86_64\n"
     );
-    let output = std::process::Command::new("skopeo")
-        .args(["inspect", "--raw"])
-        .arg(format!("oci-archive:{}", archive.display()))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let index: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let index = skopeo_raw(&[], &format!("oci-archive:{}", archive.display()));
     let architectures: Vec<&str> = index["manifests"]
         .as_array()
         .unwrap()
