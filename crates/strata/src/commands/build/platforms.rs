@@ -33,24 +33,59 @@ pub(super) fn build_all(
     platforms: &[String],
 ) -> strata_build::Result<BuildOutput> {
     refuse_unsupported(options)?;
+    // The platforms build at the same time (an emulated one mostly waits
+    // on its own core), their vertices numbered in the order they start.
+    let numbering = Numbering::default();
+    let outputs: Vec<strata_build::Result<BuildOutput>> = std::thread::scope(|scope| {
+        let builds: Vec<_> = platforms
+            .iter()
+            .enumerate()
+            .map(|(index, platform)| {
+                let numbering = &numbering;
+                scope.spawn(move || {
+                    let mut one = options.clone();
+                    one.platform = Some(platform.clone());
+                    one.tags.clear();
+                    one.outputs = platform_outputs(options, platform);
+                    let progress = PerPlatform {
+                        inner: progress,
+                        platform,
+                        index,
+                        numbering,
+                    };
+                    let built =
+                        strata_build::build(store.clone(), &one, secrets, &progress, cancel);
+                    // One platform failing fails the build: stop the others.
+                    if built.is_err() {
+                        cancel.cancel();
+                    }
+                    built
+                })
+            })
+            .collect();
+        builds
+            .into_iter()
+            .map(|build| build.join().unwrap_or(Err(strata_build::Error::Cancelled)))
+            .collect()
+    });
     let mut manifests = Vec::new();
-    let (mut steps, mut warnings, mut vertices) = (Vec::new(), Vec::new(), 0);
-    for platform in platforms {
-        let mut one = options.clone();
-        one.platform = Some(platform.clone());
-        one.tags.clear();
-        one.outputs = platform_outputs(options, platform);
-        let progress = PerPlatform {
-            inner: progress,
-            platform,
-            offset: vertices,
-        };
-        let output = strata_build::build(store.clone(), &one, secrets, &progress, cancel)?;
+    let (mut steps, mut warnings) = (Vec::new(), Vec::new());
+    // The failure, not the cancellation it caused in the others.
+    let outputs: Vec<_> = {
+        let (failed, built): (Vec<_>, Vec<_>) = outputs.into_iter().partition(Result::is_err);
+        let mut failed: Vec<_> = failed.into_iter().filter_map(Result::err).collect();
+        failed.sort_by_key(|e| matches!(e, strata_build::Error::Cancelled));
+        if let Some(error) = failed.into_iter().next() {
+            return Err(error);
+        }
+        built.into_iter().filter_map(Result::ok).collect()
+    };
+    for output in outputs {
         manifests.push(output.manifest);
         steps.extend(output.steps);
         warnings.extend(output.warnings);
-        vertices += output.vertices;
     }
+    let vertices = numbering.count();
     let vertex = vertices + 1;
     progress.event(Event::Started {
         vertex,
@@ -104,18 +139,40 @@ pub(super) fn build_all(
     })
 }
 
-/// One platform's events, numbered after the platforms before it, its
-/// steps named as BuildKit names them in such a build
-/// (`[linux/arm64 2/3] RUN make`, `[linux/arm64 builder 1/2] FROM ...`).
+/// One platform's events, its steps named as BuildKit names them in such a
+/// build (`[linux/arm64 2/3] RUN make`, `[linux/arm64 builder 1/2] FROM ...`).
 struct PerPlatform<'a> {
     inner: &'a dyn Progress,
     platform: &'a str,
-    offset: usize,
+    index: usize,
+    numbering: &'a Numbering,
+}
+
+/// One numbering for the vertices of builds running together: each
+/// (platform, vertex) gets the next number when it first shows.
+#[derive(Default)]
+struct Numbering(std::sync::Mutex<(HashMap<(usize, usize), usize>, usize)>);
+
+impl Numbering {
+    fn of(&self, platform: usize, vertex: usize) -> usize {
+        let Ok(mut guard) = self.0.lock() else {
+            return vertex;
+        };
+        let (numbers, next) = &mut *guard;
+        *numbers.entry((platform, vertex)).or_insert_with(|| {
+            *next += 1;
+            *next
+        })
+    }
+
+    fn count(&self) -> usize {
+        self.0.lock().map_or(0, |guard| guard.1)
+    }
 }
 
 impl Progress for PerPlatform<'_> {
     fn event(&self, event: Event<'_>) {
-        let at = |vertex: usize| vertex + self.offset;
+        let at = |vertex: usize| self.numbering.of(self.index, vertex);
         match event {
             Event::Started { vertex, name } => {
                 let name = match name.strip_prefix('[') {
