@@ -209,10 +209,10 @@ calc() { awk "BEGIN {printf \"%.3f\", $1}"; }
 # strata:   its plain progress, the same shape (a step line naming the platform, then DONE)
 run_times() { # log -> "linux/amd64=12.3 linux/arm64=45.6"
   awk '
-    match($0, /^#[0-9]+ \[(linux\/[a-z0-9]+)[^]]*\] RUN /) {
-      split($0, a, " "); id = a[1]; p = $0; sub(/^#[0-9]+ \[/, "", p); sub(/[ \]].*/, "", p); plat[id] = p; next }
+    match($0, /^#[0-9]+ \[linux\/[a-z0-9]+[^]]*\] RUN /) {
+      split($0, a, " "); p = $0; sub(/^#[0-9]+ \[/, "", p); sub(/[ \]].*/, "", p); plat[a[1]] = p; next }
     /^#[0-9]+ DONE [0-9.]+s/ { split($0, a, " "); if (a[1] in plat) { t = a[3]; sub(/s$/, "", t); sum[plat[a[1]]] += t; delete plat[a[1]] } }
-    END { n = 0; for (p in sum) out[++n] = sprintf("%s=%.1f", p, sum[p]); asort(out); s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") out[i]; print s }' "$1"
+    END { for (p in sum) printf "%s=%.1f\n", p, sum[p] }' "$1" | sort | paste -sd' ' -
 }
 
 one_run() { # builder run -> appends "builder run status seconds bytes runtimes" to results
@@ -274,11 +274,11 @@ for builder in $builders; do
       printf "**%.2f** (%.2f-%.2f)", m, v[1], v[NR]}')
   failed=$(awk -F'\t' -v b="$builder" '$1 == b && $3 != "ok"' "$work/results.tsv" | wc -l)
   # RUN step seconds per platform: medians over the successful runs
-  notes=$(awk -F'\t' -v b="$builder" '$1 == b && $3 == "ok" {print $6}' "$work/results.tsv" | tr ' ' '\n' | awk -F= '
-    NF == 2 {v[$1] = v[$1] " " $2}
-    END {n = 0; for (p in v) {k = split(substr(v[p], 2), a, " "); asort(a); m = k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-           out[++n] = sprintf("%s %.1f s", p, m)}
-         asort(out); s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? ", " : "") out[i]; if (s != "") print "RUN step: " s}')
+  notes=$(awk -F'\t' -v b="$builder" '$1 == b && $3 == "ok" {print $6}' "$work/results.tsv" | tr ' ' '\n' | awk -F= 'NF == 2 {print $1, $2}' \
+    | sort -k1,1 -k2,2n | awk '
+      function flush() { if (k) { m = k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2; s = s (s == "" ? "" : ", ") sprintf("%s %.1f s", p, m) } }
+      $1 != p { flush(); p = $1; k = 0 } { v[++k] = $2 }
+      END { flush(); if (s != "") print "RUN step: " s }')
   size=$(awk -F'\t' -v b="$builder" '$1 == b && $3 == "ok" {print $5}' "$work/results.tsv" | sort -n | head -1)
   [ -n "$size" ] && notes="${notes:+$notes; }OCI archive $(calc "$size / 1e6") MB"
   [ "$failed" -gt 0 ] && notes="${notes:+$notes; }$failed of $runs runs failed"

@@ -151,22 +151,29 @@ struct PerPlatform<'a> {
 /// One numbering for the vertices of builds running together: each
 /// (platform, vertex) gets the next number when it first shows.
 #[derive(Default)]
-struct Numbering(std::sync::Mutex<(HashMap<(usize, usize), usize>, usize)>);
+struct Numbering(std::sync::Mutex<Numbers>);
+
+#[derive(Default)]
+struct Numbers {
+    /// (platform, its build's vertex) → the number shown.
+    shown: HashMap<(usize, usize), usize>,
+    last: usize,
+}
 
 impl Numbering {
     fn of(&self, platform: usize, vertex: usize) -> usize {
-        let Ok(mut guard) = self.0.lock() else {
+        let Ok(mut numbers) = self.0.lock() else {
             return vertex;
         };
-        let (numbers, next) = &mut *guard;
-        *numbers.entry((platform, vertex)).or_insert_with(|| {
-            *next += 1;
-            *next
+        let Numbers { shown, last } = &mut *numbers;
+        *shown.entry((platform, vertex)).or_insert_with(|| {
+            *last += 1;
+            *last
         })
     }
 
     fn count(&self) -> usize {
-        self.0.lock().map_or(0, |guard| guard.1)
+        self.0.lock().map_or(0, |numbers| numbers.last)
     }
 }
 
