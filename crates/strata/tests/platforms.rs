@@ -109,6 +109,42 @@ fn a_foreign_run_without_an_emulator_names_the_platform_and_the_fix() {
     );
 }
 
+/// docker (a reference, not a requirement: without a running daemon this
+/// says SKIPPED even under CI) pulls each platform of the pushed index.
+fn docker_pulls_each_platform(name: &str) {
+    let docker = |args: &[&str]| std::process::Command::new("docker").args(args).output();
+    if !docker(&["info"]).is_ok_and(|o| o.status.success()) {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED docker pull --platform: needs a running docker daemon"
+        );
+        return;
+    }
+    for architecture in ["amd64", "arm64"] {
+        let pulled = docker(&[
+            "pull",
+            "-q",
+            "--platform",
+            &format!("linux/{architecture}"),
+            name,
+        ])
+        .unwrap();
+        assert!(
+            pulled.status.success(),
+            "{}",
+            String::from_utf8_lossy(&pulled.stderr)
+        );
+        let inspected =
+            docker(&["image", "inspect", "--format", "{{.Architecture}}", name]).unwrap();
+        let _ = docker(&["rmi", name]);
+        assert_eq!(
+            String::from_utf8_lossy(&inspected.stdout).trim(),
+            architecture
+        );
+    }
+}
+
 /// What `skopeo inspect --raw` reads at `target`.
 fn skopeo_raw(flags: &[&str], target: &str) -> serde_json::Value {
     let output = std::process::Command::new("skopeo")
@@ -190,6 +226,8 @@ fn two_platforms_make_one_index_pushed_and_pulled_back_per_platform() {
         );
         assert_eq!(other.read(&name, "platform"), format!("{platform}\n"));
     }
+
+    docker_pulls_each_platform(&name);
 
     // All platforms at once: each one reachable with --platform.
     let all = Guide::empty();
