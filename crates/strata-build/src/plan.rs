@@ -205,6 +205,11 @@ pub(crate) struct RunOperation {
     /// `--cgroup-parent` (in BuildKit's op metadata, so in the key; no effect).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) cgroup_parent: Option<String>,
+    /// The platform its programs are for, when not the host's (in
+    /// BuildKit's op, so in the key: `FROM scratch` + `COPY` of a binary
+    /// gives the same parent on every platform).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) platform: Option<String>,
     /// The proxy build args (`http_proxy`, ... given with --build-arg, declared
     /// or not), as BuildKit adds them to every RUN: upper and lower case,
     /// after `env`, outside the cache key and the history.
@@ -1217,9 +1222,13 @@ impl Lowering<'_> {
         let config = &state.config;
         let platform =
             strata_oci::Platform::new(&config.os, &config.architecture, config.variant.as_deref());
-        if let Err(cannot) = strata_sandbox::binfmt::runner(&platform) {
-            return Err(self.error_at(ErrorKind::Stage, cannot.to_string(), location));
-        }
+        let foreign = match strata_sandbox::binfmt::runner(&platform) {
+            Err(cannot) => {
+                return Err(self.error_at(ErrorKind::Stage, cannot.to_string(), location));
+            }
+            Ok(strata_sandbox::binfmt::Runner::Native) => None,
+            Ok(_) => Some(platform.to_string()),
+        };
         let mut args = run.command.arguments.clone();
         let mut scripts = Vec::new();
         if !run.files.is_empty() {
@@ -1293,6 +1302,7 @@ impl Lowering<'_> {
             ulimits: self.options.ulimits.clone(),
             shm_size: self.options.shm_size,
             cgroup_parent: self.options.cgroup_parent.clone(),
+            platform: foreign,
             proxy_env: proxy_env(&self.options.build_args),
         })
     }

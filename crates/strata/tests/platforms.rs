@@ -88,6 +88,30 @@ fn an_arm64_build_runs_its_steps_under_emulation() {
 }
 
 #[test]
+fn a_steps_cache_key_holds_its_platform() {
+    let _lock = lock();
+    let Some(guide) = arm64("a_steps_cache_key_holds_its_platform") else {
+        return;
+    };
+    // On scratch, the same COPY is the same parent on every platform: only
+    // the RUN's platform tells the two builds apart.
+    let busybox = strata_test::busybox_rootfs().join("bin/busybox");
+    let context = guide.context(
+        "scratch-run",
+        &[(
+            "Dockerfile",
+            "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"true\"]\n",
+        )],
+    );
+    std::fs::copy(busybox, context.join("busybox")).unwrap();
+    guide.build_ok(&context, None, &[]);
+    let again = guide.build_ok(&context, None, &[]);
+    assert_eq!(again.matches("CACHED").count(), 2, "COPY and RUN: {again}");
+    let arm64 = guide.build_ok(&context, None, &["--platform", "linux/arm64"]);
+    assert_eq!(arm64.matches("CACHED").count(), 1, "only the COPY: {arm64}");
+}
+
+#[test]
 fn a_foreign_run_without_an_emulator_names_the_platform_and_the_fix() {
     let _lock = lock();
     let Some(guide) = arm64("a_foreign_run_without_an_emulator_names_the_platform_and_the_fix")
