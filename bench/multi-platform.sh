@@ -26,9 +26,11 @@
 # wall seconds median (min-max), notes (the RUN step's time per platform as the
 # builder's progress output reports it, the archive size).
 #
-# Usage: bench/multi-platform.sh [-n RUNS] [-b "buildkit strata"] [-s SCENARIO]
+# Usage: bench/multi-platform.sh [-n RUNS] [-b "buildkit strata"] [-s SCENARIO] [-p PLATFORMS]
 #   RUNS defaults to 3, SCENARIO to s1-cold (any scenario of ../shared/bench whose
-#   Dockerfile starts FROM local/debian:bookworm-minbase).
+#   Dockerfile starts FROM local/debian:bookworm-minbase), PLATFORMS to
+#   linux/amd64,linux/arm64 (-p linux/arm64 or -p linux/amd64: one platform alone, to
+#   see what emulation costs and what building both at once costs).
 # Environment:
 #   STRATA_BIN     strata binary (default: cargo build --release -p strata, target/release/strata)
 #   BK             BuildKit built from source (default /tmp/bk: $BK/bin/buildkitd, $BK/bin/buildctl;
@@ -54,12 +56,13 @@ runs=3
 builders="buildkit strata"
 scenario=s1-cold
 platforms=linux/amd64,linux/arm64
-while getopts n:b:s: option; do
+while getopts n:b:s:p: option; do
   case $option in
     n) runs=$OPTARG ;;
     b) builders=$OPTARG ;;
     s) scenario=$OPTARG ;;
-    *) echo "usage: $0 [-n RUNS] [-b \"buildkit strata\"] [-s SCENARIO]" >&2; exit 2 ;;
+    p) platforms=$OPTARG ;;
+    *) echo "usage: $0 [-n RUNS] [-b \"buildkit strata\"] [-s SCENARIO] [-p PLATFORMS]" >&2; exit 2 ;;
   esac
 done
 for builder in $builders; do
@@ -168,7 +171,7 @@ SOURCE_DATE_EPOCH=0 "$strata" --root "$setup" import --platform linux/amd64 "$am
 SOURCE_DATE_EPOCH=0 "$strata" --root "$setup" import --platform linux/arm64 "$arm64_rootfs" local/debian:arm64 >>"$work/setup.log" 2>&1
 mkdir -p "$work/base-df"
 printf 'ARG TARGETARCH\nFROM local/debian:$TARGETARCH\n' > "$work/base-df/Dockerfile"
-"$strata" --root "$setup" build --progress=plain --platform "$platforms" -t "$base" --push "$work/base-df" >>"$work/setup.log" 2>&1 \
+"$strata" --root "$setup" build --progress=plain --platform linux/amd64,linux/arm64 -t "$base" --push "$work/base-df" >>"$work/setup.log" 2>&1 \
   || { tail -20 "$work/setup.log" >&2; echo "multi-platform.sh: could not push the base index" >&2; exit 1; }
 unmount_under "$setup"; rm -rf "$setup"
 index_platforms=$(curl -fsS -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' \
@@ -205,12 +208,14 @@ now() { date +%s%N; }
 calc() { awk "BEGIN {printf \"%.3f\", $1}"; }
 
 # RUN step seconds per platform from a build log (progress=plain for both):
-# BuildKit: "#N [linux/arm64 4/6] RUN ..." ... "#N DONE 12.3s"
-# strata:   its plain progress, the same shape (a step line naming the platform, then DONE)
-run_times() { # log -> "linux/amd64=12.3 linux/arm64=45.6"
-  awk '
-    match($0, /^#[0-9]+ \[linux\/[a-z0-9]+[^]]*\] RUN /) {
-      split($0, a, " "); p = $0; sub(/^#[0-9]+ \[/, "", p); sub(/[ \]].*/, "", p); plat[a[1]] = p; next }
+# BuildKit: "#N [linux/arm64 4/6] RUN ..." ... "#N DONE 12.3s" ("#N [4/6] RUN" for one platform)
+# strata:   its plain progress, the same shape
+run_times() { # log -> "linux/amd64=12.3 linux/arm64=45.6" (a one-platform build's steps name no platform)
+  awk -v only="$platforms" '
+    /^#[0-9]+ \[[^]]*\] RUN / {
+      split($0, a, " "); p = $0; sub(/^#[0-9]+ \[/, "", p); sub(/[ \]].*/, "", p)
+      if (p !~ /^[a-z]+\//) p = only
+      plat[a[1]] = p; next }
     /^#[0-9]+ DONE [0-9.]+s/ { split($0, a, " "); if (a[1] in plat) { t = a[3]; sub(/s$/, "", t); sum[plat[a[1]]] += t; delete plat[a[1]] } }
     END { for (p in sum) printf "%s=%.1f\n", p, sum[p] }' "$1" | sort | paste -sd' ' -
 }
@@ -260,9 +265,9 @@ done
 
 # ---------- table ----------
 label() { case $1 in buildkit) echo "BuildKit v0.32 (buildctl)" ;; strata) echo strata ;; esac; }
-echo "## Two-platform build ($platforms) of $scenario, cold ($started, $runs runs)"
+echo "## Build for $platforms of $scenario, cold ($started, $runs runs)"
 echo
-echo "Each run: an empty store / buildkitd root (base index pulled from a loopback registry), both platforms built,"
+echo "Each run: an empty store / buildkitd root (base index pulled from a loopback registry), every platform of -p built,"
 echo "the OCI archive of the index written to a file; wall time from client start to exit."
 echo
 echo "| builder | wall s median (min-max) | notes |"
@@ -280,7 +285,7 @@ for builder in $builders; do
       $1 != p { flush(); p = $1; k = 0 } { v[++k] = $2 }
       END { flush(); if (s != "") print "RUN step: " s }')
   size=$(awk -F'\t' -v b="$builder" '$1 == b && $3 == "ok" {print $5}' "$work/results.tsv" | sort -n | head -1)
-  [ -n "$size" ] && notes="${notes:+$notes; }OCI archive $(calc "$size / 1e6") MB"
+  [ -n "$size" ] && notes="${notes:+$notes; }OCI archive $(awk -v s="$size" 'BEGIN {printf "%.1f", s / 1e6}') MB"
   [ "$failed" -gt 0 ] && notes="${notes:+$notes; }$failed of $runs runs failed"
   echo "| $(label "$builder") | $summary | ${notes:-} |"
 done

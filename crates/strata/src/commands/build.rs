@@ -323,7 +323,10 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         options.platform = Some(one.clone());
     }
     let result = if platforms.len() > 1 {
-        platforms::build_all(&store, &options, &secrets, &printer, &cancel, &platforms)
+        let pushed = !resolved.push.is_empty();
+        platforms::build_all(
+            &store, &options, &secrets, &printer, &cancel, &platforms, pushed,
+        )
     } else {
         strata_build::build(store.clone(), &options, &secrets, &printer, &cancel)
     };

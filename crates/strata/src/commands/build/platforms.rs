@@ -23,7 +23,8 @@ pub(super) fn list(value: Option<&str>) -> Vec<String> {
     platforms
 }
 
-/// Builds each platform, then writes the index and names it.
+/// Builds each platform, then writes the index and names it; `pushed`
+/// when the index goes to a registry.
 pub(super) fn build_all(
     store: &Arc<Store>,
     options: &BuildOptions,
@@ -31,6 +32,7 @@ pub(super) fn build_all(
     progress: &dyn Progress,
     cancel: &Cancel,
     platforms: &[String],
+    pushed: bool,
 ) -> strata_build::Result<BuildOutput> {
     refuse_unsupported(options)?;
     // The platforms build at the same time (an emulated one mostly waits
@@ -53,8 +55,23 @@ pub(super) fn build_all(
                         index,
                         numbering,
                     };
-                    let built =
+                    let mut built =
                         strata_build::build(store.clone(), &one, secrets, &progress, cancel);
+                    // What leaves the store leaves gzip-compressed: compress
+                    // while the other platforms still build.
+                    let leaves =
+                        pushed || options.outputs.iter().any(|o| o.kind == OutputKind::Oci);
+                    if let Ok(output) = &built
+                        && leaves
+                        && let Err(error) = strata_build::distribution_image(
+                            store,
+                            &output.manifest,
+                            strata_build::Compression::GZIP,
+                            strata_store::MediaTypes::Oci,
+                        )
+                    {
+                        built = Err(error);
+                    }
                     // One platform failing fails the build: stop the others.
                     if built.is_err() {
                         cancel.cancel();
