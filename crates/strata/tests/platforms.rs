@@ -216,9 +216,15 @@ fn two_platforms_make_one_index_pushed_and_pulled_back_per_platform() {
     );
 
     let index = skopeo_raw(&["--tls-verify=false"], &format!("docker://{name}"));
+    // A push's default media types are Docker's (BuildKit's
+    // oci-mediatypes=false): a manifest list of schema 2 manifests.
     assert_eq!(
         index["mediaType"],
-        "application/vnd.oci.image.index.v1+json"
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    );
+    assert_eq!(
+        index["manifests"][0]["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
     );
     let platforms: Vec<String> = index["manifests"]
         .as_array()

@@ -503,7 +503,7 @@ fn push_target(
     let Some(attestations) = &output.attestations else {
         if output.manifest.media_type == strata_oci::media_type::OCI_INDEX {
             return Ok((
-                platforms::distribution_index(store, &output.manifest)?,
+                platforms::distribution_index(store, &output.manifest, media_types)?,
                 strata_store::MediaTypes::Keep,
             ));
         }

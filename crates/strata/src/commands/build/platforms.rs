@@ -108,7 +108,7 @@ pub(super) fn build_all(
         vertex,
         name: "exporting manifest list",
     });
-    let index = write_index(store, manifests)?;
+    let index = write_index(store, manifests, media_type::OCI_INDEX)?;
     let status = format!("exporting manifest list {} done", index.digest);
     progress.event(Event::Status {
         vertex,
@@ -129,7 +129,12 @@ pub(super) fn build_all(
         }
     }
     for output in options.outputs.iter().filter(|o| o.kind == OutputKind::Oci) {
-        let root = distribution_index(store, &index)?;
+        let media_types = if output.oci_media_types {
+            strata_store::MediaTypes::Oci
+        } else {
+            strata_store::MediaTypes::Docker
+        };
+        let root = distribution_index(store, &index, media_types)?;
         write_layout(store, &root, output)?;
         let status = format!("sending tarball of {} done", root.digest);
         progress.event(Event::Status {
@@ -248,19 +253,18 @@ impl Progress for PerPlatform<'_> {
     }
 }
 
-/// An OCI index over `manifests` (each with its platform), in the store.
-pub(super) fn write_index(
+/// An index of `media_type` (OCI's, or Docker's manifest list) over
+/// `manifests` (each with its platform), in the store.
+fn write_index(
     store: &Store,
     manifests: Vec<Descriptor>,
+    media_type: &str,
 ) -> strata_build::Result<Descriptor> {
-    let index = ImageIndex::new(manifests);
+    let mut index = ImageIndex::new(manifests);
+    index.media_type = Some(media_type.to_owned());
     let bytes = strata_oci::to_go_json_indented(&index, "  ").unwrap_or_default();
     let digest = store.write_blob(&bytes)?;
-    Ok(Descriptor::new(
-        media_type::OCI_INDEX,
-        digest,
-        bytes.len() as u64,
-    ))
+    Ok(Descriptor::new(media_type, digest, bytes.len() as u64))
 }
 
 /// One platform's build's outputs: its image in the store (unnamed: the
@@ -306,11 +310,13 @@ fn write_layout(store: &Store, root: &Descriptor, output: &Output) -> strata_bui
 }
 
 /// A several-platform build's index as it leaves the store (a push, an OCI
-/// archive): each image in its OCI distribution form (gzip layers,
-/// compressed once and kept).
+/// archive): each image in its distribution form (gzip layers, compressed
+/// once and kept) under an OCI index, or with Docker's media types (a push's
+/// default, as BuildKit's `oci-mediatypes=false`) under a manifest list.
 pub(super) fn distribution_index(
     store: &Store,
     index: &Descriptor,
+    media_types: strata_store::MediaTypes,
 ) -> strata_build::Result<Descriptor> {
     let strata_oci::Manifest::Index(index) = store.read_manifest(index)? else {
         return Ok(index.clone());
@@ -321,13 +327,17 @@ pub(super) fn distribution_index(
             store,
             child,
             strata_build::Compression::GZIP,
-            strata_store::MediaTypes::Oci,
+            media_types,
         )?;
         let mut manifest = image.manifest.clone();
         manifest.platform = child.platform.clone();
         manifests.push(manifest);
     }
-    write_index(store, manifests)
+    let media_type = match media_types {
+        strata_store::MediaTypes::Docker => media_type::DOCKER_MANIFEST_LIST,
+        _ => media_type::OCI_INDEX,
+    };
+    write_index(store, manifests, media_type)
 }
 
 /// What several platforms cannot have yet: tar outputs and attestations;
