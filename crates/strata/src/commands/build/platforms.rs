@@ -43,41 +43,20 @@ pub(super) fn build_all(
             .iter()
             .enumerate()
             .map(|(index, platform)| {
-                let numbering = &numbering;
-                scope.spawn(move || {
-                    let mut one = options.clone();
-                    one.platform = Some(platform.clone());
-                    one.tags.clear();
-                    one.outputs = platform_outputs(options, platform);
-                    let progress = PerPlatform {
-                        inner: progress,
-                        platform,
-                        index,
-                        numbering,
-                    };
-                    let mut built =
-                        strata_build::build(store.clone(), &one, secrets, &progress, cancel);
-                    // What leaves the store leaves gzip-compressed: compress
-                    // while the other platforms still build.
-                    let leaves =
-                        pushed || options.outputs.iter().any(|o| o.kind == OutputKind::Oci);
-                    if let Ok(output) = &built
-                        && leaves
-                        && let Err(error) = strata_build::distribution_image(
-                            store,
-                            &output.manifest,
-                            strata_build::Compression::GZIP,
-                            strata_store::MediaTypes::Oci,
-                        )
-                    {
-                        built = Err(error);
-                    }
-                    // One platform failing fails the build: stop the others.
-                    if built.is_err() {
-                        cancel.cancel();
-                    }
-                    built
-                })
+                let progress = PerPlatform {
+                    inner: progress,
+                    platform,
+                    index,
+                    numbering: &numbering,
+                };
+                let one = One {
+                    store,
+                    options,
+                    secrets,
+                    cancel,
+                    pushed,
+                };
+                scope.spawn(move || one.build(platform, &progress))
             })
             .collect();
         builds
@@ -85,68 +64,16 @@ pub(super) fn build_all(
             .map(|build| build.join().unwrap_or(Err(strata_build::Error::Cancelled)))
             .collect()
     });
+    let outputs = first_failure(outputs)?;
     let mut manifests = Vec::new();
     let (mut steps, mut warnings) = (Vec::new(), Vec::new());
-    // The failure, not the cancellation it caused in the others.
-    let outputs: Vec<_> = {
-        let (failed, built): (Vec<_>, Vec<_>) = outputs.into_iter().partition(Result::is_err);
-        let mut failed: Vec<_> = failed.into_iter().filter_map(Result::err).collect();
-        failed.sort_by_key(|e| matches!(e, strata_build::Error::Cancelled));
-        if let Some(error) = failed.into_iter().next() {
-            return Err(error);
-        }
-        built.into_iter().filter_map(Result::ok).collect()
-    };
     for output in outputs {
         manifests.push(output.manifest);
         steps.extend(output.steps);
         warnings.extend(output.warnings);
     }
-    let vertices = numbering.count();
-    let vertex = vertices + 1;
-    progress.event(Event::Started {
-        vertex,
-        name: "exporting manifest list",
-    });
-    let index = write_index(store, manifests, media_type::OCI_INDEX)?;
-    let status = format!("exporting manifest list {} done", index.digest);
-    progress.event(Event::Status {
-        vertex,
-        message: &status,
-    });
-    for output in options
-        .outputs
-        .iter()
-        .filter(|o| o.kind == OutputKind::Image)
-    {
-        for name in &output.names {
-            store.set_ref(&name.to_string(), &index, None)?;
-            let status = format!("naming to {name} done");
-            progress.event(Event::Status {
-                vertex,
-                message: &status,
-            });
-        }
-    }
-    for output in options.outputs.iter().filter(|o| o.kind == OutputKind::Oci) {
-        let media_types = if output.oci_media_types {
-            strata_store::MediaTypes::Oci
-        } else {
-            strata_store::MediaTypes::Docker
-        };
-        let root = distribution_index(store, &index, media_types)?;
-        write_layout(store, &root, output)?;
-        let status = format!("sending tarball of {} done", root.digest);
-        progress.event(Event::Status {
-            vertex,
-            message: &status,
-        });
-    }
-    progress.event(Event::Done {
-        vertex,
-        elapsed: std::time::Duration::ZERO,
-    });
-    let vertices = vertex;
+    let vertex = numbering.count() + 1;
+    let index = export_index(store, options, manifests, progress, vertex)?;
     Ok(BuildOutput {
         image_id: index.digest,
         manifest: index.clone(),
@@ -156,9 +83,116 @@ pub(super) fn build_all(
             kind: OutputKind::Image,
             manifest: Some(index),
         }],
-        vertices,
+        vertices: vertex,
         attestations: None,
     })
+}
+
+/// Writes the index over `manifests`, names it (image outputs) and writes
+/// the OCI archives, as one vertex.
+fn export_index(
+    store: &Store,
+    options: &BuildOptions,
+    manifests: Vec<Descriptor>,
+    progress: &dyn Progress,
+    vertex: usize,
+) -> strata_build::Result<Descriptor> {
+    let status = |message: &str| progress.event(Event::Status { vertex, message });
+    progress.event(Event::Started {
+        vertex,
+        name: "exporting manifest list",
+    });
+    let index = write_index(store, manifests, media_type::OCI_INDEX)?;
+    status(&format!("exporting manifest list {} done", index.digest));
+    let images = options
+        .outputs
+        .iter()
+        .filter(|o| o.kind == OutputKind::Image);
+    for name in images.flat_map(|o| o.names.iter()) {
+        store.set_ref(&name.to_string(), &index, None)?;
+        status(&format!("naming to {name} done"));
+    }
+    for output in options.outputs.iter().filter(|o| o.kind == OutputKind::Oci) {
+        let media_types = if output.oci_media_types {
+            strata_store::MediaTypes::Oci
+        } else {
+            strata_store::MediaTypes::Docker
+        };
+        let root = distribution_index(store, &index, media_types)?;
+        write_layout(store, &root, output)?;
+        status(&format!("sending tarball of {} done", root.digest));
+    }
+    progress.event(Event::Done {
+        vertex,
+        elapsed: std::time::Duration::ZERO,
+    });
+    Ok(index)
+}
+
+/// What one platform's build needs of the whole.
+#[derive(Clone, Copy)]
+struct One<'a> {
+    store: &'a Arc<Store>,
+    options: &'a BuildOptions,
+    secrets: &'a HashMap<String, SecretSource>,
+    cancel: &'a Cancel,
+    pushed: bool,
+}
+
+impl One<'_> {
+    /// Builds `platform`; its images compressed when they leave the store.
+    fn build(self, platform: &str, progress: &dyn Progress) -> strata_build::Result<BuildOutput> {
+        let mut one = self.options.clone();
+        one.platform = Some(platform.to_owned());
+        one.tags.clear();
+        one.outputs = platform_outputs(self.options, platform);
+        let built = strata_build::build(
+            self.store.clone(),
+            &one,
+            self.secrets,
+            progress,
+            self.cancel,
+        )
+        .and_then(|output| {
+            // What leaves the store leaves gzip-compressed: compress while
+            // the other platforms still build (the layers are shared by
+            // the OCI and Docker forms; only the manifest differs).
+            let leaves = self.pushed
+                || self
+                    .options
+                    .outputs
+                    .iter()
+                    .any(|o| o.kind == OutputKind::Oci);
+            if leaves {
+                strata_build::distribution_image(
+                    self.store,
+                    &output.manifest,
+                    strata_build::Compression::GZIP,
+                    strata_store::MediaTypes::Oci,
+                )?;
+            }
+            Ok(output)
+        });
+        // One platform failing fails the build: stop the others.
+        if built.is_err() {
+            self.cancel.cancel();
+        }
+        built
+    }
+}
+
+/// The builds' outputs, or the error that failed one (not the cancellation
+/// it caused in the others).
+fn first_failure(
+    outputs: Vec<strata_build::Result<BuildOutput>>,
+) -> strata_build::Result<Vec<BuildOutput>> {
+    let (failed, built): (Vec<_>, Vec<_>) = outputs.into_iter().partition(Result::is_err);
+    let mut failed: Vec<_> = failed.into_iter().filter_map(Result::err).collect();
+    failed.sort_by_key(|e| matches!(e, strata_build::Error::Cancelled));
+    match failed.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(built.into_iter().filter_map(Result::ok).collect()),
+    }
 }
 
 /// One platform's events, its steps named as BuildKit names them in such a
