@@ -89,3 +89,34 @@ fn either<T>(
         (None, None) => a.0.cmp(b.0),
     }
 }
+
+/// Test support: each order's tables of known answers, checked both ways.
+#[cfg(test)]
+mod known {
+    use std::cmp::Ordering;
+
+    /// Each pair is (lower, higher).
+    pub(super) fn ascending_pairs(
+        compare: impl Fn(&str, &str) -> Ordering,
+        pairs: &[(&str, &str)],
+    ) {
+        for (a, b) in pairs {
+            assert_eq!(compare(a, b), Ordering::Less, "{a} < {b}");
+            assert_eq!(compare(b, a), Ordering::Greater, "{b} > {a}");
+        }
+    }
+
+    /// Each version lower than the next.
+    pub(super) fn ascending(compare: impl Fn(&str, &str) -> Ordering, chain: &[&str]) {
+        for w in chain.windows(2) {
+            ascending_pairs(&compare, &[(w[0], w[1])]);
+        }
+    }
+
+    /// Each pair the same version, spelt two ways.
+    pub(super) fn equal(compare: impl Fn(&str, &str) -> Ordering, pairs: &[(&str, &str)]) {
+        for (a, b) in pairs {
+            assert_eq!(compare(a, b), Ordering::Equal, "{a} = {b}");
+        }
+    }
+}

@@ -209,10 +209,7 @@ mod tests {
             ("1.01", "1.1"),
             ("1.0", "1.0~abc"),
         ];
-        for (a, b) in less {
-            assert_eq!(compare(a, b), Ordering::Less, "{a} < {b}");
-            assert_eq!(compare(b, a), Ordering::Greater, "{b} > {a}");
-        }
+        crate::version::known::ascending_pairs(compare, &less);
         assert_eq!(compare("1.0-r0", "1.0-r0"), Ordering::Equal);
     }
 

@@ -221,16 +221,7 @@ mod tests {
             "1.10",
             "2.0.0-b1",
         ];
-        for w in chain.windows(2) {
-            assert_eq!(compare(w[0], w[1]), Ordering::Less, "{} < {}", w[0], w[1]);
-            assert_eq!(
-                compare(w[1], w[0]),
-                Ordering::Greater,
-                "{} > {}",
-                w[1],
-                w[0]
-            );
-        }
+        crate::version::known::ascending(compare, &chain);
         let same = [
             ("1", "1.0.0"),
             ("1-ga", "1.0"),
@@ -239,8 +230,6 @@ mod tests {
             ("1.0-alpha", "1-ALPHA"),
             ("1a1", "1-alpha-1"),
         ];
-        for (a, b) in same {
-            assert_eq!(compare(a, b), Ordering::Equal, "{a} = {b}");
-        }
+        crate::version::known::equal(compare, &same);
     }
 }
