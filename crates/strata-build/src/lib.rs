@@ -65,7 +65,9 @@ pub use driver::{BuildOutput, ExportedOutput, build};
 pub use error::{Error, Result};
 pub use images::{StoreSink, StoreSource};
 pub use named_context::{NamedContext, context_name};
-pub use options::{BuildOptions, Entitlements, NetworkMode, SecretSource, SshAgent};
+pub use options::{
+    BuildOptions, Entitlements, NetworkMode, SecretSource, SshAgent, frontend_platform,
+};
 pub use output::{
     Destination, LayerCompression, Output, OutputKind, OutputStream, distribution_image,
 };

@@ -412,16 +412,7 @@ pub(crate) fn lower(
         .unwrap_or_else(|| format!("stage-{target_index}"));
     let frontend_options = dockerfile::BuildOptions {
         build_args: options.build_args.clone(),
-        target_platform: Some({
-            // The frontend's own platform type (issue 16 merges the two).
-            let target = images.platform();
-            dockerfile::Platform {
-                os: target.os.clone(),
-                architecture: target.architecture.clone(),
-                variant: target.variant.clone().unwrap_or_default(),
-                os_version: String::new(),
-            }
-        }),
+        target_platform: Some(crate::frontend_platform(images.platform())),
         ..dockerfile::BuildOptions::default()
     };
     let global = GlobalScope::new(

@@ -59,11 +59,6 @@ impl Facts for StoreImages<'_> {
     }
 
     fn target_platform(&self) -> Option<strata_dockerfile::Platform> {
-        self.platform.as_ref().map(|p| strata_dockerfile::Platform {
-            os: p.os.clone(),
-            architecture: p.architecture.clone(),
-            variant: p.variant.clone().unwrap_or_default(),
-            os_version: String::new(),
-        })
+        self.platform.as_ref().map(strata_build::frontend_platform)
     }
 }
