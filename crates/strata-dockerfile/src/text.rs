@@ -214,7 +214,6 @@ pub(crate) fn go_to_upper(text: &str) -> String {
 
 /// Go's `strings.EqualFold` against an ASCII `target` (Unicode simple folding:
 /// the Kelvin sign folds to `k`, the long s to `s`).
-#[allow(dead_code)]
 pub(crate) fn equal_fold_ascii(text: &str, target: &str) -> bool {
     let mut characters = text.chars();
     for expected in target.chars() {

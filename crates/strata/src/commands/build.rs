@@ -700,12 +700,14 @@ mod tests {
 
     #[test]
     fn copy_error_in_context() {
-        let start = DOCKERFILE.find("ENV A").unwrap();
+        let dockerfile = "FROM local/busybox:latest\nCOPY missing /\nCMD [\"sh\"]\n";
+        let start = dockerfile.find("COPY").unwrap();
         let error = strata_build::Error::Copy {
-            step: "[2/3] COPY missing /".to_owned(),
+            step: "[2/2] COPY missing /".to_owned(),
             message: "failed to compute cache key: \"/missing\" not found".to_owned(),
-            span: Span::new(start, start + 7),
+            span: Span::new(start, start + "COPY missing /".len()),
         };
-        insta::assert_snapshot!("copy_error", rendered(&error));
+        let rendered = render_build_error(&error, "Dockerfile", dockerfile.as_bytes(), false);
+        insta::assert_snapshot!("copy_error", rendered.to_string());
     }
 }
