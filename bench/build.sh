@@ -25,6 +25,7 @@
 # buildah's cache cleanup before cold builds, as the shared harness does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 repo=$PWD
 
 runs=5
@@ -38,16 +39,8 @@ while getopts n:b: option; do
 done
 shift $((OPTIND - 1))
 
-shared=${BENCH_SHARED:-}
-if [ -z "$shared" ]; then
-  for candidate in "$repo/../shared/bench" /work/shared/bench; do
-    [ -x "$candidate/run.sh" ] && { shared=$(cd "$candidate" && pwd); break; }
-  done
-fi
-[ -n "$shared" ] && [ -x "$shared/run.sh" ] || { echo "build.sh: no benchmark harness (set BENCH_SHARED)" >&2; exit 1; }
-for tool in /usr/bin/time awk sort python3; do
-  command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing (packages: time gawk coreutils python3)" >&2; exit 1; }
-done
+shared=$(bench_shared run.sh)
+bench_need /usr/bin/time awk sort python3 -- time gawk coreutils python3
 
 export STRATA_ROOT=${STRATA_ROOT:-/var/tmp/bench-strata}
 export BENCH_WORK=${BENCH_WORK:-/var/tmp/bench-work-build}

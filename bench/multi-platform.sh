@@ -50,6 +50,7 @@
 # buildkitds, stores) lives in a mktemp directory, removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 repo=$PWD
 
 runs=3
@@ -70,15 +71,8 @@ for builder in $builders; do
 done
 
 [ "$(id -u)" = 0 ] || { echo "multi-platform.sh: needs root (RUN steps, buildkitd, binfmt_misc)" >&2; exit 1; }
-for tool in docker-registry curl python3 runc; do
-  command -v "$tool" >/dev/null || { echo "multi-platform.sh: $tool is missing (packages: docker-registry curl python3 runc)" >&2; exit 1; }
-done
-shared=${BENCH_SHARED:-}
-if [ -z "$shared" ]; then
-  for candidate in "$repo/../shared/bench" /work/shared/bench; do
-    [ -d "$candidate/scenarios" ] && { shared=$(cd "$candidate" && pwd); break; }
-  done
-fi
+bench_need docker-registry curl python3 runc -- docker-registry curl python3 runc
+shared=$(bench_shared scenarios)
 [ -n "$shared" ] && [ -f "$shared/scenarios/$scenario/Dockerfile" ] || { echo "multi-platform.sh: no scenario $scenario (set BENCH_SHARED)" >&2; exit 1; }
 
 BK=${BK:-/tmp/bk}
@@ -143,26 +137,10 @@ trap 'exit 130' INT TERM
 port=${REGISTRY_PORT:-}
 if [ -z "$port" ]; then
   if [ -n "${BUILDKIT_HOST:-}" ]; then port=5000
-  else port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); fi
+  else port=$(bench_free_port); fi
 fi
 registry=127.0.0.1:$port
-mkdir -p "$work/registry"
-cat > "$work/registry.yml" <<CONFIG
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: $registry
-CONFIG
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do curl -fsS "http://$registry/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "http://$registry/v2/" >/dev/null || { cat "$work/registry.log" >&2; echo "multi-platform.sh: the registry did not start on $registry" >&2; exit 1; }
+bench_registry "$work/registry" "$registry"
 
 base=$registry/local/debian:bookworm-minbase
 echo "pushing $amd64_rootfs (amd64) and $arm64_rootfs (arm64) as the index $base..." >&2

@@ -7,10 +7,9 @@
 # Usage: bench/pull.sh [runs]   (default 5; needs docker-registry, skopeo, GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 runs="${1:-5}"
-for tool in docker-registry skopeo curl python3 /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "pull.sh: $tool is missing (packages: docker-registry skopeo curl python3 time)" >&2; exit 1; }
-done
+bench_need docker-registry skopeo curl python3 /usr/bin/time -- docker-registry skopeo curl python3 time
 rootfs=/var/tmp/bookworm-rootfs
 if [ ! -d "$rootfs/usr" ]; then
   echo "creating $rootfs with debootstrap (minbase)..." >&2
@@ -27,26 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-mkdir -p "$work/registry"
-cat > "$work/registry.yml" <<CONFIG
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-http:
-  addr: 127.0.0.1:$port
-CONFIG
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+port=$(bench_free_port)
+bench_registry "$work/registry" "127.0.0.1:$port"
 
 image="127.0.0.1:$port/bench/debian:bookworm"
 export SOURCE_DATE_EPOCH=1700000000

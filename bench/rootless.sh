@@ -43,6 +43,7 @@
 # subordinate-id lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 repo=$PWD
 umask 022
 
@@ -62,16 +63,8 @@ items=("$@")
 [ ${#items[@]} -gt 0 ] || items=(s1-cold:cold s3-edit:edit)
 
 [ "$(id -u)" = 0 ] || { echo "rootless.sh: run it as root (it creates the bench user)" >&2; exit 1; }
-shared=${BENCH_SHARED:-}
-if [ -z "$shared" ]; then
-  for candidate in "$repo/../shared/bench" /work/shared/bench; do
-    [ -x "$candidate/run.sh" ] && { shared=$(cd "$candidate" && pwd); break; }
-  done
-fi
-[ -n "$shared" ] && [ -x "$shared/run.sh" ] || { echo "rootless.sh: no benchmark harness (set BENCH_SHARED)" >&2; exit 1; }
-for tool in newuidmap newgidmap setpriv /usr/bin/time python3 useradd userdel pkill; do
-  command -v "$tool" >/dev/null || { echo "rootless.sh: $tool is missing (packages: uidmap util-linux time python3 passwd procps)" >&2; exit 1; }
-done
+shared=$(bench_shared run.sh)
+bench_need newuidmap newgidmap setpriv /usr/bin/time python3 useradd userdel pkill -- uidmap util-linux time python3 passwd procps
 case " $builders " in *" buildah "*)
   if ! command -v buildah >/dev/null; then
     echo "installing buildah" >&2

@@ -44,6 +44,7 @@
 # under /var/tmp, removed on exit with the registry and the buildkitds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 repo=$PWD
 
 runs=3
@@ -63,16 +64,8 @@ for builder in $builders; do
 done
 
 [ "$(id -u)" = 0 ] || { echo "shared-cache.sh: needs root (RUN steps, buildkitd)" >&2; exit 1; }
-for tool in docker-registry curl python3 tar runc; do
-  command -v "$tool" >/dev/null || { echo "shared-cache.sh: $tool is missing (packages: docker-registry curl python3 tar runc)" >&2; exit 1; }
-done
-shared=${BENCH_SHARED:-}
-if [ -z "$shared" ]; then
-  for candidate in "$repo/../shared/bench" /work/shared/bench; do
-    [ -d "$candidate/scenarios" ] && { shared=$(cd "$candidate" && pwd); break; }
-  done
-fi
-[ -n "$shared" ] && [ -d "$shared/scenarios" ] || { echo "shared-cache.sh: no benchmark harness (set BENCH_SHARED)" >&2; exit 1; }
+bench_need docker-registry curl python3 tar runc -- docker-registry curl python3 tar runc
+shared=$(bench_shared scenarios)
 for scenario in "${scenarios[@]}"; do
   [ -f "$shared/scenarios/$scenario/Dockerfile" ] || { echo "shared-cache.sh: no scenario $scenario in $shared/scenarios" >&2; exit 1; }
 done
@@ -285,29 +278,11 @@ PY
 reg() { python3 "$work/reg.py" "$@"; }
 
 # ---------- the registry, access log on ----------
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(bench_free_port)
 registry=127.0.0.1:$port
-mkdir -p "$work/registry"
-cat > "$work/registry.yml" <<CONFIG
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: false
-storage:
-  filesystem:
-    rootdirectory: $work/registry
-  delete:
-    enabled: true
-http:
-  addr: $registry
-CONFIG
-access_log=$work/registry-access.log
-# the access log (combined log format: "METHOD PATH PROTO" STATUS BYTES) is the registry's stdout
-docker-registry serve "$work/registry.yml" >"$access_log" 2>"$work/registry.err" &
-registry_pid=$!
-for _ in $(seq 100); do curl -fsS "http://$registry/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "http://$registry/v2/" >/dev/null || { cat "$work/registry.err" >&2; echo "shared-cache.sh: the registry did not start" >&2; exit 1; }
+bench_registry "$work/registry" "$registry" access-log
+# the access log (combined log format: "METHOD PATH PROTO" STATUS BYTES)
+access_log=$work/registry/access.log
 log_mark() { sleep 0.2; stat -c %s "$access_log"; }
 
 base=$registry/local/debian:bookworm-minbase
