@@ -11,10 +11,11 @@ use strata_dockerfile::{
     go_quote,
 };
 
-use crate::engine::Context;
+use crate::context::Context;
 use crate::fix;
 use crate::images::{is_valid_reference, known_image};
 use crate::platform;
+use crate::predicates::{hadolint_absolute, is_remote, is_sensitive_name};
 use crate::rules::*;
 use crate::text::{clean_path, suggest};
 
@@ -784,7 +785,7 @@ fn secret_key(context: &mut Context<'_>, item: usize, instruction: &str, key: &s
                 go_quote(key)
             ),
         )
-        .with_aliases(if crate::hadolint::is_sensitive_name(key) {
+        .with_aliases(if is_sensitive_name(key) {
             &["DL3064"]
         } else {
             &[]
@@ -988,26 +989,6 @@ fn windows_drive_path(path: &str) -> Option<&str> {
         Some((drive, rest)) if drive.eq_ignore_ascii_case("c") => Some(rest),
         Some(_) => None,
     }
-}
-
-fn is_windows_absolute(path: &str) -> bool {
-    let mut characters = path.chars();
-    matches!((characters.next(), characters.next()), (Some(letter), Some(':')) if letter.is_ascii_alphabetic())
-}
-
-/// hadolint's DL3000 test: absolute, Windows-absolute or starting with `$`.
-pub(crate) fn hadolint_absolute(written: &str) -> bool {
-    let path = written.trim_matches(|c| c == '"' || c == '\'');
-    path.starts_with('$') || path.starts_with('/') || is_windows_absolute(path)
-}
-
-/// URLs and git sources ADD fetches itself.
-pub(crate) fn is_remote(source: &str) -> bool {
-    source.starts_with("http://")
-        || source.starts_with("https://")
-        || source.starts_with("git@")
-        || source.starts_with("git://")
-        || source.ends_with(".git")
 }
 
 fn legacy_key_value(context: &mut Context<'_>, item: usize, keyword: &str, position: usize) {

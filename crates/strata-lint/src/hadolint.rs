@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use strata_dockerfile::{Instruction, Kind};
 
-use crate::engine::Context;
-use crate::guide::{
-    ARCHIVE_EXTENSIONS, FromKey, drop_quotes, has_cache_mount, only_cd, run_instruction,
-};
+use crate::context::Context;
 use crate::images::split_image;
+use crate::predicates::{
+    ARCHIVE_EXTENSIONS, FromKey, drop_quotes, from_key, hadolint_absolute, has_cache_mount,
+    is_sensitive_name, only_cd, run_instruction,
+};
 use crate::rules::*;
 use crate::shell::{Script, ShellCommand, contains_sequence};
 
@@ -96,7 +97,7 @@ fn workdir_outside_stages(context: &mut Context<'_>) {
             .first()
             .map(|word| word.text.clone())
             .unwrap_or_default();
-        if crate::buildkit::hadolint_absolute(&written) {
+        if hadolint_absolute(&written) {
             continue;
         }
         let diagnostic = context
@@ -1365,19 +1366,6 @@ fn yarn_cache(context: &mut Context<'_>) {
     let install = |command: &ShellCommand| command.is("yarn", "install");
     let clean =
         |command: &ShellCommand| command.is("yarn", "cache") && command.has_argument("clean");
-    let key_of = |instruction: &Instruction| -> FromKey {
-        let arguments = instruction.argument_texts();
-        (
-            arguments.first().map(|s| s.to_string()).unwrap_or_default(),
-            arguments.get(2).map(|s| s.to_string()).unwrap_or_default(),
-            instruction
-                .flags_named("platform")
-                .next()
-                .and_then(|flag| flag.value())
-                .unwrap_or("")
-                .to_string(),
-        )
-    };
     let scratch = ("scratch".to_string(), String::new(), String::new());
     let mut current = scratch.clone();
     let mut images: BTreeSet<String> = BTreeSet::new();
@@ -1385,7 +1373,7 @@ fn yarn_cache(context: &mut Context<'_>) {
     for index in 0..context.items.len() {
         let item = &context.items[index];
         if item.kind() == Some(Kind::From) {
-            current = key_of(item.instruction);
+            current = from_key(item.instruction);
             images.insert(split_image(&current.0).name);
             continue;
         }
@@ -1529,74 +1517,6 @@ fn pipefail(context: &mut Context<'_>) {
             _ => {}
         }
     }
-}
-
-const KNOWN_SENSITIVE: [&str; 48] = [
-    "ACCESS_TOKEN",
-    "APPLICATION_KEY",
-    "APP_SECRET",
-    "AUTH_TOKEN",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "BITTREX_API_KEY",
-    "BITTREX_API_SECRET",
-    "CF_PASSWORD",
-    "CF_USERNAME",
-    "CIRCLE_TOKEN",
-    "CI_DEPLOY_PASSWORD",
-    "CI_DEPLOY_USER",
-    "DOCKERHUB_PASSWORD",
-    "DOCKER_EMAIL",
-    "DOCKER_PASSWORD",
-    "DOCKER_USERNAME",
-    "FACEBOOK_ACCESS_TOKEN",
-    "FACEBOOK_APP_ID",
-    "FACEBOOK_APP_SECRET",
-    "FIREBASE_API_TOKEN",
-    "FIREBASE_TOKEN",
-    "FOSSA_API_KEY",
-    "GH_ENTERPRISE_TOKEN",
-    "GH_TOKEN",
-    "GITHUB_ENTERPRISE_TOKEN",
-    "GITHUB_TOKEN",
-    "HEROKU_API_KEY",
-    "HEROKU_API_USER",
-    "NPM_AUTH_TOKEN",
-    "NPM_TOKEN",
-    "OKTA_AUTHN_GROUPID",
-    "OKTA_CLIENT_ORGURL",
-    "OKTA_CLIENT_TOKEN",
-    "OKTA_OAUTH2_CLIENTID",
-    "OKTA_OAUTH2_CLIENTSECRET",
-    "OPENAI_API_KEY",
-    "OS_PASSWORD",
-    "OS_USERNAME",
-    "POSTGRES_PASSWORD",
-    "SLACK_TOKEN",
-    "STRIPE_API_KEY",
-    "STRIPE_DEVICE_NAME",
-    "TRAVIS_OS_NAME",
-    "TRAVIS_SECURE_ENV_VARS",
-    "TRAVIS_SUDO",
-    "VAULT_CLIENT_KEY",
-    "VAULT_TOKEN",
-];
-
-/// hadolint's DL3064 test for one name.
-pub(crate) fn is_sensitive_name(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    KNOWN_SENSITIVE.contains(&name.to_uppercase().as_str())
-        || [
-            "api_key",
-            "client_key",
-            "password",
-            "private",
-            "secret",
-            "token",
-            "username",
-        ]
-        .iter()
-        .any(|part| lower.contains(part))
 }
 
 /// DL3064 where BuildKit's SecretsUsedInArgOrEnv does not already report the
