@@ -197,9 +197,8 @@ pub(crate) fn parse_mount(
     value: &str,
     mut expander: Option<&mut WordExpander<'_>>,
 ) -> Result<Mount, MountError> {
-    let invalid = MountError::Invalid;
     let fields = csv_fields(value)
-        .map_err(|error| invalid(format!("failed to parse csv mounts: {error}")))?;
+        .map_err(|error| MountError::Invalid(format!("failed to parse csv mounts: {error}")))?;
     let mut mount = Mount {
         kind: MountType::Bind,
         from: None,
@@ -222,192 +221,217 @@ pub(crate) fn parse_mount(
             None => (go_to_lower(field), None),
         };
         let Some(mut value) = value else {
-            if expander.is_none() {
-                continue;
-            }
-            match key.as_str() {
-                "readonly" | "ro" => {
-                    mount.read_only = true;
-                    read_only_auto = false;
-                }
-                "readwrite" | "rw" => {
-                    mount.read_only = false;
-                    read_only_auto = false;
-                }
-                "required" => {
-                    if matches!(mount.kind, MountType::Secret | MountType::Ssh) {
-                        mount.required = true;
-                    } else {
-                        return Err(invalid(format!(
-                            "unexpected key '{key}' for mount type '{}'",
-                            mount.kind.as_str()
-                        )));
-                    }
-                }
-                _ => {
-                    return Err(invalid(format!(
-                        "invalid field '{field}' must be a key=value pair"
-                    )));
-                }
+            if expander.is_some() {
+                set_bare_key(&mut mount, &mut read_only_auto, &key, field)?;
             }
             continue;
         };
         match expander.as_mut() {
             Some(expand) => value = expand(&value).map_err(MountError::Expand)?,
-            None if key == "from" => {
-                if value
-                    .find('$')
-                    .is_some_and(|index| index != value.len() - 1)
-                {
-                    return Err(invalid(format!(
-                        "'{key}' doesn't support variable expansion, define alias stage instead"
-                    )));
-                }
-            }
+            None if key == "from" => check_from_unexpanded(&key, &value)?,
             None => continue,
         }
-        let bad_value = || invalid(format!("invalid value for {key}: {value}"));
-        let file_info_type = || matches!(mount.kind, MountType::Secret | MountType::Ssh);
-        match key.as_str() {
-            "type" => {
-                mount.kind = match go_to_lower(&value).as_str() {
-                    "bind" => MountType::Bind,
-                    "cache" => MountType::Cache,
-                    "tmpfs" => MountType::Tmpfs,
-                    "secret" => MountType::Secret,
-                    "ssh" => MountType::Ssh,
-                    _ => {
-                        return Err(invalid(with_suggestion(
-                            format!("unsupported mount type {}", crate::text::go_quote(&value)),
-                            &value,
-                            &["bind", "cache", "tmpfs", "secret", "ssh"],
-                            true,
-                        )));
-                    }
-                }
-            }
-            "from" => mount.from = Some(value.clone()),
-            "source" | "src" => mount.source = Some(value.clone()),
-            "target" | "dst" | "destination" => mount.target = Some(value.clone()),
-            "readonly" | "ro" => {
-                mount.read_only = parse_bool(&value).ok_or_else(bad_value)?;
-                read_only_auto = false;
-            }
-            "readwrite" | "rw" => {
-                mount.read_only = !parse_bool(&value).ok_or_else(bad_value)?;
-                read_only_auto = false;
-            }
-            "required" => {
-                if file_info_type() {
-                    mount.required = parse_bool(&value).ok_or_else(bad_value)?;
-                } else {
-                    return Err(invalid(format!(
-                        "unexpected key '{key}' for mount type '{}'",
-                        mount.kind.as_str()
-                    )));
-                }
-            }
-            "size" => {
-                if mount.kind == MountType::Tmpfs {
-                    mount.size_limit =
-                        crate::values::parse_size(&value).map_err(|_| bad_value())?;
-                } else {
-                    return Err(invalid(format!(
-                        "unexpected key '{key}' for mount type '{}'",
-                        mount.kind.as_str()
-                    )));
-                }
-            }
-            "id" => mount.id = Some(value.clone()),
-            "sharing" => {
-                mount.sharing = Some(match go_to_lower(&value).as_str() {
-                    "shared" => Sharing::Shared,
-                    "private" => Sharing::Private,
-                    "locked" => Sharing::Locked,
-                    _ => {
-                        return Err(invalid(with_suggestion(
-                            format!(
-                                "unsupported sharing value {}",
-                                crate::text::go_quote(&value)
-                            ),
-                            &value,
-                            &["shared", "private", "locked"],
-                            true,
-                        )));
-                    }
-                })
-            }
-            "mode" => {
-                let mode = parse_uint(&value, 8, 32)
-                    .map_err(|_| invalid(format!("invalid value {value} for mode")))?;
-                mount.mode = u32::try_from(mode).ok();
-            }
-            "uid" => {
-                let uid = parse_uint(&value, 10, 32)
-                    .map_err(|_| invalid(format!("invalid value {value} for uid")))?;
-                mount.uid = u32::try_from(uid).ok();
-            }
-            "gid" => {
-                let gid = parse_uint(&value, 10, 32)
-                    .map_err(|_| invalid(format!("invalid value {value} for gid")))?;
-                mount.gid = u32::try_from(gid).ok();
-            }
-            "env" => mount.env = Some(value.clone()),
-            _ => {
-                return Err(invalid(with_suggestion(
-                    format!("unexpected key '{key}' in '{field}'"),
-                    &key,
-                    &MOUNT_KEYS,
-                    true,
-                )));
-            }
-        }
+        set_key(&mut mount, &mut read_only_auto, &key, &value, field)?;
     }
-    let file_info_allowed = matches!(
-        mount.kind,
-        MountType::Secret | MountType::Ssh | MountType::Cache
-    );
-    if !file_info_allowed {
-        let kind = crate::text::go_quote(mount.kind.as_str());
-        if mount.mode.is_some() {
-            return Err(invalid(format!("mode not allowed for {kind} type mounts")));
-        }
-        if mount.uid.is_some() {
-            return Err(invalid(format!("uid not allowed for {kind} type mounts")));
-        }
-        if mount.gid.is_some() {
-            return Err(invalid(format!("gid not allowed for {kind} type mounts")));
-        }
-    }
+    check_file_info(&mount)?;
     if read_only_auto {
         mount.read_only = !matches!(mount.kind, MountType::Cache | MountType::Tmpfs);
     }
-    if mount.kind == MountType::Secret {
-        if mount.from.as_deref().is_some_and(|from| !from.is_empty()) {
-            return Err(invalid("secret mount should not have a from".to_string()));
-        }
-        if mount.sharing.is_some() {
-            return Err(invalid(
-                "secret mount should not define sharing".to_string(),
-            ));
-        }
-        let empty = |value: &Option<String>| value.as_deref().is_none_or(str::is_empty);
-        if empty(&mount.source) && empty(&mount.target) && empty(&mount.id) {
-            return Err(invalid(
-                "invalid secret mount. one of source, target required".to_string(),
-            ));
-        }
-        if !empty(&mount.source) && !empty(&mount.id) {
-            return Err(invalid("both source and id can't be set".to_string()));
-        }
-    }
+    check_secret(&mount)?;
     if mount.sharing.is_some() && mount.kind != MountType::Cache {
-        return Err(invalid(format!(
+        return Err(MountError::Invalid(format!(
             "invalid cache sharing set for {} mount",
             mount.kind.as_str()
         )));
     }
     Ok(mount)
+}
+
+/// A key without `=value`: the boolean keys (true), else an error.
+fn set_bare_key(
+    mount: &mut Mount,
+    read_only_auto: &mut bool,
+    key: &str,
+    field: &str,
+) -> Result<(), MountError> {
+    match key {
+        "readonly" | "ro" => {
+            mount.read_only = true;
+            *read_only_auto = false;
+        }
+        "readwrite" | "rw" => {
+            mount.read_only = false;
+            *read_only_auto = false;
+        }
+        "required" => {
+            if matches!(mount.kind, MountType::Secret | MountType::Ssh) {
+                mount.required = true;
+            } else {
+                return Err(unexpected_key(key, mount.kind));
+            }
+        }
+        _ => {
+            return Err(MountError::Invalid(format!(
+                "invalid field '{field}' must be a key=value pair"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// At parse time `from=` may not use variables (a trailing `$` is literal).
+fn check_from_unexpanded(key: &str, value: &str) -> Result<(), MountError> {
+    if value
+        .find('$')
+        .is_some_and(|index| index != value.len() - 1)
+    {
+        return Err(MountError::Invalid(format!(
+            "'{key}' doesn't support variable expansion, define alias stage instead"
+        )));
+    }
+    Ok(())
+}
+
+/// One `key=value` field, the value expanded.
+fn set_key(
+    mount: &mut Mount,
+    read_only_auto: &mut bool,
+    key: &str,
+    value: &str,
+    field: &str,
+) -> Result<(), MountError> {
+    let invalid = MountError::Invalid;
+    let bad_value = || invalid(format!("invalid value for {key}: {value}"));
+    let file_info_type = || matches!(mount.kind, MountType::Secret | MountType::Ssh);
+    match key {
+        "type" => mount.kind = mount_type(value)?,
+        "from" => mount.from = Some(value.to_string()),
+        "source" | "src" => mount.source = Some(value.to_string()),
+        "target" | "dst" | "destination" => mount.target = Some(value.to_string()),
+        "readonly" | "ro" => {
+            mount.read_only = parse_bool(value).ok_or_else(bad_value)?;
+            *read_only_auto = false;
+        }
+        "readwrite" | "rw" => {
+            mount.read_only = !parse_bool(value).ok_or_else(bad_value)?;
+            *read_only_auto = false;
+        }
+        "required" => {
+            if file_info_type() {
+                mount.required = parse_bool(value).ok_or_else(bad_value)?;
+            } else {
+                return Err(unexpected_key(key, mount.kind));
+            }
+        }
+        "size" => {
+            if mount.kind == MountType::Tmpfs {
+                mount.size_limit = crate::values::parse_size(value).map_err(|_| bad_value())?;
+            } else {
+                return Err(unexpected_key(key, mount.kind));
+            }
+        }
+        "id" => mount.id = Some(value.to_string()),
+        "sharing" => mount.sharing = Some(sharing(value)?),
+        "mode" => mount.mode = number(value, 8, "mode")?,
+        "uid" => mount.uid = number(value, 10, "uid")?,
+        "gid" => mount.gid = number(value, 10, "gid")?,
+        "env" => mount.env = Some(value.to_string()),
+        _ => {
+            return Err(invalid(with_suggestion(
+                format!("unexpected key '{key}' in '{field}'"),
+                key,
+                &MOUNT_KEYS,
+                true,
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn unexpected_key(key: &str, kind: MountType) -> MountError {
+    MountError::Invalid(format!(
+        "unexpected key '{key}' for mount type '{}'",
+        kind.as_str()
+    ))
+}
+
+fn mount_type(value: &str) -> Result<MountType, MountError> {
+    match go_to_lower(value).as_str() {
+        "bind" => Ok(MountType::Bind),
+        "cache" => Ok(MountType::Cache),
+        "tmpfs" => Ok(MountType::Tmpfs),
+        "secret" => Ok(MountType::Secret),
+        "ssh" => Ok(MountType::Ssh),
+        _ => Err(MountError::Invalid(with_suggestion(
+            format!("unsupported mount type {}", crate::text::go_quote(value)),
+            value,
+            &["bind", "cache", "tmpfs", "secret", "ssh"],
+            true,
+        ))),
+    }
+}
+
+fn sharing(value: &str) -> Result<Sharing, MountError> {
+    match go_to_lower(value).as_str() {
+        "shared" => Ok(Sharing::Shared),
+        "private" => Ok(Sharing::Private),
+        "locked" => Ok(Sharing::Locked),
+        _ => Err(MountError::Invalid(with_suggestion(
+            format!("unsupported sharing value {}", crate::text::go_quote(value)),
+            value,
+            &["shared", "private", "locked"],
+            true,
+        ))),
+    }
+}
+
+/// `mode`, `uid` or `gid`: a 32-bit unsigned number in `radix`.
+fn number(value: &str, radix: u32, name: &str) -> Result<Option<u32>, MountError> {
+    let number = parse_uint(value, radix, 32)
+        .map_err(|_| MountError::Invalid(format!("invalid value {value} for {name}")))?;
+    Ok(u32::try_from(number).ok())
+}
+
+/// `mode`, `uid` and `gid` only for the mounts that create files.
+fn check_file_info(mount: &Mount) -> Result<(), MountError> {
+    let file_info_allowed = matches!(
+        mount.kind,
+        MountType::Secret | MountType::Ssh | MountType::Cache
+    );
+    if file_info_allowed {
+        return Ok(());
+    }
+    let kind = crate::text::go_quote(mount.kind.as_str());
+    let given = [("mode", mount.mode), ("uid", mount.uid), ("gid", mount.gid)];
+    match given.iter().find(|(_, value)| value.is_some()) {
+        Some((name, _)) => Err(MountError::Invalid(format!(
+            "{name} not allowed for {kind} type mounts"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A secret mount: no `from` or sharing, a source, target or id, not both
+/// source and id.
+fn check_secret(mount: &Mount) -> Result<(), MountError> {
+    if mount.kind != MountType::Secret {
+        return Ok(());
+    }
+    let invalid = |message: &str| Err(MountError::Invalid(message.to_string()));
+    if mount.from.as_deref().is_some_and(|from| !from.is_empty()) {
+        return invalid("secret mount should not have a from");
+    }
+    if mount.sharing.is_some() {
+        return invalid("secret mount should not define sharing");
+    }
+    let empty = |value: &Option<String>| value.as_deref().is_none_or(str::is_empty);
+    if empty(&mount.source) && empty(&mount.target) && empty(&mount.id) {
+        return invalid("invalid secret mount. one of source, target required");
+    }
+    if !empty(&mount.source) && !empty(&mount.id) {
+        return invalid("both source and id can't be set");
+    }
+    Ok(())
 }
 
 /// BuildKit's `ParseDevice`.

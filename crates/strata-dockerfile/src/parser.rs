@@ -1,7 +1,7 @@
 //! Text to [`Dockerfile`]: BuildKit's `parser.Parse`, line for line.
 
 use crate::ast::{Comment, Dockerfile, Flag, Heredoc, Instruction, Kind, Warning, Word};
-use crate::directive::{DirectiveLine, DirectiveParser};
+use crate::directive::{Directive, DirectiveLine, DirectiveParser};
 use crate::error::{Error, ErrorKind};
 use crate::heredoc::heredocs_from_line;
 use crate::json::{JsonArray, parse_array};
@@ -39,6 +39,8 @@ struct Lines<'a> {
     position: usize,
     /// Set when a line too long for BuildKit's scanner stopped the reading.
     too_long: Option<usize>,
+    /// The lines read so far: the number of the last one (from 1).
+    number: usize,
 }
 
 impl Iterator for Lines<'_> {
@@ -63,6 +65,7 @@ impl Iterator for Lines<'_> {
             content_end -= 1;
         }
         self.position = end;
+        self.number += 1;
         Some(Line {
             start,
             content_end,
@@ -145,6 +148,17 @@ struct Node {
 
 type LineError = (ErrorKind, String, usize, usize);
 
+/// What the parse collects line by line, in source order.
+#[derive(Default)]
+struct Collected {
+    instructions: Vec<Instruction>,
+    comments: Vec<Comment>,
+    directives: Vec<Directive>,
+    warnings: Vec<Warning>,
+    /// The comment lines right above the next instruction.
+    prev_comments: Vec<String>,
+}
+
 impl Parser {
     fn new(source: Source) -> Parser {
         Parser {
@@ -166,64 +180,24 @@ impl Parser {
             bytes,
             position: 0,
             too_long: None,
+            number: 0,
         };
-        let mut current_line = 0usize;
-        let mut prev_comments: Vec<String> = Vec::new();
-        let mut instructions = Vec::new();
-        let mut comments = Vec::new();
-        let mut directives = Vec::new();
-        let mut warnings = Vec::new();
+        let mut collected = Collected::default();
         let mut logical = Logical {
             text: Vec::new(),
             pieces: Vec::new(),
             base: 0,
         };
-
         while let Some(line) = lines.next() {
-            let mut start = line.start;
-            if current_line == 0 && bytes[start..line.end].starts_with(BOM) {
-                start += BOM.len();
-            }
-            let left = trim_left_space(bytes, start, line.end);
-            let is_comment = left < line.end && bytes[left] == b'#';
-            if is_comment {
-                let (text_start, text_end) = trim_space_range(bytes, start + 1, line.end);
-                if text_start == text_end {
-                    prev_comments.clear();
-                } else {
-                    prev_comments.push(lossy(&bytes[text_start..text_end]).into_owned());
-                }
-            }
-            let token_start = trim_left_space(bytes, start, line.content_end);
-            match self
-                .directives
-                .parse_line(bytes, token_start, line.content_end, current_line + 1)
-            {
-                DirectiveLine::None => {
-                    if is_comment {
-                        comments.push(self.comment(bytes, line, false, current_line + 1));
-                    }
-                }
-                DirectiveLine::Directive(directive) => {
-                    prev_comments.pop();
-                    if directive.name == "escape" {
-                        self.escape = directive.value.as_bytes().first().copied().unwrap_or(b'\\');
-                    }
-                    directives.push(directive);
-                }
-                DirectiveLine::Error(message, span) => {
-                    return Err(self.error(ErrorKind::Directive, message, span));
-                }
-            }
-            current_line += 1;
-            let start_line = current_line;
+            let (token_start, is_comment) =
+                self.first_line(bytes, line, lines.number, &mut collected)?;
+            let start_line = lines.number;
             let token_end = if is_comment {
                 token_start
             } else {
                 line.content_end
             };
-            let (piece_end, mut end_of_line) =
-                self.trim_continuation(bytes, token_start, token_end);
+            let (piece_end, end_of_line) = self.trim_continuation(bytes, token_start, token_end);
             if end_of_line && piece_end == token_start {
                 continue;
             }
@@ -232,36 +206,21 @@ impl Parser {
             logical.pieces.clear();
             logical.base = token_start;
             logical.push(bytes, token_start, piece_end);
-            let instruction_start = token_start;
-            let mut instruction_end = line.content_end;
-            let mut empty_lines = Vec::new();
-            while !end_of_line {
-                let Some(next) = lines.next() else { break };
-                current_line += 1;
-                instruction_end = next.content_end;
-                let left = trim_left_space(bytes, next.start, next.end);
-                if left < next.end && bytes[left] == b'#' {
-                    comments.push(self.comment(bytes, next, true, current_line));
-                    continue;
-                }
-                if trim_left_space(bytes, next.start, next.content_end) == next.content_end {
-                    empty_lines.push(current_line);
-                    continue;
-                }
-                let (piece_end, end) = self.trim_continuation(bytes, next.start, next.content_end);
-                end_of_line = end;
-                logical.push(bytes, next.start, piece_end);
-            }
-            let line_text = || lossy(&logical.text);
-            let instruction_span =
-                Span::new(instruction_start, instruction_end.max(instruction_start));
+            let (instruction_end, empty_lines) = self.continuation_lines(
+                &mut lines,
+                &mut logical,
+                &mut collected.comments,
+                end_of_line,
+                line.content_end,
+            );
+            let instruction_span = Span::new(token_start, instruction_end.max(token_start));
             if !empty_lines.is_empty() {
-                warnings.push(Warning {
-                    message: format!("Empty continuation line found in: {}", line_text()),
+                collected.warnings.push(Warning {
+                    message: format!("Empty continuation line found in: {}", lossy(&logical.text)),
                     detail: "Empty continuation lines will become errors in a future release"
                         .to_string(),
                     url: EMPTY_CONTINUATION_URL.to_string(),
-                    line: current_line,
+                    line: lines.number,
                     empty_lines,
                     span: instruction_span,
                 });
@@ -271,7 +230,7 @@ impl Parser {
                     &logical,
                     0,
                     logical.text.len(),
-                    std::mem::take(&mut prev_comments),
+                    std::mem::take(&mut collected.prev_comments),
                 )
                 .map_err(|(kind, message, start, end)| {
                     let span = if start < end {
@@ -282,63 +241,168 @@ impl Parser {
                     self.error(kind, message, span)
                 })?;
             instruction.start_line = start_line;
-
             if can_contain_heredoc(&instruction)
                 && memchr::memmem::find(&logical.text, b"<<").is_some()
             {
-                let markers = heredocs_from_line(&line_text()).map_err(|error| {
-                    self.error(ErrorKind::Syntax, error.to_string(), instruction_span)
-                })?;
-                for marker in markers {
-                    let content_start = lines.position.min(bytes.len());
-                    let mut terminator = None;
-                    for next in lines.by_ref() {
-                        current_line += 1;
-                        let mut candidate = next.start;
-                        if marker.chomp {
-                            while candidate < next.content_end && bytes[candidate] == b'\t' {
-                                candidate += 1;
-                            }
-                        }
-                        if &bytes[candidate..next.content_end] == marker.name.as_bytes() {
-                            terminator = Some(next);
-                            break;
-                        }
-                    }
-                    let Some(terminator) = terminator else {
-                        let end = bytes.len();
-                        return Err(self
-                            .error(
-                                ErrorKind::UnterminatedHeredoc,
-                                "unterminated heredoc",
-                                Span::new(instruction_span.start, end),
-                            )
-                            .with_lines(start_line, current_line));
-                    };
-                    instruction.heredocs.push(Heredoc {
-                        name: marker.name,
-                        file_descriptor: marker.file_descriptor,
-                        expand: marker.expand,
-                        chomp: marker.chomp,
-                        content: lossy(&bytes[content_start..terminator.start]).into_owned(),
-                        content_span: Span::new(content_start, terminator.start),
-                        terminator_span: Span::new(terminator.start, terminator.content_end),
-                    });
-                    instruction.span.end = terminator.content_end;
+                self.read_heredocs(&mut lines, &logical, &mut instruction, instruction_span)?;
+            }
+            instruction.end_line = lines.number;
+            instruction.span.end = instruction.span.end.max(instruction_span.end);
+            collected.instructions.push(instruction);
+        }
+        self.finish(bytes, lines.too_long, collected)
+    }
+
+    /// The first physical line of what may be an instruction: a comment or a
+    /// parser directive is recorded. Returns where its text starts and whether
+    /// it is a comment.
+    fn first_line(
+        &mut self,
+        bytes: &[u8],
+        line: Line,
+        number: usize,
+        collected: &mut Collected,
+    ) -> Result<(usize, bool), Error> {
+        let mut start = line.start;
+        if number == 1 && bytes[start..line.end].starts_with(BOM) {
+            start += BOM.len();
+        }
+        let left = trim_left_space(bytes, start, line.end);
+        let is_comment = left < line.end && bytes[left] == b'#';
+        if is_comment {
+            let (text_start, text_end) = trim_space_range(bytes, start + 1, line.end);
+            if text_start == text_end {
+                collected.prev_comments.clear();
+            } else {
+                collected
+                    .prev_comments
+                    .push(lossy(&bytes[text_start..text_end]).into_owned());
+            }
+        }
+        let token_start = trim_left_space(bytes, start, line.content_end);
+        match self
+            .directives
+            .parse_line(bytes, token_start, line.content_end, number)
+        {
+            DirectiveLine::None => {
+                if is_comment {
+                    collected
+                        .comments
+                        .push(self.comment(bytes, line, false, number));
                 }
             }
-            instruction.end_line = current_line;
-            instruction.span.end = instruction.span.end.max(instruction_span.end);
-            instructions.push(instruction);
+            DirectiveLine::Directive(directive) => {
+                collected.prev_comments.pop();
+                if directive.name == "escape" {
+                    self.escape = directive.value.as_bytes().first().copied().unwrap_or(b'\\');
+                }
+                collected.directives.push(directive);
+            }
+            DirectiveLine::Error(message, span) => {
+                return Err(self.error(ErrorKind::Directive, message, span));
+            }
         }
+        Ok((token_start, is_comment))
+    }
 
-        if instructions.is_empty() {
+    /// Joins the lines a continuation carries on to `logical` (comments among
+    /// them recorded, empty ones skipped). Returns where the instruction ends
+    /// and the numbers of the empty lines.
+    fn continuation_lines(
+        &self,
+        lines: &mut Lines<'_>,
+        logical: &mut Logical,
+        comments: &mut Vec<Comment>,
+        mut end_of_line: bool,
+        mut instruction_end: usize,
+    ) -> (usize, Vec<usize>) {
+        let bytes = lines.bytes;
+        let mut empty_lines = Vec::new();
+        while !end_of_line {
+            let Some(next) = lines.next() else { break };
+            instruction_end = next.content_end;
+            let left = trim_left_space(bytes, next.start, next.end);
+            if left < next.end && bytes[left] == b'#' {
+                comments.push(self.comment(bytes, next, true, lines.number));
+                continue;
+            }
+            if trim_left_space(bytes, next.start, next.content_end) == next.content_end {
+                empty_lines.push(lines.number);
+                continue;
+            }
+            let (piece_end, end) = self.trim_continuation(bytes, next.start, next.content_end);
+            end_of_line = end;
+            logical.push(bytes, next.start, piece_end);
+        }
+        (instruction_end, empty_lines)
+    }
+
+    /// Reads the bodies of the heredocs `logical` opens, each up to its
+    /// terminator line, into `instruction`.
+    fn read_heredocs(
+        &self,
+        lines: &mut Lines<'_>,
+        logical: &Logical,
+        instruction: &mut Instruction,
+        instruction_span: Span,
+    ) -> Result<(), Error> {
+        let bytes = lines.bytes;
+        let markers = heredocs_from_line(&lossy(&logical.text))
+            .map_err(|error| self.error(ErrorKind::Syntax, error.to_string(), instruction_span))?;
+        for marker in markers {
+            let content_start = lines.position.min(bytes.len());
+            let mut terminator = None;
+            for next in lines.by_ref() {
+                let mut candidate = next.start;
+                if marker.chomp {
+                    while candidate < next.content_end && bytes[candidate] == b'\t' {
+                        candidate += 1;
+                    }
+                }
+                if &bytes[candidate..next.content_end] == marker.name.as_bytes() {
+                    terminator = Some(next);
+                    break;
+                }
+            }
+            let Some(terminator) = terminator else {
+                let end = bytes.len();
+                return Err(self
+                    .error(
+                        ErrorKind::UnterminatedHeredoc,
+                        "unterminated heredoc",
+                        Span::new(instruction_span.start, end),
+                    )
+                    .with_lines(instruction.start_line, lines.number));
+            };
+            instruction.heredocs.push(Heredoc {
+                name: marker.name,
+                file_descriptor: marker.file_descriptor,
+                expand: marker.expand,
+                chomp: marker.chomp,
+                content: lossy(&bytes[content_start..terminator.start]).into_owned(),
+                content_span: Span::new(content_start, terminator.start),
+                terminator_span: Span::new(terminator.start, terminator.content_end),
+            });
+            instruction.span.end = terminator.content_end;
+        }
+        Ok(())
+    }
+
+    /// The Dockerfile, or BuildKit's errors for a file without instructions
+    /// and for a line too long to read.
+    fn finish(
+        self,
+        bytes: &[u8],
+        too_long: Option<usize>,
+        collected: Collected,
+    ) -> Result<Dockerfile, Error> {
+        if collected.instructions.is_empty() {
             // Point at the last line (BuildKit reports the line count).
             let last = self.source.line_count().max(1);
             let span = self.source.line_span(last).unwrap_or_default();
             return Err(self.error(ErrorKind::Empty, "file with no instructions", span));
         }
-        if let Some(start) = lines.too_long {
+        if let Some(start) = too_long {
             let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
             return Err(self.error(
                 ErrorKind::LineTooLong,
@@ -353,10 +417,10 @@ impl Parser {
         Ok(Dockerfile {
             source: self.source,
             escape,
-            directives,
-            instructions,
-            comments,
-            warnings,
+            directives: collected.directives,
+            instructions: collected.instructions,
+            comments: collected.comments,
+            warnings: collected.warnings,
         })
     }
 

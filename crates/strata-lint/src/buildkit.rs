@@ -11,10 +11,11 @@ use strata_dockerfile::{
     go_quote,
 };
 
-use crate::engine::Context;
+use crate::context::Context;
 use crate::fix;
 use crate::images::{is_valid_reference, known_image};
 use crate::platform;
+use crate::predicates::{hadolint_absolute, is_remote, is_sensitive_name};
 use crate::rules::*;
 use crate::text::{clean_path, suggest};
 
@@ -784,7 +785,7 @@ fn secret_key(context: &mut Context<'_>, item: usize, instruction: &str, key: &s
                 go_quote(key)
             ),
         )
-        .with_aliases(if crate::hadolint::is_sensitive_name(key) {
+        .with_aliases(if is_sensitive_name(key) {
             &["DL3064"]
         } else {
             &[]
@@ -828,24 +829,7 @@ fn dispatch_command(
 ) -> bool {
     let escape = context.dockerfile.escape;
     if let Command::Arg(arg) = command {
-        for definition in &arg.definitions {
-            secret_key(context, item, "ARG", &definition.key);
-        }
-        let single = |definition| Arg {
-            definitions: vec![definition],
-            location: arg.location,
-        };
-        for definition in &arg.definitions {
-            if let Ok(declared) =
-                state
-                    .scope
-                    .declare(&single(definition.clone()), global, options, escape)
-            {
-                // Already filtered: the ARG itself was not declared yet when
-                // its default was expanded.
-                report_undefined(context, item, state, declared.unmatched);
-            }
-        }
+        declare_arg(context, item, arg, state, global, options);
         return true;
     }
     let environment = state.scope.environment().clone();
@@ -902,48 +886,7 @@ fn dispatch_command(
             used_once(context, item, &mut tracker, "DL3012");
             state.healthcheck = tracker;
         }
-        Command::Workdir(workdir) => {
-            let written = context.items[item]
-                .instruction
-                .arguments
-                .first()
-                .map(|word| word.text.clone())
-                .unwrap_or_default();
-            let hadolint = !hadolint_absolute(&written);
-            let aliases: &[&str] = if hadolint { &["DL3000"] } else { &[] };
-            let span = context.items[item].span();
-            if !state.workdir_set && !is_absolute(&workdir.path, &state.os) {
-                let diagnostic = context
-                    .diagnostic(
-                        &WORKDIR_RELATIVE_PATH,
-                        span,
-                        format!(
-                            "Relative workdir {} can have unexpected results if the base image changes",
-                            go_quote(&workdir.path)
-                        ),
-                    )
-                    .with_aliases(aliases);
-                context.report(diagnostic, item);
-            } else if hadolint {
-                // hadolint asks for every WORKDIR to be absolute.
-                let diagnostic = context
-                    .diagnostic(
-                        &WORKDIR_RELATIVE_PATH,
-                        span,
-                        format!(
-                            "Relative workdir {} depends on the WORKDIR before it: use an absolute path",
-                            go_quote(&written)
-                        ),
-                    )
-                    .with_aliases(aliases);
-                context.report_beyond_buildkit(diagnostic, item);
-            }
-            state.workdir_set = true;
-            if state.os == "windows" && windows_drive_path(&workdir.path).is_none() {
-                // BuildKit cannot normalise it: the build fails here.
-                return false;
-            }
-        }
+        Command::Workdir(workdir) => return dispatch_workdir(context, item, &workdir.path, state),
         Command::Expose(expose) => expose_ports(context, item, &expose.ports, &environment),
         Command::Copy(copy) if copy.from.is_none() => {
             copy_ignored(context, item, "Copy", &copy.sources);
@@ -961,6 +904,85 @@ fn dispatch_command(
         _ => {}
     }
     true
+}
+
+/// ARG: each definition declared in the stage's scope in turn, its default's
+/// undefined variables reported.
+fn declare_arg(
+    context: &mut Context<'_>,
+    item: usize,
+    arg: &Arg,
+    state: &mut StageState,
+    global: &GlobalScope,
+    options: &BuildOptions,
+) {
+    let escape = context.dockerfile.escape;
+    for definition in &arg.definitions {
+        secret_key(context, item, "ARG", &definition.key);
+    }
+    let single = |definition| Arg {
+        definitions: vec![definition],
+        location: arg.location,
+    };
+    for definition in &arg.definitions {
+        if let Ok(declared) =
+            state
+                .scope
+                .declare(&single(definition.clone()), global, options, escape)
+        {
+            // Already filtered: the ARG itself was not declared yet when
+            // its default was expanded.
+            report_undefined(context, item, state, declared.unmatched);
+        }
+    }
+}
+
+/// WORKDIR `path` (expanded): BuildKit's relative-path check and hadolint's
+/// wider one. False when the build stops here.
+fn dispatch_workdir(
+    context: &mut Context<'_>,
+    item: usize,
+    path: &str,
+    state: &mut StageState,
+) -> bool {
+    let written = context.items[item]
+        .instruction
+        .arguments
+        .first()
+        .map(|word| word.text.clone())
+        .unwrap_or_default();
+    let hadolint = !hadolint_absolute(&written);
+    let aliases: &[&str] = if hadolint { &["DL3000"] } else { &[] };
+    let span = context.items[item].span();
+    if !state.workdir_set && !is_absolute(path, &state.os) {
+        let diagnostic = context
+            .diagnostic(
+                &WORKDIR_RELATIVE_PATH,
+                span,
+                format!(
+                    "Relative workdir {} can have unexpected results if the base image changes",
+                    go_quote(path)
+                ),
+            )
+            .with_aliases(aliases);
+        context.report(diagnostic, item);
+    } else if hadolint {
+        // hadolint asks for every WORKDIR to be absolute.
+        let diagnostic = context
+            .diagnostic(
+                &WORKDIR_RELATIVE_PATH,
+                span,
+                format!(
+                    "Relative workdir {} depends on the WORKDIR before it: use an absolute path",
+                    go_quote(&written)
+                ),
+            )
+            .with_aliases(aliases);
+        context.report_beyond_buildkit(diagnostic, item);
+    }
+    state.workdir_set = true;
+    // On Windows BuildKit cannot normalise a path without a drive: the build fails here.
+    state.os != "windows" || windows_drive_path(path).is_some()
 }
 
 /// BuildKit's `system.IsAbs` for a stage's OS: on Windows the path
@@ -988,26 +1010,6 @@ fn windows_drive_path(path: &str) -> Option<&str> {
         Some((drive, rest)) if drive.eq_ignore_ascii_case("c") => Some(rest),
         Some(_) => None,
     }
-}
-
-fn is_windows_absolute(path: &str) -> bool {
-    let mut characters = path.chars();
-    matches!((characters.next(), characters.next()), (Some(letter), Some(':')) if letter.is_ascii_alphabetic())
-}
-
-/// hadolint's DL3000 test: absolute, Windows-absolute or starting with `$`.
-pub(crate) fn hadolint_absolute(written: &str) -> bool {
-    let path = written.trim_matches(|c| c == '"' || c == '\'');
-    path.starts_with('$') || path.starts_with('/') || is_windows_absolute(path)
-}
-
-/// URLs and git sources ADD fetches itself.
-pub(crate) fn is_remote(source: &str) -> bool {
-    source.starts_with("http://")
-        || source.starts_with("https://")
-        || source.starts_with("git@")
-        || source.starts_with("git://")
-        || source.ends_with(".git")
 }
 
 fn legacy_key_value(context: &mut Context<'_>, item: usize, keyword: &str, position: usize) {

@@ -12,8 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostic::Severity;
 use crate::rules::{Origin, Rule, find_rule};
+use crate::severity::Severity;
 
 /// The default name of the configuration file.
 pub const CONFIG_FILE: &str = ".strata-lint.toml";

@@ -9,9 +9,13 @@ use std::collections::BTreeSet;
 
 use strata_dockerfile::{Instruction, Kind};
 
-use crate::engine::Context;
+use crate::context::Context;
 use crate::fix;
 use crate::images::{known_image, split_image};
+use crate::predicates::{
+    ARCHIVE_EXTENSIONS, FromKey, drop_quotes, from_key, has_cache_mount, is_remote, only_cd,
+    run_instruction,
+};
 use crate::rules::*;
 use crate::shell::{Script, ShellCommand};
 use crate::text::clean_path;
@@ -348,16 +352,6 @@ fn consecutive_runs(context: &mut Context<'_>) {
     }
 }
 
-/// hadolint's archive extensions.
-pub(crate) const ARCHIVE_EXTENSIONS: [&str; 15] = [
-    ".tar", ".Z", ".bz2", ".gz", ".lz", ".lzma", ".tZ", ".tb2", ".tbz", ".tbz2", ".tgz", ".tlz",
-    ".tpz", ".txz", ".xz",
-];
-
-pub(crate) fn drop_quotes(text: &str) -> &str {
-    text.trim_matches(|c| c == '"' || c == '\'')
-}
-
 pub(crate) fn is_archive(path: &str) -> bool {
     let path = drop_quotes(path);
     ARCHIVE_EXTENSIONS
@@ -390,9 +384,9 @@ fn add_instead_of_copy(context: &mut Context<'_>) {
         {
             continue;
         }
-        let plain = sources.iter().all(|source| {
-            !is_archive(source) && !is_url(source) && !crate::buildkit::is_remote(source)
-        });
+        let plain = sources
+            .iter()
+            .all(|source| !is_archive(source) && !is_url(source) && !is_remote(source));
         let add_only_flags = instruction
             .flags
             .iter()
@@ -448,11 +442,6 @@ fn missing_healthcheck(context: &mut Context<'_>) {
         format!("The final image exposes {ports} but defines no HEALTHCHECK"),
     );
     context.report(diagnostic, index);
-}
-
-/// Whether a RUN does nothing but `cd` (hadolint's DL3003 also fires there).
-pub(crate) fn only_cd(script: &Script) -> bool {
-    !script.commands.is_empty() && script.commands.iter().all(|command| command.name == "cd")
 }
 
 fn run_cd_no_effect(context: &mut Context<'_>) {
@@ -769,53 +758,8 @@ fn cleanup_in_later_layer(context: &mut Context<'_>) {
     }
 }
 
-/// hadolint's `hasCacheOrTmpfsMountWith`: a cache or tmpfs mount whose
-/// target contains `fragment`.
-pub(crate) fn has_cache_mount(instruction: &Instruction, fragment: &str) -> bool {
-    instruction.flags_named("mount").any(|flag| {
-        let value = flag.value().unwrap_or("");
-        let mut kind = "";
-        let mut target = "";
-        for field in value.split(',') {
-            let (key, text) = field.split_once('=').unwrap_or((field, ""));
-            match key {
-                "type" => kind = text,
-                "target" | "dst" | "destination" => target = text,
-                _ => {}
-            }
-        }
-        matches!(kind, "cache" | "tmpfs") && target.contains(fragment)
-    })
-}
-
-/// The instruction whose RUN is in effect for `item`: the RUN itself, or an
-/// ONBUILD's trigger.
-pub(crate) fn run_instruction(instruction: &Instruction) -> &Instruction {
-    match (&instruction.kind, &instruction.trigger) {
-        (Some(Kind::Onbuild), Some(trigger)) => trigger,
-        _ => instruction,
-    }
-}
-
-/// A FROM as hadolint compares two of them: image, alias and platform as written.
-pub(crate) type FromKey = (String, String, String);
-
 /// DL3009.
 fn apt_lists_not_cleaned(context: &mut Context<'_>) {
-    // A FROM as hadolint compares them: image, alias and platform as written.
-    let key_of = |instruction: &Instruction| -> FromKey {
-        let arguments = instruction.argument_texts();
-        (
-            arguments.first().map(|s| s.to_string()).unwrap_or_default(),
-            arguments.get(2).map(|s| s.to_string()).unwrap_or_default(),
-            instruction
-                .flags_named("platform")
-                .next()
-                .and_then(|flag| flag.value())
-                .unwrap_or("")
-                .to_string(),
-        )
-    };
     // hadolint folds the ONBUILD triggers separately, as if they were a
     // Dockerfile of their own: two sets of stages, two "last FROM"s.
     let scratch = ("scratch".to_string(), String::new(), String::new());
@@ -828,7 +772,7 @@ fn apt_lists_not_cleaned(context: &mut Context<'_>) {
         let instruction = run_instruction(item.instruction);
         match instruction.kind {
             Some(Kind::From) => {
-                let key = key_of(instruction);
+                let key = from_key(instruction);
                 images_used[fold].insert(split_image(&key.0).name);
                 last_from[fold] = key;
             }

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use strata_dockerfile::{Instruction, Kind};
 
-use crate::engine::Context;
-use crate::guide::{
-    ARCHIVE_EXTENSIONS, FromKey, drop_quotes, has_cache_mount, only_cd, run_instruction,
-};
+use crate::context::Context;
 use crate::images::split_image;
+use crate::predicates::{
+    ARCHIVE_EXTENSIONS, FromKey, drop_quotes, from_key, hadolint_absolute, has_cache_mount,
+    is_sensitive_name, only_cd, run_instruction,
+};
 use crate::rules::*;
 use crate::shell::{Script, ShellCommand, contains_sequence};
 
@@ -96,7 +97,7 @@ fn workdir_outside_stages(context: &mut Context<'_>) {
             .first()
             .map(|word| word.text.clone())
             .unwrap_or_default();
-        if crate::buildkit::hadolint_absolute(&written) {
+        if hadolint_absolute(&written) {
             continue;
         }
         let diagnostic = context
@@ -398,163 +399,209 @@ fn before(
     }
 }
 
+/// A rule that looks at one RUN: its script and the RUN (an ONBUILD's
+/// trigger), and the message when the rule finds something.
+type RunCheck = fn(&Script, &Instruction) -> Option<String>;
+
+/// The rules that look at one RUN at a time, in the order they report.
+const SIMPLE_RUN_RULES: [(&Rule, RunCheck); 23] = [
+    (
+        &COMMAND_POINTLESS_IN_CONTAINER,
+        command_pointless_in_container,
+    ),
+    (&SUDO_IN_RUN, sudo_in_run),
+    (&PIN_APT_GET_VERSIONS, pin_apt_get_versions),
+    (&PIN_PIP_VERSIONS, pin_pip_versions),
+    (&APT_GET_WITHOUT_YES, apt_get_without_yes),
+    (&APT_GET_INSTALL_RECOMMENDS, apt_get_install_recommends),
+    (&PIN_NPM_VERSIONS, pin_npm_versions),
+    (&PIN_APK_VERSIONS, pin_apk_versions),
+    (&APK_ADD_WITHOUT_NO_CACHE, apk_add_without_no_cache),
+    (&APT_USED, apt_used),
+    (&PIN_GEM_VERSIONS, pin_gem_versions),
+    (&YUM_WITHOUT_YES, yum_without_yes),
+    (&YUM_CLEAN_MISSING, yum_clean_missing),
+    (&ZYPPER_WITHOUT_YES, zypper_without_yes),
+    (&ZYPPER_DIST_UPGRADE, zypper_dist_upgrade),
+    (&ZYPPER_CLEAN_MISSING, zypper_clean_missing),
+    (&PIN_ZYPPER_VERSIONS, pin_zypper_versions),
+    (&DNF_WITHOUT_YES, dnf_without_yes),
+    (&DNF_CLEAN_MISSING, dnf_clean_missing),
+    (&USERADD_HIGH_UID, useradd_high_uid),
+    (&WGET_WITHOUT_PROGRESS, wget_without_progress),
+    (&PIN_GO_VERSIONS, pin_go_versions),
+    (&SYMLINKED_SHELL, symlinked_shell),
+];
+
 /// RUN rules that look at one RUN at a time.
 fn simple_run_rules(context: &mut Context<'_>) {
-    for (index, onbuild) in runs(context) {
+    for (index, _) in runs(context) {
         let script = script(context, index).clone();
         let run = run_instruction(context.items[index].instruction);
-        let mut found: Vec<(&'static Rule, String)> = Vec::new();
-
-        // DL3001
-        if let Some(command) = script.commands.iter().find(|command| {
-            matches!(
-                command.name.as_str(),
-                "free" | "kill" | "mount" | "ps" | "service" | "shutdown" | "ssh" | "top" | "vim"
-            )
-        }) {
-            found.push((
-                &COMMAND_POINTLESS_IN_CONTAINER,
-                format!("`{}` makes no sense in a build step", command.name),
-            ));
-        }
-        // DL3004
-        if script.uses("sudo") {
-            found.push((
-                &SUDO_IN_RUN,
-                "Do not use sudo: RUN already runs as the current USER; use gosu to switch users"
-                    .to_string(),
-            ));
-        }
-        // DL3008
-        let unpinned: Vec<String> = apt_get_packages(&script)
-            .into_iter()
-            .filter(|package| {
-                !(package.contains('=') || package.contains('/') || package.ends_with(".deb"))
-            })
+        let found: Vec<(&'static Rule, String)> = SIMPLE_RUN_RULES
+            .iter()
+            .filter_map(|(rule, check)| check(&script, run).map(|message| (*rule, message)))
             .collect();
-        if !unpinned.is_empty() {
-            found.push((
-                &PIN_APT_GET_VERSIONS,
-                format!(
-                    "Pin versions in apt-get install: {} (use <package>=<version>)",
-                    unpinned.join(", ")
-                ),
-            ));
+        for (rule, message) in found {
+            report(context, rule, index, message);
         }
-        // DL3013
-        if script.any(pip_forgot_to_pin) {
-            found.push((
-                &PIN_PIP_VERSIONS,
-                "Pin versions in pip install: use <package>==<version> or --requirement <file>"
-                    .to_string(),
-            ));
-        }
-        // DL3014
-        if script.any(|command| {
+    }
+}
+
+/// The message for the packages of `packages` that are not `pinned`, if any:
+/// "Pin versions in {command}: a, b (use {form})".
+fn unpinned(
+    packages: Vec<String>,
+    pinned: impl Fn(&str) -> bool,
+    command: &str,
+    form: &str,
+) -> Option<String> {
+    let unpinned: Vec<String> = packages
+        .into_iter()
+        .filter(|package| !pinned(package))
+        .collect();
+    if unpinned.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Pin versions in {command}: {} (use {form})",
+        unpinned.join(", ")
+    ))
+}
+
+/// DL3001
+fn command_pointless_in_container(script: &Script, _: &Instruction) -> Option<String> {
+    let command = script.commands.iter().find(|command| {
+        matches!(
+            command.name.as_str(),
+            "free" | "kill" | "mount" | "ps" | "service" | "shutdown" | "ssh" | "top" | "vim"
+        )
+    })?;
+    Some(format!("`{}` makes no sense in a build step", command.name))
+}
+
+/// DL3004
+fn sudo_in_run(script: &Script, _: &Instruction) -> Option<String> {
+    script.uses("sudo").then(|| {
+        "Do not use sudo: RUN already runs as the current USER; use gosu to switch users"
+            .to_string()
+    })
+}
+
+/// DL3008
+fn pin_apt_get_versions(script: &Script, _: &Instruction) -> Option<String> {
+    unpinned(
+        apt_get_packages(script),
+        |package| package.contains('=') || package.contains('/') || package.ends_with(".deb"),
+        "apt-get install",
+        "<package>=<version>",
+    )
+}
+
+/// DL3013
+fn pin_pip_versions(script: &Script, _: &Instruction) -> Option<String> {
+    script.any(pip_forgot_to_pin).then(|| {
+        "Pin versions in pip install: use <package>==<version> or --requirement <file>".to_string()
+    })
+}
+
+/// DL3014
+fn apt_get_without_yes(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| {
             command.is("apt-get", "install")
                 && !(command.has_any_flag(&["y", "yes", "qq", "assume-yes"])
                     || command.count_flag("q") == 2
                     || command.count_flag("quiet") == 2
                     || command.has_argument("-q=2"))
-        }) {
-            found.push((
-                &APT_GET_WITHOUT_YES,
-                "Use `apt-get install -y`: a build cannot answer prompts".to_string(),
-            ));
-        }
-        // DL3015
-        if script.any(|command| {
+        })
+        .then(|| "Use `apt-get install -y`: a build cannot answer prompts".to_string())
+}
+
+/// DL3015
+fn apt_get_install_recommends(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| {
             command.is("apt-get", "install")
                 && !(command.has_flag("no-install-recommends")
                     || command.has_argument("APT::Install-Recommends=false"))
-        }) {
-            found.push((
-                &APT_GET_INSTALL_RECOMMENDS,
-                "Use `apt-get install --no-install-recommends` to avoid additional packages"
-                    .to_string(),
-            ));
-        }
-        // DL3016
-        if script.any(npm_forgot_to_pin) {
-            found.push((
-                &PIN_NPM_VERSIONS,
-                "Pin versions in npm install: use <package>@<version>".to_string(),
-            ));
-        }
-        // DL3018
-        let unpinned: Vec<String> = apk_packages(&script)
-            .into_iter()
-            .filter(|package| {
-                !(["=", "~", ">", "<"]
-                    .iter()
-                    .any(|symbol| package.contains(symbol))
-                    || package.ends_with(".apk"))
-            })
-            .collect();
-        if !unpinned.is_empty() {
-            found.push((
-                &PIN_APK_VERSIONS,
-                format!(
-                    "Pin versions in apk add: {} (use <package>=<version>)",
-                    unpinned.join(", ")
-                ),
-            ));
-        }
-        // DL3019
-        if !has_cache_mount(run, "/var/cache/apk")
-            && script.any(|command| command.is("apk", "add") && !command.has_flag("no-cache"))
-        {
-            found.push((
-                &APK_ADD_WITHOUT_NO_CACHE,
-                "Use `apk add --no-cache`: the package index stays in the layer otherwise"
-                    .to_string(),
-            ));
-        }
-        // DL3027
-        if script.uses("apt") {
-            found.push((
-                &APT_USED,
-                "Do not use apt: it is meant for terminals; use apt-get or apt-cache".to_string(),
-            ));
-        }
-        // DL3028
-        let unpinned: Vec<String> = gems(&script)
-            .into_iter()
-            .filter(|gem| !gem.contains(':'))
-            .collect();
-        if !unpinned.is_empty() {
-            found.push((
-                &PIN_GEM_VERSIONS,
-                format!(
-                    "Pin versions in gem install: {} (use <gem>:<version>)",
-                    unpinned.join(", ")
-                ),
-            ));
-        }
-        // DL3030
-        if script.any(|command| {
+        })
+        .then(|| {
+            "Use `apt-get install --no-install-recommends` to avoid additional packages".to_string()
+        })
+}
+
+/// DL3016
+fn pin_npm_versions(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(npm_forgot_to_pin)
+        .then(|| "Pin versions in npm install: use <package>@<version>".to_string())
+}
+
+/// DL3018
+fn pin_apk_versions(script: &Script, _: &Instruction) -> Option<String> {
+    unpinned(
+        apk_packages(script),
+        |package| {
+            ["=", "~", ">", "<"]
+                .iter()
+                .any(|symbol| package.contains(symbol))
+                || package.ends_with(".apk")
+        },
+        "apk add",
+        "<package>=<version>",
+    )
+}
+
+/// DL3019
+fn apk_add_without_no_cache(script: &Script, run: &Instruction) -> Option<String> {
+    (!has_cache_mount(run, "/var/cache/apk")
+        && script.any(|command| command.is("apk", "add") && !command.has_flag("no-cache")))
+    .then(|| "Use `apk add --no-cache`: the package index stays in the layer otherwise".to_string())
+}
+
+/// DL3027
+fn apt_used(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .uses("apt")
+        .then(|| "Do not use apt: it is meant for terminals; use apt-get or apt-cache".to_string())
+}
+
+/// DL3028
+fn pin_gem_versions(script: &Script, _: &Instruction) -> Option<String> {
+    unpinned(
+        gems(script),
+        |gem| gem.contains(':'),
+        "gem install",
+        "<gem>:<version>",
+    )
+}
+
+/// DL3030
+fn yum_without_yes(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| {
             command.has_arguments(&["yum"], &["install", "groupinstall", "localinstall"])
                 && !command.has_any_flag(&["y", "assumeyes"])
-        }) {
-            found.push((
-                &YUM_WITHOUT_YES,
-                "Use `yum install -y`: a build cannot answer prompts".to_string(),
-            ));
-        }
-        // DL3032
-        let yum_install = |command: &ShellCommand| command.is("yum", "install");
-        let yum_clean = |command: &ShellCommand| {
-            command.has_arguments(&["yum"], &["clean", "all"])
-                || command.has_arguments(&["rm"], &["-rf", "/var/cache/yum/*"])
-        };
-        if script.any(yum_install) && !before(&script, yum_install, yum_clean) {
-            found.push((
-                &YUM_CLEAN_MISSING,
-                "`yum clean all` is missing after yum install".to_string(),
-            ));
-        }
-        // DL3034
-        if script.any(|command| {
+        })
+        .then(|| "Use `yum install -y`: a build cannot answer prompts".to_string())
+}
+
+/// DL3032
+fn yum_clean_missing(script: &Script, _: &Instruction) -> Option<String> {
+    let yum_install = |command: &ShellCommand| command.is("yum", "install");
+    let yum_clean = |command: &ShellCommand| {
+        command.has_arguments(&["yum"], &["clean", "all"])
+            || command.has_arguments(&["rm"], &["-rf", "/var/cache/yum/*"])
+    };
+    (script.any(yum_install) && !before(script, yum_install, yum_clean))
+        .then(|| "`yum clean all` is missing after yum install".to_string())
+}
+
+/// DL3034
+fn zypper_without_yes(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| {
             command.has_arguments(
                 &["zypper"],
                 &[
@@ -567,98 +614,90 @@ fn simple_run_rules(context: &mut Context<'_>) {
                     "patch",
                 ],
             ) && !command.has_any_flag(&["non-interactive", "n", "no-confirm", "y"])
-        }) {
-            found.push((
-                &ZYPPER_WITHOUT_YES,
-                "Use `zypper install -y`: a build cannot answer prompts".to_string(),
-            ));
-        }
-        // DL3035
-        if script.any(|command| command.has_arguments(&["zypper"], &["dist-upgrade", "dup"])) {
-            found.push((
-                &ZYPPER_DIST_UPGRADE,
-                "Do not use `zypper dist-upgrade` in a build".to_string(),
-            ));
-        }
-        // DL3036
-        let zypper_install =
-            |command: &ShellCommand| command.has_arguments(&["zypper"], &["install", "in"]);
-        let zypper_clean =
-            |command: &ShellCommand| command.has_arguments(&["zypper"], &["clean", "cc"]);
-        if script.any(zypper_install)
-            && !has_cache_mount(run, "/var/cache/zypp")
-            && !before(&script, zypper_install, zypper_clean)
-        {
-            found.push((
-                &ZYPPER_CLEAN_MISSING,
-                "`zypper clean` is missing after zypper install".to_string(),
-            ));
-        }
-        // DL3037
-        let unpinned: Vec<String> = zypper_packages(&script)
-            .into_iter()
-            .filter(|package| {
-                !(["=", ">", "<"]
-                    .iter()
-                    .any(|symbol| package.contains(symbol))
-                    || package.ends_with(".rpm"))
-            })
-            .collect();
-        if !unpinned.is_empty() {
-            found.push((
-                &PIN_ZYPPER_VERSIONS,
-                format!(
-                    "Pin versions in zypper install: {} (use <package>=<version>)",
-                    unpinned.join(", ")
-                ),
-            ));
-        }
-        // DL3038
-        if script.any(|command| {
+        })
+        .then(|| "Use `zypper install -y`: a build cannot answer prompts".to_string())
+}
+
+/// DL3035
+fn zypper_dist_upgrade(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| command.has_arguments(&["zypper"], &["dist-upgrade", "dup"]))
+        .then(|| "Do not use `zypper dist-upgrade` in a build".to_string())
+}
+
+/// DL3036
+fn zypper_clean_missing(script: &Script, run: &Instruction) -> Option<String> {
+    let zypper_install =
+        |command: &ShellCommand| command.has_arguments(&["zypper"], &["install", "in"]);
+    let zypper_clean =
+        |command: &ShellCommand| command.has_arguments(&["zypper"], &["clean", "cc"]);
+    (script.any(zypper_install)
+        && !has_cache_mount(run, "/var/cache/zypp")
+        && !before(script, zypper_install, zypper_clean))
+    .then(|| "`zypper clean` is missing after zypper install".to_string())
+}
+
+/// DL3037
+fn pin_zypper_versions(script: &Script, _: &Instruction) -> Option<String> {
+    unpinned(
+        zypper_packages(script),
+        |package| {
+            ["=", ">", "<"]
+                .iter()
+                .any(|symbol| package.contains(symbol))
+                || package.ends_with(".rpm")
+        },
+        "zypper install",
+        "<package>=<version>",
+    )
+}
+
+/// DL3038
+fn dnf_without_yes(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| {
             command.has_arguments(
                 &["dnf", "microdnf"],
                 &["install", "groupinstall", "localinstall"],
             ) && !command.has_any_flag(&["y", "assumeyes"])
-        }) {
-            found.push((
-                &DNF_WITHOUT_YES,
-                "Use `dnf install -y`: a build cannot answer prompts".to_string(),
-            ));
-        }
-        // DL3040
-        let dnf_missing_clean = ["dnf", "microdnf"].iter().any(|name| {
-            let install = |command: &ShellCommand| {
-                command.has_arguments(
-                    &[name],
-                    &[
-                        "install",
-                        "in",
-                        "upgrade",
-                        "up",
-                        "upgrade-minimal",
-                        "up-min",
-                        "reinstall",
-                        "rei",
-                    ],
-                )
-            };
-            let clean = |command: &ShellCommand| {
-                command.has_arguments(&[name], &["clean", "all"])
-                    || command.has_arguments(&["rm"], &["-rf", "/var/cache/libdnf5*"])
-            };
-            script.any(install) && !before(&script, install, clean)
-        });
-        if dnf_missing_clean
-            && !has_cache_mount(run, "/var/cache/libdnf5")
-            && !has_cache_mount(run, ".cache/libdnf5")
-        {
-            found.push((
-                &DNF_CLEAN_MISSING,
-                "`dnf clean all` is missing after dnf install".to_string(),
-            ));
-        }
-        // DL3046
-        if script.any(|command| {
+        })
+        .then(|| "Use `dnf install -y`: a build cannot answer prompts".to_string())
+}
+
+/// DL3040
+fn dnf_clean_missing(script: &Script, run: &Instruction) -> Option<String> {
+    let dnf_missing_clean = ["dnf", "microdnf"].iter().any(|name| {
+        let install = |command: &ShellCommand| {
+            command.has_arguments(
+                &[name],
+                &[
+                    "install",
+                    "in",
+                    "upgrade",
+                    "up",
+                    "upgrade-minimal",
+                    "up-min",
+                    "reinstall",
+                    "rei",
+                ],
+            )
+        };
+        let clean = |command: &ShellCommand| {
+            command.has_arguments(&[name], &["clean", "all"])
+                || command.has_arguments(&["rm"], &["-rf", "/var/cache/libdnf5*"])
+        };
+        script.any(install) && !before(script, install, clean)
+    });
+    (dnf_missing_clean
+        && !has_cache_mount(run, "/var/cache/libdnf5")
+        && !has_cache_mount(run, ".cache/libdnf5"))
+    .then(|| "`dnf clean all` is missing after dnf install".to_string())
+}
+
+/// DL3046
+fn useradd_high_uid(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| {
             command.name == "useradd"
                 && !command.has_any_flag(&["l", "no-log-init"])
                 && command.has_any_flag(&["u", "uid"])
@@ -666,15 +705,16 @@ fn simple_run_rules(context: &mut Context<'_>) {
                     .flag_values("u")
                     .iter()
                     .any(|uid| uid.chars().count() > 5)
-        }) {
-            found.push((
-                &USERADD_HIGH_UID,
-                "useradd with a high UID and without -l makes an excessively large image"
-                    .to_string(),
-            ));
-        }
-        // DL3047
-        if script.any(|command| {
+        })
+        .then(|| {
+            "useradd with a high UID and without -l makes an excessively large image".to_string()
+        })
+}
+
+/// DL3047
+fn wget_without_progress(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| {
             command.name == "wget"
                 && !command.has_flag("progress")
                 && !(command.has_any_flag(&["q", "quiet"])
@@ -682,39 +722,27 @@ fn simple_run_rules(context: &mut Context<'_>) {
                     || command.has_any_flag(&["a", "append-output"])
                     || command.has_any_flag(&["no-verbose"])
                     || command.is("wget", "-nv"))
-        }) {
-            found.push((
-                &WGET_WITHOUT_PROGRESS,
-                "Use `wget --progress=dot:giga`, `-q` or `-nv` to keep build logs small"
-                    .to_string(),
-            ));
-        }
-        // DL3062
-        let unpinned: Vec<String> = go_packages(&script)
-            .into_iter()
-            .filter(|package| !go_pinned(package))
-            .collect();
-        if !unpinned.is_empty() {
-            found.push((
-                &PIN_GO_VERSIONS,
-                format!(
-                    "Pin versions in go install: {} (use <package>@<version>)",
-                    unpinned.join(", ")
-                ),
-            ));
-        }
-        // DL4005
-        if script.any(|command| command.is("ln", "/bin/sh")) {
-            found.push((
-                &SYMLINKED_SHELL,
-                "Use the SHELL instruction instead of linking /bin/sh".to_string(),
-            ));
-        }
-        let _ = onbuild;
-        for (rule, message) in found {
-            report(context, rule, index, message);
-        }
-    }
+        })
+        .then(|| {
+            "Use `wget --progress=dot:giga`, `-q` or `-nv` to keep build logs small".to_string()
+        })
+}
+
+/// DL3062
+fn pin_go_versions(script: &Script, _: &Instruction) -> Option<String> {
+    unpinned(
+        go_packages(script),
+        go_pinned,
+        "go install",
+        "<package>@<version>",
+    )
+}
+
+/// DL4005
+fn symlinked_shell(script: &Script, _: &Instruction) -> Option<String> {
+    script
+        .any(|command| command.is("ln", "/bin/sh"))
+        .then(|| "Use the SHELL instruction instead of linking /bin/sh".to_string())
 }
 
 /// DL3042, with hadolint's per-stage PIP_NO_CACHE_DIR tracking.
@@ -1338,19 +1366,6 @@ fn yarn_cache(context: &mut Context<'_>) {
     let install = |command: &ShellCommand| command.is("yarn", "install");
     let clean =
         |command: &ShellCommand| command.is("yarn", "cache") && command.has_argument("clean");
-    let key_of = |instruction: &Instruction| -> FromKey {
-        let arguments = instruction.argument_texts();
-        (
-            arguments.first().map(|s| s.to_string()).unwrap_or_default(),
-            arguments.get(2).map(|s| s.to_string()).unwrap_or_default(),
-            instruction
-                .flags_named("platform")
-                .next()
-                .and_then(|flag| flag.value())
-                .unwrap_or("")
-                .to_string(),
-        )
-    };
     let scratch = ("scratch".to_string(), String::new(), String::new());
     let mut current = scratch.clone();
     let mut images: BTreeSet<String> = BTreeSet::new();
@@ -1358,7 +1373,7 @@ fn yarn_cache(context: &mut Context<'_>) {
     for index in 0..context.items.len() {
         let item = &context.items[index];
         if item.kind() == Some(Kind::From) {
-            current = key_of(item.instruction);
+            current = from_key(item.instruction);
             images.insert(split_image(&current.0).name);
             continue;
         }
@@ -1502,74 +1517,6 @@ fn pipefail(context: &mut Context<'_>) {
             _ => {}
         }
     }
-}
-
-const KNOWN_SENSITIVE: [&str; 48] = [
-    "ACCESS_TOKEN",
-    "APPLICATION_KEY",
-    "APP_SECRET",
-    "AUTH_TOKEN",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "BITTREX_API_KEY",
-    "BITTREX_API_SECRET",
-    "CF_PASSWORD",
-    "CF_USERNAME",
-    "CIRCLE_TOKEN",
-    "CI_DEPLOY_PASSWORD",
-    "CI_DEPLOY_USER",
-    "DOCKERHUB_PASSWORD",
-    "DOCKER_EMAIL",
-    "DOCKER_PASSWORD",
-    "DOCKER_USERNAME",
-    "FACEBOOK_ACCESS_TOKEN",
-    "FACEBOOK_APP_ID",
-    "FACEBOOK_APP_SECRET",
-    "FIREBASE_API_TOKEN",
-    "FIREBASE_TOKEN",
-    "FOSSA_API_KEY",
-    "GH_ENTERPRISE_TOKEN",
-    "GH_TOKEN",
-    "GITHUB_ENTERPRISE_TOKEN",
-    "GITHUB_TOKEN",
-    "HEROKU_API_KEY",
-    "HEROKU_API_USER",
-    "NPM_AUTH_TOKEN",
-    "NPM_TOKEN",
-    "OKTA_AUTHN_GROUPID",
-    "OKTA_CLIENT_ORGURL",
-    "OKTA_CLIENT_TOKEN",
-    "OKTA_OAUTH2_CLIENTID",
-    "OKTA_OAUTH2_CLIENTSECRET",
-    "OPENAI_API_KEY",
-    "OS_PASSWORD",
-    "OS_USERNAME",
-    "POSTGRES_PASSWORD",
-    "SLACK_TOKEN",
-    "STRIPE_API_KEY",
-    "STRIPE_DEVICE_NAME",
-    "TRAVIS_OS_NAME",
-    "TRAVIS_SECURE_ENV_VARS",
-    "TRAVIS_SUDO",
-    "VAULT_CLIENT_KEY",
-    "VAULT_TOKEN",
-];
-
-/// hadolint's DL3064 test for one name.
-pub(crate) fn is_sensitive_name(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    KNOWN_SENSITIVE.contains(&name.to_uppercase().as_str())
-        || [
-            "api_key",
-            "client_key",
-            "password",
-            "private",
-            "secret",
-            "token",
-            "username",
-        ]
-        .iter()
-        .any(|part| lower.contains(part))
 }
 
 /// DL3064 where BuildKit's SecretsUsedInArgOrEnv does not already report the

@@ -195,50 +195,59 @@ pub(crate) fn repository(reference: &str) -> String {
     path.strip_prefix("library/").unwrap_or(path).to_string()
 }
 
-/// What the lint assumes of well-known images when the caller knows nothing:
-/// the ENV keys of Docker's official images (values unknown, so empty) and
-/// the non-root user of distroless `:nonroot` images. `None` for
-/// any other image: rules that need its config stay silent.
-pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
-    let repository = repository(reference);
-    let tag = reference
-        .split('@')
-        .next()
-        .and_then(|text| text.rsplit_once(':'))
-        .map(|(_, tag)| tag)
-        .filter(|tag| !tag.contains('/'))
-        .unwrap_or("");
-    let keys: &[&str] = match repository.as_str() {
-        "scratch" => &[],
-        "alpine"
-        | "debian"
-        | "ubuntu"
-        | "busybox"
-        | "centos"
-        | "fedora"
-        | "rockylinux"
-        | "almalinux"
-        | "amazonlinux"
-        | "archlinux"
-        | "oraclelinux"
-        | "opensuse/leap"
-        | "opensuse/tumbleweed"
-        | "photon"
-        | "clearlinux" => &["PATH"],
-        "python" => &["PATH", "LANG", "GPG_KEY", "PYTHON_VERSION", "PYTHON_SHA256"],
-        "node" => &["PATH", "NODE_VERSION", "YARN_VERSION"],
-        "golang" => &["PATH", "GOLANG_VERSION", "GOTOOLCHAIN", "GOPATH"],
-        "openjdk" | "eclipse-temurin" | "amazoncorretto" | "ibm-semeru-runtimes" | "sapmachine" => {
-            &[
-                "PATH",
-                "JAVA_HOME",
-                "LANG",
-                "LANGUAGE",
-                "LC_ALL",
-                "JAVA_VERSION",
-            ]
-        }
-        "maven" => &[
+/// The official images whose config is known: their repositories and the
+/// variables their config sets (values unknown).
+const KNOWN_ENVIRONMENTS: &[(&[&str], &[&str])] = &[
+    (&["scratch"], &[]),
+    (
+        &[
+            "alpine",
+            "debian",
+            "ubuntu",
+            "busybox",
+            "centos",
+            "fedora",
+            "rockylinux",
+            "almalinux",
+            "amazonlinux",
+            "archlinux",
+            "oraclelinux",
+            "opensuse/leap",
+            "opensuse/tumbleweed",
+            "photon",
+            "clearlinux",
+        ],
+        &["PATH"],
+    ),
+    (
+        &["python"],
+        &["PATH", "LANG", "GPG_KEY", "PYTHON_VERSION", "PYTHON_SHA256"],
+    ),
+    (&["node"], &["PATH", "NODE_VERSION", "YARN_VERSION"]),
+    (
+        &["golang"],
+        &["PATH", "GOLANG_VERSION", "GOTOOLCHAIN", "GOPATH"],
+    ),
+    (
+        &[
+            "openjdk",
+            "eclipse-temurin",
+            "amazoncorretto",
+            "ibm-semeru-runtimes",
+            "sapmachine",
+        ],
+        &[
+            "PATH",
+            "JAVA_HOME",
+            "LANG",
+            "LANGUAGE",
+            "LC_ALL",
+            "JAVA_VERSION",
+        ],
+    ),
+    (
+        &["maven"],
+        &[
             "PATH",
             "JAVA_HOME",
             "LANG",
@@ -248,7 +257,10 @@ pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
             "MAVEN_HOME",
             "MAVEN_CONFIG",
         ],
-        "gradle" => &[
+    ),
+    (
+        &["gradle"],
+        &[
             "PATH",
             "JAVA_HOME",
             "LANG",
@@ -258,7 +270,10 @@ pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
             "GRADLE_HOME",
             "GRADLE_VERSION",
         ],
-        "ruby" => &[
+    ),
+    (
+        &["ruby"],
+        &[
             "PATH",
             "LANG",
             "RUBY_VERSION",
@@ -268,7 +283,10 @@ pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
             "BUNDLE_SILENCE_ROOT_WARNING",
             "BUNDLE_APP_CONFIG",
         ],
-        "php" => &[
+    ),
+    (
+        &["php"],
+        &[
             "PATH",
             "PHPIZE_DEPS",
             "PHP_INI_DIR",
@@ -283,8 +301,14 @@ pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
             "PHP_ASC_URL",
             "PHP_SHA256",
         ],
-        "rust" => &["PATH", "RUSTUP_HOME", "CARGO_HOME", "RUST_VERSION"],
-        "nginx" => &[
+    ),
+    (
+        &["rust"],
+        &["PATH", "RUSTUP_HOME", "CARGO_HOME", "RUST_VERSION"],
+    ),
+    (
+        &["nginx"],
+        &[
             "PATH",
             "NGINX_VERSION",
             "NJS_VERSION",
@@ -292,14 +316,20 @@ pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
             "PKG_RELEASE",
             "DYNPKG_RELEASE",
         ],
-        "httpd" => &[
+    ),
+    (
+        &["httpd"],
+        &[
             "PATH",
             "HTTPD_PREFIX",
             "HTTPD_VERSION",
             "HTTPD_SHA256",
             "HTTPD_PATCHES",
         ],
-        "postgres" => &[
+    ),
+    (
+        &["postgres"],
+        &[
             "PATH",
             "GOSU_VERSION",
             "LANG",
@@ -307,14 +337,38 @@ pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
             "PG_VERSION",
             "PGDATA",
         ],
-        "redis" => &[
+    ),
+    (
+        &["redis"],
+        &[
             "PATH",
             "REDIS_VERSION",
             "REDIS_DOWNLOAD_URL",
             "REDIS_DOWNLOAD_SHA",
         ],
-        _ if repository.starts_with("gcr.io/distroless/") => &["PATH", "SSL_CERT_FILE"],
-        _ => return None,
+    ),
+];
+
+/// What the lint assumes of well-known images when the caller knows nothing:
+/// the ENV keys of Docker's official images (values unknown, so empty) and
+/// the non-root user of distroless `:nonroot` images. `None` for
+/// any other image: rules that need its config stay silent.
+pub(crate) fn known_image(reference: &str) -> Option<ImageFacts> {
+    let repository = repository(reference);
+    let tag = reference
+        .split('@')
+        .next()
+        .and_then(|text| text.rsplit_once(':'))
+        .map(|(_, tag)| tag)
+        .filter(|tag| !tag.contains('/'))
+        .unwrap_or("");
+    let known = KNOWN_ENVIRONMENTS
+        .iter()
+        .find(|(repositories, _)| repositories.contains(&repository.as_str()));
+    let keys: &[&str] = match known {
+        Some((_, keys)) => keys,
+        None if repository.starts_with("gcr.io/distroless/") => &["PATH", "SSL_CERT_FILE"],
+        None => return None,
     };
     let user = if repository.starts_with("gcr.io/distroless/") && tag.contains("nonroot") {
         "nonroot".to_string()

@@ -24,6 +24,7 @@
 
 mod buildkit;
 mod config;
+mod context;
 mod diagnostic;
 mod engine;
 mod facts;
@@ -33,15 +34,18 @@ mod hadolint;
 mod images;
 pub mod output;
 mod platform;
+mod predicates;
 mod rules;
+mod severity;
 mod shell;
 mod suppress;
 mod text;
 
 pub use config::{CONFIG_FILE, Config, ConfigError, RuleSet};
-pub use diagnostic::{Diagnostic, Edit, Fix, Severity};
+pub use diagnostic::{Diagnostic, Edit, Fix};
 pub use engine::{CheckDirectiveError, Report, lint};
 pub use facts::{ContextFacts, EmptyBaseImages, Facts, ImageFacts, NoFacts, NotablePath};
 pub use fix::apply_fixes;
 pub use rules::{Origin, RULES, Rule, find_rule};
+pub use severity::Severity;
 pub use shell::{Script, ShellCommand};

@@ -6,7 +6,8 @@ use serde::Serialize;
 use serde_json::json;
 use strata_dockerfile::Source;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+use crate::severity::Severity;
 
 #[derive(Serialize)]
 struct JsonEdit {

@@ -2,7 +2,7 @@
 //! finding, a default severity, where it comes from, and one sentence on why
 //! it matters.
 
-use crate::diagnostic::Severity;
+use crate::severity::Severity;
 
 /// Where a rule comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
