@@ -63,6 +63,17 @@ pub enum Error {
         /// The instruction's span in the Dockerfile.
         span: Option<Span>,
     },
+    /// A base or `--from` image could not be pulled from its registry: the
+    /// registry's typed error, so the CLI can act on it (`strata login`).
+    #[error("{reference}: {source}")]
+    Pull {
+        /// The image as named.
+        reference: String,
+        /// What the registry said.
+        source: Box<strata_registry::RegistryError>,
+        /// The instruction's span in the Dockerfile.
+        span: Option<Span>,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] strata_store::StoreError),
@@ -104,12 +115,20 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The registry's error, when a pull failed.
+    pub fn registry_error(&self) -> Option<&strata_registry::RegistryError> {
+        match self {
+            Error::Pull { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
     /// The Dockerfile span the error is about, if any.
     pub fn span(&self) -> Option<Span> {
         match self {
             Error::Dockerfile(error) => Some(error.span),
             Error::Copy { span, .. } | Error::StepFailed { span, .. } => Some(*span),
-            Error::Image { span, .. } => *span,
+            Error::Image { span, .. } | Error::Pull { span, .. } => *span,
             _ => None,
         }
     }

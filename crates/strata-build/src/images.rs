@@ -90,9 +90,7 @@ impl Images {
             Some(entry) if !self.pull => self.store.ref_target(&entry)?,
             _ => match by_digest().filter(|_| !self.pull) {
                 Some(descriptor) => descriptor,
-                None => self
-                    .pull_image(&reference, platform)
-                    .map_err(|e| image_error(e.to_string()))?,
+                None => self.pull_image(name, &reference, platform)?,
             },
         };
         let resolved = self.load(&full, &descriptor, platform)?;
@@ -156,31 +154,42 @@ impl Images {
         &self.store
     }
 
+    /// Pulls `reference` for `platform` into the store and names it there.
     fn pull_image(
         &self,
+        name: &str,
         reference: &Reference,
         platform: &Platform,
-    ) -> std::result::Result<Descriptor, String> {
-        let Connection { client, runtime } = Connection::open(&self.insecure_registries)?;
-        let platform = platform.clone();
+    ) -> Result<Descriptor> {
+        let image_error = |message: String| Error::Image {
+            reference: name.to_owned(),
+            message,
+            span: None,
+        };
+        let Connection { client, runtime } =
+            Connection::open(&self.insecure_registries).map_err(image_error)?;
         let pulled = runtime
             .block_on(strata_registry::pull(
                 &client,
                 reference,
-                &platform,
+                platform,
                 Arc::new(StoreSink(self.store.clone())),
                 Arc::new(|_| {}),
             ))
-            .map_err(|e| e.to_string())?;
+            .map_err(|source| Error::Pull {
+                reference: name.to_owned(),
+                source: Box::new(source),
+                span: None,
+            })?;
         let mut descriptor = pulled.manifest_descriptor();
-        descriptor.platform = Some(platform);
+        descriptor.platform = Some(platform.clone());
         self.store
             .set_ref(
                 &reference.to_string(),
                 &descriptor,
                 Some(&pulled.repo_digest.to_string()),
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| image_error(e.to_string()))?;
         Ok(descriptor)
     }
 }

@@ -89,7 +89,19 @@ fn render_error(error: &anyhow::Error) -> String {
         }
         shown = message;
     }
+    text.push_str(&login_hint(error.chain().find_map(|e| e.downcast_ref())));
     text
+}
+
+/// For a registry that refused the credentials (or wanted some), the line
+/// naming the command that stores them, as Docker names `docker login`.
+pub(crate) fn login_hint(error: Option<&strata_registry::RegistryError>) -> String {
+    match error {
+        Some(strata_registry::RegistryError::Unauthorized { registry, .. }) => {
+            format!("  hint: the registry may require `strata login {registry}`\n")
+        }
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]

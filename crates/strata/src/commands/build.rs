@@ -574,8 +574,14 @@ fn render_build_error(
             Rendered(text).into()
         }
         other => match other.span() {
-            Some(span) => Rendered(in_context(span, &other.to_string())).into(),
-            None => anyhow::Error::new(clone_error(other)),
+            Some(span) => {
+                let hint = crate::login_hint(other.registry_error());
+                Rendered(in_context(span, &other.to_string()) + &hint).into()
+            }
+            None => match crate::login_hint(other.registry_error()) {
+                hint if hint.is_empty() => anyhow::Error::new(clone_error(other)),
+                hint => Rendered(format!("error: {}\n{hint}", clone_error(other))).into(),
+            },
         },
     }
 }

@@ -160,10 +160,18 @@ fn login_logout_with_basic_auth() {
     let name = format!("{host}/private/app:v1");
     let denied = env.run(&["pull", &name]);
     assert!(!denied.status.success());
+    let stderr = String::from_utf8_lossy(&denied.stderr);
+    assert!(stderr.contains("unauthorized"), "{stderr}");
+    let hint = format!("hint: the registry may require `strata login {host}`");
+    assert!(stderr.contains(&hint), "{stderr}");
+    // A build's base image: the registry's typed error reaches the CLI too.
+    let context = env.context("private-base", &[("Dockerfile", &format!("FROM {name}\n"))]);
+    let build = env.build(&context, None, &[]);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(!build.status.success());
     assert!(
-        String::from_utf8_lossy(&denied.stderr).contains("unauthorized"),
-        "{}",
-        String::from_utf8_lossy(&denied.stderr)
+        stderr.contains("unauthorized") && stderr.contains(&hint),
+        "{stderr}"
     );
 
     let wrong = env
