@@ -5,13 +5,15 @@
 
 use crate::ast::{Dockerfile, Heredoc, Instruction, Kind};
 use crate::error::{Error, ErrorKind};
-use crate::go::{format_duration, parse_duration, parse_int, with_suggestion};
+use crate::go::{format_duration, parse_duration, parse_int};
 use crate::heredoc::{chomp, parse_heredoc};
 use crate::lexer::{Environment, ExpandError, Lexer};
 use crate::mount::{Device, Mount, MountError, parse_device, parse_mount};
 use crate::source::{Source, Span};
-use crate::text::{equal_fold_ascii, go_quote, go_to_lower, go_to_upper};
+use crate::text::{equal_fold_ascii, go_quote};
 use crate::values::{Chmod, PortSpec, parse_port, parse_signal};
+use strata_go::strings;
+use strata_go::suggest::with_suggestion;
 
 /// Where an instruction is: its span and lines, and its index in
 /// [`Dockerfile::instructions`].
@@ -724,7 +726,9 @@ impl<'a> Flags<'a> {
                 None => (body, None),
             };
             let flag_name = format!("--{name}");
-            let names: Vec<&str> = self.definitions.iter().map(|d| d.name).collect();
+            // BuildKit ranges over a map of the flags: sorted here.
+            let mut names: Vec<&str> = self.definitions.iter().map(|d| d.name).collect();
+            names.sort_unstable();
             let Some(definition) = self.definitions.iter_mut().find(|d| d.name == name) else {
                 return Err(error(with_suggestion(
                     format!("unknown flag: {flag_name}"),
@@ -742,7 +746,7 @@ impl<'a> Flags<'a> {
                     if value == Some("") {
                         return Err(error(format!("missing a value on flag: {flag_name}")));
                     }
-                    let lower = go_to_lower(value.unwrap_or(""));
+                    let lower = strings::to_lower(value.unwrap_or(""));
                     definition.value = Some(match lower.as_str() {
                         "true" | "" => "true".to_string(),
                         "false" => "false".to_string(),
@@ -832,9 +836,12 @@ fn node_arguments(instruction: &Instruction) -> Vec<String> {
     }
 }
 
-/// The instruction names upper-cased, for did-you-mean.
+/// The instruction names upper-cased and sorted, for did-you-mean (BuildKit
+/// ranges over a map of them).
 fn instruction_names() -> Vec<&'static str> {
-    Kind::ALL.iter().map(|kind| kind.uppercase()).collect()
+    let mut names: Vec<&str> = Kind::ALL.iter().map(|kind| kind.uppercase()).collect();
+    names.sort_unstable();
+    names
 }
 
 /// Types one instruction of `dockerfile` (BuildKit's `ParseInstruction`).
@@ -962,7 +969,7 @@ fn type_instruction(context: &Context<'_>) -> Result<Typed, Error> {
                 return Err(at_least_one(context, "ONBUILD"));
             }
             Flags::new(context).parse()?;
-            let trigger = go_to_upper(args[0].trim());
+            let trigger = strings::to_upper(args[0].trim());
             match trigger.as_str() {
                 "ONBUILD" => {
                     return Err(context.error(
@@ -1325,7 +1332,7 @@ fn sources_and_destination(
 fn type_from(context: &Context<'_>) -> Result<From, Error> {
     let args = &context.args;
     let (name, name_as_written) = if args.len() == 3 && equal_fold_ascii(&args[1], "as") {
-        let name = go_to_lower(&args[2]);
+        let name = strings::to_lower(&args[2]);
         if !valid_stage_name(&name) {
             return Err(context.error(
                 ErrorKind::Arguments,
@@ -1373,7 +1380,7 @@ fn type_healthcheck(context: &Context<'_>) -> Result<Healthcheck, Error> {
     let Some(first) = args.first() else {
         return Err(at_least_one(context, "HEALTHCHECK"));
     };
-    let kind = go_to_upper(first);
+    let kind = strings::to_upper(first);
     let rest = &args[1..];
     let mut health = Healthcheck {
         test: Vec::new(),

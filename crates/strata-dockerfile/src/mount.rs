@@ -1,9 +1,10 @@
 //! `RUN --mount=...` and `RUN --device=...` values, parsed as BuildKit's
 //! `parseMount` and `ParseDevice` do (CSV fields, keys case-insensitive).
 
-use crate::go::{parse_bool, parse_uint, with_suggestion};
+use crate::go::{parse_bool, parse_uint};
 use crate::lexer::ExpandError;
-use crate::text::go_to_lower;
+use strata_go::strings;
+use strata_go::suggest::with_suggestion;
 
 /// The five mount types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -218,8 +219,8 @@ pub(crate) fn parse_mount(
     let mut read_only_auto = true;
     for field in &fields {
         let (key, value) = match field.split_once('=') {
-            Some((key, value)) => (go_to_lower(key), Some(value.to_string())),
-            None => (go_to_lower(field), None),
+            Some((key, value)) => (strings::to_lower(key), Some(value.to_string())),
+            None => (strings::to_lower(field), None),
         };
         let Some(mut value) = value else {
             if expander.is_none() {
@@ -270,7 +271,7 @@ pub(crate) fn parse_mount(
         let file_info_type = || matches!(mount.kind, MountType::Secret | MountType::Ssh);
         match key.as_str() {
             "type" => {
-                mount.kind = match go_to_lower(&value).as_str() {
+                mount.kind = match strings::to_lower(&value).as_str() {
                     "bind" => MountType::Bind,
                     "cache" => MountType::Cache,
                     "tmpfs" => MountType::Tmpfs,
@@ -280,7 +281,8 @@ pub(crate) fn parse_mount(
                         return Err(invalid(with_suggestion(
                             format!("unsupported mount type {}", crate::text::go_quote(&value)),
                             &value,
-                            &["bind", "cache", "tmpfs", "secret", "ssh"],
+                            // BuildKit ranges over a map: sorted here.
+                            &["bind", "cache", "secret", "ssh", "tmpfs"],
                             true,
                         )));
                     }
@@ -320,7 +322,7 @@ pub(crate) fn parse_mount(
             }
             "id" => mount.id = Some(value.clone()),
             "sharing" => {
-                mount.sharing = Some(match go_to_lower(&value).as_str() {
+                mount.sharing = Some(match strings::to_lower(&value).as_str() {
                     "shared" => Sharing::Shared,
                     "private" => Sharing::Private,
                     "locked" => Sharing::Locked,
@@ -331,7 +333,8 @@ pub(crate) fn parse_mount(
                                 crate::text::go_quote(&value)
                             ),
                             &value,
-                            &["shared", "private", "locked"],
+                            // BuildKit ranges over a map: sorted here.
+                            &["locked", "private", "shared"],
                             true,
                         )));
                     }
@@ -420,7 +423,7 @@ pub(crate) fn parse_device(value: &str) -> Result<Device, String> {
     };
     for field in &fields {
         let Some((key, value)) = field.split_once('=') else {
-            if go_to_lower(field) == "required" {
+            if strings::to_lower(field) == "required" {
                 device.required = true;
                 continue;
             }
@@ -430,7 +433,7 @@ pub(crate) fn parse_device(value: &str) -> Result<Device, String> {
             }
             return Err(format!("invalid field '{field}' must be a key=value pair"));
         };
-        let key = go_to_lower(key);
+        let key = strings::to_lower(key);
         match key.as_str() {
             "name" => {
                 if !device.name.is_empty() {

@@ -128,7 +128,7 @@ impl Stages {
     /// (case-insensitive; the last stage with that name, as BuildKit's map
     /// keeps) or an index.
     pub fn find(&self, reference: &str) -> Option<&Stage> {
-        let lower = crate::text::go_to_lower(reference);
+        let lower = strata_go::strings::to_lower(reference);
         if let Some(stage) = self
             .stages
             .iter()

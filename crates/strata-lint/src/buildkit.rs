@@ -16,7 +16,6 @@ use crate::fix;
 use crate::images::{is_valid_reference, known_image};
 use crate::platform;
 use crate::rules::*;
-use crate::text::{clean_path, suggest};
 
 /// BuildKit's default PATH for Linux images that set none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -637,7 +636,7 @@ fn undefined_args_in_from(
         }
         let options: Vec<&str> = known.iter().map(String::as_str).collect();
         let mut message = format!("FROM argument '{name}' is not declared");
-        if let Some(suggestion) = suggest(name, &options, true) {
+        if let Some(suggestion) = strata_go::suggest::search(name, &options, true) {
             message.push_str(&format!(" (did you mean {suggestion}?)"));
         }
         let span = context.items[item].span();
@@ -736,7 +735,7 @@ fn report_undefined(
     let options: Vec<&str> = keys.iter().map(String::as_str).collect();
     for name in undefined {
         let mut message = format!("Usage of undefined variable '${name}'");
-        if let Some(suggestion) = suggest(&name, &options, true) {
+        if let Some(suggestion) = strata_go::suggest::search(&name, &options, true) {
             message.push_str(&format!(" (did you mean ${suggestion}?)"));
         }
         let span = context.items[item].span();
@@ -1098,7 +1097,7 @@ fn copy_ignored(context: &mut Context<'_>, item: usize, command: &str, sources: 
         if !context.facts.copy_source_ignored(source) {
             continue;
         }
-        let cleaned = clean_path(source);
+        let cleaned = strata_go::path::clean_str(source);
         let span = context.items[item].span();
         let diagnostic = context.diagnostic(
             &COPY_IGNORED_FILE,

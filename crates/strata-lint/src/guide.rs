@@ -14,7 +14,6 @@ use crate::fix;
 use crate::images::{known_image, split_image};
 use crate::rules::*;
 use crate::shell::{Script, ShellCommand};
-use crate::text::clean_path;
 
 pub(crate) fn check(context: &mut Context<'_>) {
     pin_base_image_version(context);
@@ -89,7 +88,7 @@ fn copies_whole_context(instruction: &Instruction) -> bool {
     }
     arguments[..arguments.len() - 1].iter().any(|word| {
         let text = word.text.trim_matches('"');
-        text == "*" || clean_path(text) == "."
+        text == "*" || strata_go::path::clean_str(text) == "."
     })
 }
 

@@ -36,7 +36,6 @@ mod platform;
 mod rules;
 mod shell;
 mod suppress;
-mod text;
 
 pub use config::{CONFIG_FILE, Config, ConfigError, RuleSet};
 pub use diagnostic::{Diagnostic, Edit, Fix, Severity};
