@@ -170,14 +170,3 @@ impl BuildOptions {
         }
     }
 }
-
-/// `platform` in the frontend's own type (its automatic `TARGET*` args, the
-/// build checks); issue 16 merges the two types.
-pub fn frontend_platform(platform: &strata_oci::Platform) -> strata_dockerfile::Platform {
-    strata_dockerfile::Platform {
-        os: platform.os.clone(),
-        architecture: platform.architecture.clone(),
-        variant: platform.variant.clone().unwrap_or_default(),
-        os_version: String::new(),
-    }
-}

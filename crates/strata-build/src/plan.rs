@@ -410,7 +410,7 @@ pub(crate) fn lower(
         .unwrap_or_else(|| format!("stage-{target_index}"));
     let frontend_options = dockerfile::BuildOptions {
         build_args: options.build_args.clone(),
-        target_platform: Some(crate::frontend_platform(images.platform())),
+        target_platform: Some(images.platform().clone()),
         ..dockerfile::BuildOptions::default()
     };
     let global = GlobalScope::new(

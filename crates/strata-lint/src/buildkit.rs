@@ -11,10 +11,11 @@ use strata_dockerfile::{
     go_quote,
 };
 
+use strata_oci::Platform;
+
 use crate::engine::Context;
 use crate::fix;
 use crate::images::{is_valid_reference, known_image};
-use crate::platform;
 use crate::rules::*;
 
 /// BuildKit's default PATH for Linux images that set none.
@@ -475,7 +476,7 @@ struct StageBase {
     /// The earlier stage it names, if any.
     parent: Option<usize>,
     /// Its `--platform`, when given.
-    platform: Option<strata_dockerfile::Platform>,
+    platform: Option<Platform>,
 }
 
 /// `buildDispatchStates`: every FROM is expanded and checked before any
@@ -511,7 +512,7 @@ fn stage_bases(
                 from.name.as_deref().unwrap_or(""),
                 &expansion,
             );
-            requested = Some(platform::parse(&expansion.value)?);
+            requested = Some(Platform::parse(&expansion.value).ok()?);
         }
         let lower = base.value.to_lowercase();
         let parent = (0..stage)
@@ -551,8 +552,8 @@ fn base_image_platform(context: &mut Context<'_>, stage: usize, base: &StageBase
         .platform
         .clone()
         .or_else(|| context.facts.target_platform())
-        .unwrap_or_else(strata_dockerfile::Platform::host);
-    let (expected, actual) = (platform::normalize(&expected), platform::normalize(&actual));
+        .unwrap_or_else(Platform::host);
+    let (expected, actual) = (expected.normalized(), actual.normalized());
     if expected.os == actual.os && expected.architecture == actual.architecture {
         return;
     }
@@ -589,7 +590,7 @@ fn initial_state(
     let os = base
         .platform
         .as_ref()
-        .map_or_else(|| strata_dockerfile::Platform::host().os, |p| p.os.clone());
+        .map_or_else(|| Platform::host().os, |p| p.os.clone());
     let image = context
         .facts
         .base_image(&base.name)
@@ -688,7 +689,7 @@ fn const_platform(
     if !expansion.matched.is_empty() || !expansion.unmatched.is_empty() {
         return;
     }
-    let Some(platform) = platform::parse(&expansion.value) else {
+    let Ok(platform) = Platform::parse(&expansion.value) else {
         return;
     };
     if stage_name.contains(&platform.os) || stage_name.contains(&platform.architecture) {

@@ -31,7 +31,7 @@ pub struct ImageFacts {
     /// The platform its config names (`os`, `architecture`, `variant`,
     /// `os.version`); `None` when unknown, and for an image without layers
     /// (BuildKit checks no platform there).
-    pub platform: Option<strata_dockerfile::Platform>,
+    pub platform: Option<strata_oci::Platform>,
 }
 
 /// Facts about the context and base images. Every method has a default
@@ -60,7 +60,7 @@ pub trait Facts {
     }
 
     /// The platform the build is for (`--platform`); `None` is the host's.
-    fn target_platform(&self) -> Option<strata_dockerfile::Platform> {
+    fn target_platform(&self) -> Option<strata_oci::Platform> {
         None
     }
 }

@@ -32,7 +32,6 @@ mod guide;
 mod hadolint;
 mod images;
 pub mod output;
-mod platform;
 mod rules;
 mod shell;
 mod suppress;

@@ -347,12 +347,12 @@ fn untrusted_registry() {
 
 #[test]
 fn invalid_base_image_platform() {
-    let platform = |text: &str| strata_dockerfile::Platform::parse(text);
+    let platform = |text: &str| strata_oci::Platform::parse(text).ok();
     let image = |text: &str| strata_lint::ImageFacts {
         platform: platform(text),
         ..Default::default()
     };
-    let host = strata_dockerfile::Platform::host();
+    let host = strata_oci::Platform::host();
     let foreign = if host.architecture == "arm64" {
         "linux/amd64"
     } else {
@@ -362,7 +362,7 @@ fn invalid_base_image_platform() {
     facts.images.insert("foreign:1".into(), image(foreign));
     facts
         .images
-        .insert("native:1".into(), image(&host.format()));
+        .insert("native:1".into(), image(&host.to_string()));
     facts
         .images
         .insert("windows:1".into(), image("windows/amd64"));
@@ -381,7 +381,7 @@ fn invalid_base_image_platform() {
     let foreign_message = format!(
         "Base image foreign:1 was pulled with platform \"{}\", expected \"{}\" for current build",
         foreign.trim_end_matches("/v8"),
-        host.format().trim_end_matches("/v8")
+        host.to_string().trim_end_matches("/v8")
     );
     assert_eq!(
         lines,

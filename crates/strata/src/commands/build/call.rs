@@ -276,7 +276,7 @@ fn outline(
         ..Default::default()
     };
     if let Some(platform) = &options.platform {
-        frontend.target_platform = strata_dockerfile::Platform::parse(platform);
+        frontend.target_platform = platform.parse().ok();
     }
     let outline = strata_dockerfile::outline(dockerfile, stages, &frontend)
         .map_err(|error| dockerfile_error(options, &error))?;
