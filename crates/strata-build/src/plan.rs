@@ -385,7 +385,7 @@ pub(crate) fn lower(
             Span { start: 0, end: 0 },
         ));
     }
-    let target_index = match &options.target {
+    let target_index = match &options.frontend.target {
         None => stages.stages.len() - 1,
         Some(target) => match stages.find(&target.to_lowercase()) {
             Some(stage) => stage.index,
@@ -409,9 +409,8 @@ pub(crate) fn lower(
         .map(str::to_owned)
         .unwrap_or_else(|| format!("stage-{target_index}"));
     let frontend_options = dockerfile::BuildOptions {
-        build_args: options.build_args.clone(),
         target_platform: Some(images.platform().clone()),
-        ..dockerfile::BuildOptions::default()
+        ..options.frontend.clone()
     };
     let global = GlobalScope::new(
         &stages.meta_args,
@@ -441,6 +440,7 @@ pub(crate) fn lower(
     let target = lowering.stage(target_index)?;
     let mut warnings = Vec::new();
     let unused: Vec<&String> = options
+        .frontend
         .build_args
         .keys()
         .filter(|key| !lowering.used_args.contains(*key) && !is_predefined_arg(key))
@@ -1292,7 +1292,7 @@ impl Lowering<'_> {
             shm_size: self.options.shm_size,
             cgroup_parent: self.options.cgroup_parent.clone(),
             platform: foreign,
-            proxy_env: proxy_env(&self.options.build_args),
+            proxy_env: proxy_env(&self.options.frontend.build_args),
         })
     }
 

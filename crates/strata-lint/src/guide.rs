@@ -240,7 +240,7 @@ fn missing_dockerignore(context: &mut Context<'_>) {
         .notable_paths()
         .iter()
         .filter(|path| path.sent)
-        .map(|path| path.name.clone())
+        .map(|path| path.path.to_string_lossy().into_owned())
         .collect();
     if notable.is_empty() {
         return;

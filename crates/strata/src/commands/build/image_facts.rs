@@ -3,7 +3,8 @@
 //! strata has yet to pull stays unknown, and the checks that need it are
 //! silent for it).
 
-use strata_lint::{Facts, ImageFacts, NotablePath};
+use strata_context::NotablePath;
+use strata_lint::{Facts, ImageFacts};
 use strata_oci::Reference;
 use strata_store::Store;
 
