@@ -282,6 +282,10 @@ mod tests {
             ("!a/../b", "b"),
             ("./a/../b/", "b"),
             ("/../x", "/x"),
+            ("//a//b/", "/a/b"),
+            ("a/./b/..", "a"),
+            ("a/..", "."),
+            ("/data/.", "/data"),
         ] {
             assert_eq!(cleaned(input), expected, "clean({input:?})");
             assert_eq!(clean_str(input), expected, "clean_str({input:?})");
