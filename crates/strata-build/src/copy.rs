@@ -938,7 +938,7 @@ fn has_wildcard(path: &str) -> bool {
 
 /// The paths a (possibly wildcarded) source names in `root`, sorted.
 fn match_paths(root: &Root, source: &str) -> Result<Vec<String>> {
-    let cleaned = crate::plan::clean_absolute(&format!("/{source}"));
+    let cleaned = strata_go::path::clean_str(&format!("/{source}"));
     let parts: Vec<&str> = cleaned.split('/').filter(|p| !p.is_empty()).collect();
     let has_wildcard = |part: &str| part.contains(['*', '?', '[']);
     if !parts.iter().any(|p| has_wildcard(p)) {
@@ -966,7 +966,7 @@ fn match_paths(root: &Root, source: &str) -> Result<Vec<String>> {
                     .collect();
                 names.sort();
                 for name in names {
-                    if strata_context::path_match(part.as_bytes(), &name) == Some(true) {
+                    if strata_go::path::path_match(part.as_bytes(), &name) == Ok(true) {
                         next.push(join(base, &String::from_utf8_lossy(&name)));
                     }
                 }

@@ -225,7 +225,7 @@ pub fn build(
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| options.dockerfile_name.clone()),
-        options.target.clone().unwrap_or_default()
+        options.frontend.target.clone().unwrap_or_default()
     );
     let explainer = explain::Explainer::load(Some(explain::Explainer::project_file(
         &store.area("builds")?,

@@ -65,9 +65,7 @@ pub use driver::{BuildOutput, ExportedOutput, build};
 pub use error::{Error, Result};
 pub use images::{StoreSink, StoreSource};
 pub use named_context::{NamedContext, context_name};
-pub use options::{
-    BuildOptions, Entitlements, NetworkMode, SecretSource, SshAgent, frontend_platform,
-};
+pub use options::{BuildOptions, Entitlements, NetworkMode, SecretSource, SshAgent};
 pub use output::{
     Destination, LayerCompression, Output, OutputKind, OutputStream, distribution_image,
 };

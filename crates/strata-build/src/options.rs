@@ -60,11 +60,11 @@ pub struct BuildOptions {
     /// The Dockerfile's path on disk, when it has one: its
     /// `<name>.dockerignore` wins over the context's `.dockerignore`.
     pub dockerfile_path: Option<PathBuf>,
-    /// `--build-arg` values (a bare `--build-arg K` already resolved from
-    /// the environment by the caller).
-    pub build_args: BTreeMap<String, String>,
-    /// `--target`: the stage to build (default: the last).
-    pub target: Option<String>,
+    /// What the Dockerfile frontend is asked for: `--build-arg` values (a
+    /// bare `--build-arg K` already resolved from the environment by the
+    /// caller) and `--target` (default: the last stage). Its target platform
+    /// is left out: lowering sets it from `platform`, once resolved.
+    pub frontend: strata_dockerfile::BuildOptions,
     /// `--platform`, as given (one platform; the host's when absent).
     pub platform: Option<String>,
     /// `--no-cache`: run every step.
@@ -143,8 +143,7 @@ impl BuildOptions {
             dockerfile,
             context,
             dockerfile_path: None,
-            build_args: BTreeMap::new(),
-            target: None,
+            frontend: strata_dockerfile::BuildOptions::default(),
             platform: None,
             no_cache: false,
             no_cache_filter: Vec::new(),
@@ -168,16 +167,5 @@ impl BuildOptions {
             cache_to: Vec::new(),
             outputs: Vec::new(),
         }
-    }
-}
-
-/// `platform` in the frontend's own type (its automatic `TARGET*` args, the
-/// build checks); issue 16 merges the two types.
-pub fn frontend_platform(platform: &strata_oci::Platform) -> strata_dockerfile::Platform {
-    strata_dockerfile::Platform {
-        os: platform.os.clone(),
-        architecture: platform.architecture.clone(),
-        variant: platform.variant.clone().unwrap_or_default(),
-        os_version: String::new(),
     }
 }

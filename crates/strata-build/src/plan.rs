@@ -385,20 +385,18 @@ pub(crate) fn lower(
             Span { start: 0, end: 0 },
         ));
     }
-    let target_index = match &options.target {
+    let target_index = match &options.frontend.target {
         None => stages.stages.len() - 1,
         Some(target) => match stages.find(&target.to_lowercase()) {
             Some(stage) => stage.index,
             None => {
-                let names: Vec<String> = stages
-                    .stages
-                    .iter()
-                    .filter_map(|s| s.name().map(str::to_owned))
-                    .collect();
-                let mut message = format!("target stage \"{target}\" could not be found");
-                if let Some(best) = closest(target, &names) {
-                    message.push_str(&format!(" (did you mean {best}?)"));
-                }
+                let names: Vec<&str> = stages.stages.iter().filter_map(|s| s.name()).collect();
+                let message = strata_go::suggest::with_suggestion(
+                    format!("target stage \"{target}\" could not be found"),
+                    target,
+                    &names,
+                    true,
+                );
                 return Err(Error::Option {
                     flag: "--target",
                     message,
@@ -411,9 +409,8 @@ pub(crate) fn lower(
         .map(str::to_owned)
         .unwrap_or_else(|| format!("stage-{target_index}"));
     let frontend_options = dockerfile::BuildOptions {
-        build_args: options.build_args.clone(),
-        target_platform: Some(crate::frontend_platform(images.platform())),
-        ..dockerfile::BuildOptions::default()
+        target_platform: Some(images.platform().clone()),
+        ..options.frontend.clone()
     };
     let global = GlobalScope::new(
         &stages.meta_args,
@@ -443,6 +440,7 @@ pub(crate) fn lower(
     let target = lowering.stage(target_index)?;
     let mut warnings = Vec::new();
     let unused: Vec<&String> = options
+        .frontend
         .build_args
         .keys()
         .filter(|key| !lowering.used_args.contains(*key) && !is_predefined_arg(key))
@@ -1294,7 +1292,7 @@ impl Lowering<'_> {
             shm_size: self.options.shm_size,
             cgroup_parent: self.options.cgroup_parent.clone(),
             platform: foreign,
-            proxy_env: proxy_env(&self.options.build_args),
+            proxy_env: proxy_env(&self.options.frontend.build_args),
         })
     }
 
@@ -1875,27 +1873,12 @@ fn secrets_masked(
     shown
 }
 
-/// Go's `path.Clean` over an absolute path.
-pub(crate) fn clean_absolute(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
 /// `path` made absolute against `directory` and cleaned.
 fn absolute_in(directory: &str, path: &str) -> String {
     if path.starts_with('/') {
-        clean_absolute(path)
+        strata_go::path::clean_str(path)
     } else {
-        clean_absolute(&format!("{directory}/{path}"))
+        strata_go::path::clean_str(&format!("{directory}/{path}"))
     }
 }
 
@@ -1921,35 +1904,6 @@ fn normalize_destination(working_dir: &str, destination: &str) -> String {
         path.push('/');
     }
     path
-}
-
-/// The closest name, for did-you-mean hints.
-fn closest<'a>(wanted: &str, names: &'a [String]) -> Option<&'a String> {
-    names
-        .iter()
-        .map(|name| (strsim_distance(wanted, name), name))
-        .filter(|(distance, name)| *distance <= name.len().max(wanted.len()) / 2)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, name)| name)
-}
-
-fn strsim_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            current.push(
-                (previous[j] + cost)
-                    .min(previous[j + 1] + 1)
-                    .min(current[j] + 1),
-            );
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// A Dockerfile error at `span`, naming the file.

@@ -229,7 +229,7 @@ pub(crate) fn of_build(
     }
     let finished = jiff::Timestamp::now();
     let mut seed = options.dockerfile.clone();
-    for (key, value) in &options.build_args {
+    for (key, value) in &options.frontend.build_args {
         seed.extend_from_slice(format!("\0{key}={value}").as_bytes());
     }
     let (started_on, finished_on) = match options.source_date_epoch {
@@ -274,7 +274,7 @@ fn invocation_id(seed: &[u8]) -> String {
 /// then says the request is incomplete. Whether it is complete comes second.
 fn request(options: &BuildOptions, mode: ProvenanceMode) -> (Request, bool) {
     let mut args = BTreeMap::new();
-    for (key, value) in &options.build_args {
+    for (key, value) in &options.frontend.build_args {
         args.insert(format!("build-arg:{key}"), value.clone());
     }
     for (key, value) in &options.labels {
@@ -286,7 +286,7 @@ fn request(options: &BuildOptions, mode: ProvenanceMode) -> (Request, bool) {
         args.retain(|key, _| !key.starts_with("build-arg:") && !key.starts_with("label:"));
         complete = args.len() == before;
     }
-    if let Some(target) = &options.target {
+    if let Some(target) = &options.frontend.target {
         args.insert("target".to_owned(), target.clone());
     }
     if options.no_cache {
@@ -613,8 +613,8 @@ mod tests {
     #[test]
     fn min_mode_drops_build_args_and_labels() {
         let mut options = BuildOptions::new("docker/app.Dockerfile", b"FROM x\n".to_vec(), None);
-        options.build_args.insert("A".into(), "1".into());
-        options.target = Some("base".into());
+        options.frontend.build_args.insert("A".into(), "1".into());
+        options.frontend.target = Some("base".into());
         let (request, complete) = request(&options, ProvenanceMode::Min);
         assert!(!complete);
         assert_eq!(request.args.keys().collect::<Vec<_>>(), ["target"]);

@@ -42,11 +42,12 @@ pub struct NotablePath {
     pub sent: bool,
 }
 
-/// What lint needs to know about a context.
+/// What lint needs to know about a context: its ignore rules and the
+/// notable paths at its top.
 #[derive(Debug, Clone, Default)]
 pub struct ContextFacts {
-    /// The ignore file in effect, if any.
-    pub ignore_file: Option<PathBuf>,
+    /// The ignore rules in effect ([`IgnoreFile::none`] without a file).
+    pub ignore: IgnoreFile,
     /// Notable top-level paths present on disk (`.env.*` files included),
     /// sorted by name.
     pub notable: Vec<NotablePath>,
@@ -63,7 +64,7 @@ impl ContextFacts {
         let mut notable = Vec::new();
         let Ok(reader) = std::fs::read_dir(root) else {
             return Ok(Self {
-                ignore_file: ignore.path().map(Path::to_path_buf),
+                ignore: ignore.clone(),
                 notable,
             });
         };
@@ -89,14 +90,14 @@ impl ContextFacts {
             });
         }
         Ok(Self {
-            ignore_file: ignore.path().map(Path::to_path_buf),
+            ignore: ignore.clone(),
             notable,
         })
     }
 
     /// Whether an ignore file is in effect.
     pub fn has_ignore_file(&self) -> bool {
-        self.ignore_file.is_some()
+        self.ignore.path().is_some()
     }
 
     /// The notable path with this name, if present.

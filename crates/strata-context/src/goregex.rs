@@ -722,7 +722,7 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gopath::runes;
+    use strata_go::utf8::runes;
 
     fn is_match(expression: &str, text: &str) -> bool {
         Regex::new(&runes(expression.as_bytes()))

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::gopath;
 use crate::pattern::{PatternError, PatternMatcher};
+use strata_go::path as gopath;
+use strata_go::strings::trim_space;
 
 /// The longest line `bufio.Scanner` accepts by default (64 KiB).
 const MAX_LINE: usize = 64 * 1024;
@@ -41,13 +42,13 @@ pub fn read_patterns(contents: &[u8]) -> Result<Vec<Vec<u8>>, usize> {
         if line.first() == Some(&b'#') {
             continue;
         }
-        let mut pattern = gopath::trim_space(line);
+        let mut pattern = trim_space(line);
         if pattern.is_empty() {
             continue;
         }
         let invert = pattern[0] == b'!';
         if invert {
-            pattern = gopath::trim_space(&pattern[1..]);
+            pattern = trim_space(&pattern[1..]);
         }
         let mut out = Vec::with_capacity(pattern.len() + 1);
         if invert {

@@ -24,7 +24,6 @@ mod context;
 mod error;
 mod facts;
 mod filter;
-mod gopath;
 mod goregex;
 pub mod ignorefile;
 mod listing;
@@ -43,14 +42,3 @@ pub use pattern::{MatchInfo, Pattern, PatternError, PatternMatcher};
 pub use select::{CopySource, SelectedEntry, SelectedRoot, Selection};
 pub use source::{ContextSpec, ResolveOptions, ResolvedContext};
 pub use usage::{DirectoryUsage, Totals, Usage};
-
-/// Go's `path.Match` (BuildKit's COPY wildcards): `*` and `?` never match
-/// `/`; `[...]` classes; `\` escapes. `None` for a malformed pattern.
-pub fn path_match(pattern: &[u8], name: &[u8]) -> Option<bool> {
-    gopath::path_match(pattern, name).ok()
-}
-
-/// Go's `path.Clean` over bytes.
-pub fn clean_path(path: &[u8]) -> Vec<u8> {
-    gopath::clean(path)
-}

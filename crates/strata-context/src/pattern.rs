@@ -4,8 +4,10 @@
 
 use std::fmt;
 
-use crate::gopath::{self, BadPattern};
 use crate::goregex::Regex;
+use strata_go::path::{self as gopath, BadPattern};
+use strata_go::strings::trim_space;
+use strata_go::utf8::runes;
 
 /// Why a pattern list cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,7 +72,7 @@ impl Pattern {
             Kind::Suffix(suffix) => {
                 path.ends_with(suffix) || (suffix.first() == Some(&b'/') && path == &suffix[1..])
             }
-            Kind::Regex(regex) => regex.is_match(&gopath::runes(path)),
+            Kind::Regex(regex) => regex.is_match(&runes(path)),
             Kind::Invalid => return Err(self.error()),
         })
     }
@@ -129,7 +131,7 @@ impl PatternMatcher {
     {
         let mut matcher = PatternMatcher::default();
         for item in patterns {
-            let trimmed = gopath::trim_space(item.as_ref());
+            let trimmed = trim_space(item.as_ref());
             if trimmed.is_empty() {
                 continue;
             }
@@ -240,7 +242,7 @@ fn compile(pattern: &[u8]) -> Kind {
         Suffix,
         Regex,
     }
-    let runes = gopath::runes(pattern);
+    let runes = runes(pattern);
     let mut expression: Vec<u32> = vec![u32::from(b'^')];
     let push_str = |expression: &mut Vec<u32>, text: &str| {
         expression.extend(text.chars().map(u32::from));

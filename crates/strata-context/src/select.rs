@@ -11,9 +11,9 @@ use strata_oci::Digest;
 
 use crate::Error;
 use crate::context::{Context, EntryKind};
-use crate::gopath;
 use crate::pattern::{MatchInfo, PatternMatcher};
 use crate::tarsum;
+use strata_go::path as gopath;
 
 /// BuildKit's limit on symlinks followed while resolving one path.
 const MAX_SYMLINKS: usize = 255;
@@ -67,9 +67,7 @@ impl CopySource {
             let pattern = String::from_utf8_lossy(&joined)
                 .trim_start_matches('/')
                 .to_owned();
-            if !gopath::contains_wildcards(pivot.as_bytes())
-                && !gopath::contains_wildcards(pattern.as_bytes())
-            {
+            if !contains_wildcards(pivot.as_bytes()) && !contains_wildcards(pattern.as_bytes()) {
                 let required = gopath::clean(format!("/{pivot}/{pattern}").as_bytes());
                 copy.required = vec![String::from_utf8_lossy(&required).into_owned()];
             }
@@ -139,7 +137,7 @@ fn split_wildcards(path: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let mut rest: Vec<&[u8]> = Vec::new();
     let mut found = false;
     for element in path.split(|&b| b == b'/').skip(1) {
-        if !found && gopath::contains_wildcards(element) {
+        if !found && contains_wildcards(element) {
             found = true;
         }
         if found {
@@ -288,7 +286,7 @@ impl Context {
             return Err(Error::NoDigests);
         }
         let key = key_path(source.path.as_bytes());
-        let wildcard = source.wildcard && gopath::contains_wildcards(&key);
+        let wildcard = source.wildcard && contains_wildcards(&key);
         if !wildcard && source.include.is_empty() && source.exclude.is_empty() {
             let (digest, index) = self.record_digest(&key, source.follow_links)?;
             let mut entries = Vec::new();
@@ -655,6 +653,21 @@ impl Selection {
         }
         Ok(())
     }
+}
+
+/// Whether a path element holds a wildcard (`*`, `?`, `[`), skipping escaped
+/// characters; BuildKit's `containsWildcards`.
+pub(crate) fn contains_wildcards(name: &[u8]) -> bool {
+    let mut index = 0;
+    while index < name.len() {
+        match name[index] {
+            b'\\' => index += 1,
+            b'*' | b'?' | b'[' => return true,
+            _ => {}
+        }
+        index += 1;
+    }
+    false
 }
 
 #[cfg(test)]

@@ -316,7 +316,7 @@ pub fn resolve(
             let root = match subdirectory {
                 None => tree,
                 Some(subdirectory) => {
-                    let cleaned = crate::gopath::clean(format!("/{subdirectory}").as_bytes());
+                    let cleaned = strata_go::path::clean(format!("/{subdirectory}").as_bytes());
                     let relative = String::from_utf8_lossy(&cleaned)
                         .trim_start_matches('/')
                         .to_owned();

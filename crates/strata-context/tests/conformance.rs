@@ -7,8 +7,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail, ensure};
 use libtest_mimic::{Arguments, Failed, Trial};
 use strata_context::{
-    Context, CopySource, Filter, MatchInfo, PatternMatcher, ScanOptions, clean_path,
-    ignorefile::read_patterns,
+    Context, CopySource, Filter, MatchInfo, PatternMatcher, ScanOptions, ignorefile::read_patterns,
 };
 
 fn main() {
@@ -70,7 +69,7 @@ fn match_trial(fields: &[&str]) -> Result<()> {
     let outcome = (|| -> Result<bool, String> {
         let matcher = PatternMatcher::new([pattern]).map_err(|e| e.to_string())?;
         if *api == "legacy" {
-            let cleaned = clean_path(path.as_bytes());
+            let cleaned = strata_go::path::clean(path.as_bytes());
             if cleaned == b"." {
                 return Ok(false);
             }

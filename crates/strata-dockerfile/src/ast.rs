@@ -81,7 +81,7 @@ impl Kind {
                 .into_iter()
                 .find(|kind| kind.lowercase().eq_ignore_ascii_case(name));
         }
-        Kind::from_lowercase(&crate::text::go_to_lower(name))
+        Kind::from_lowercase(&strata_go::strings::to_lower(name))
     }
 
     /// The name in lower case, as BuildKit's `command` package spells it.
@@ -270,7 +270,7 @@ impl Drop for Instruction {
 impl Instruction {
     /// The instruction name in upper case (as written, upper-cased).
     pub fn name(&self) -> String {
-        crate::text::go_to_upper(&self.keyword.text)
+        strata_go::strings::to_upper(&self.keyword.text)
     }
 
     /// The argument texts.

@@ -3,7 +3,8 @@
 //! at most once; the first line that is not one ends the search.
 
 use crate::source::Span;
-use crate::text::{go_to_lower, lossy, trim_left_space};
+use crate::text::{lossy, trim_left_space};
+use strata_go::strings;
 
 /// A parser directive at the top of a Dockerfile.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +134,7 @@ impl DirectiveParser {
             }
             (value_start, value_end)
         };
-        let name = go_to_lower(&lossy(&bytes[body..key_end]));
+        let name = strings::to_lower(&lossy(&bytes[body..key_end]));
         if !VALID.contains(&name.as_str()) {
             self.done = true;
             return DirectiveLine::None;

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::ast::{Dockerfile, Instruction};
-use crate::text::{go_quote, go_to_lower};
+use crate::text::go_quote;
+use strata_go::strings;
 
 /// BuildKit's `Dump()` of the AST, one line per instruction, each ending in `\n`
 /// (the format of BuildKit's parser test `result` files).
@@ -29,7 +30,7 @@ fn dump_instruction(instruction: &Instruction) -> String {
     }
     let mut inner: Option<String> = None;
     while let Some(node) = chain.pop() {
-        let mut text = go_to_lower(&node.keyword.text);
+        let mut text = strings::to_lower(&node.keyword.text);
         if !node.flags.is_empty() {
             let flags: Vec<String> = node.flags.iter().map(|flag| go_quote(&flag.text)).collect();
             text.push_str(&format!(" [{}]", flags.join(" ")));

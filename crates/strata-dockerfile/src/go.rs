@@ -1,7 +1,6 @@
 //! Small Go standard-library parsers whose exact acceptance BuildKit's
 //! instructions inherit: `time.ParseDuration`, `strconv.ParseBool`,
-//! `strconv.ParseUint`/`ParseInt`, and the did-you-mean search of
-//! `util/suggest`.
+//! `strconv.ParseUint`/`ParseInt`.
 
 /// Go's `time` package quoting of a value in an error message.
 fn time_quote(text: &str) -> String {
@@ -239,63 +238,6 @@ pub(crate) fn parse_int(text: &str, bits: u32) -> Result<i64, String> {
     Ok(value as i64)
 }
 
-/// `util/suggest.Search`: the closest option within edit distance 2, or none
-/// when `value` is itself an option. Options are tried in sorted order, so
-/// ties are deterministic (BuildKit iterates a Go map).
-pub(crate) fn suggest(value: &str, options: &[&str], case_sensitive: bool) -> Option<String> {
-    let fold = |text: &str| {
-        if case_sensitive {
-            text.to_string()
-        } else {
-            crate::text::go_to_lower(text)
-        }
-    };
-    let wanted = fold(value);
-    let mut sorted: Vec<&str> = options.to_vec();
-    sorted.sort_unstable();
-    let mut best: Option<String> = None;
-    let mut best_distance = 3;
-    for option in sorted {
-        let candidate = fold(option);
-        if candidate == wanted {
-            return None;
-        }
-        let distance = strsim::levenshtein(&wanted, &candidate);
-        if distance < best_distance {
-            best_distance = distance;
-            best = Some(if case_sensitive {
-                candidate
-            } else {
-                match_case(&candidate, value)
-            });
-        }
-    }
-    best
-}
-
-fn match_case(candidate: &str, original: &str) -> String {
-    if original == crate::text::go_to_lower(original) {
-        crate::text::go_to_lower(candidate)
-    } else if original == crate::text::go_to_upper(original) {
-        crate::text::go_to_upper(candidate)
-    } else {
-        candidate.to_string()
-    }
-}
-
-/// `message (did you mean X?)` when there is a suggestion.
-pub(crate) fn with_suggestion(
-    message: String,
-    value: &str,
-    options: &[&str],
-    case_sensitive: bool,
-) -> String {
-    match suggest(value, options, case_sensitive) {
-        Some(suggestion) => format!("{message} (did you mean {suggestion}?)"),
-        None => message,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,26 +282,5 @@ mod tests {
         );
         assert_eq!(parse_bool("T"), Some(true));
         assert_eq!(parse_bool("yes"), None);
-    }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(
-            suggest("RUNN", &["RUN", "CMD"], false).as_deref(),
-            Some("RUN")
-        );
-        assert_eq!(
-            suggest("runn", &["RUN", "CMD"], false).as_deref(),
-            Some("run")
-        );
-        assert_eq!(
-            suggest("Runn", &["RUN", "CMD"], false).as_deref(),
-            Some("run")
-        );
-        assert_eq!(suggest("xyzzy", &["RUN"], false), None);
-        assert_eq!(
-            suggest("fro", &["from", "chown"], true).as_deref(),
-            Some("from")
-        );
     }
 }

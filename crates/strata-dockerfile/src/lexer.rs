@@ -10,7 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::pattern::{Pattern, PatternError};
-use crate::text::{go_quote, is_digit, is_letter, is_space};
+use crate::text::{go_quote, is_digit, is_letter};
+use strata_go::strings::is_space;
 
 /// Variables visible to an expansion.
 pub trait Environment {

@@ -60,8 +60,8 @@ pub use outline::{Outline, OutlineArg, OutlineMount, Target, outline, targets};
 pub use parser::{parse, split_words};
 pub use source::{Position, Source, Span};
 pub use stages::{
-    ArgInfo, BuildOptions, DeclaredArgs, ExpandedFrom, GlobalScope, Platform, ProxyEnvironment,
-    Stage, StageScope, StageWarning, Stages, allowed_before_from, default_args, proxy_environment,
+    ArgInfo, BuildOptions, DeclaredArgs, ExpandedFrom, GlobalScope, ProxyEnvironment, Stage,
+    StageScope, StageWarning, Stages, allowed_before_from, default_args, proxy_environment,
 };
 pub use text::{go_quote, lossy};
 pub use values::{Chmod, PortSpec, SymbolicMode, parse_port, parse_signal, parse_size};

@@ -1,9 +1,10 @@
 //! `RUN --mount=...` and `RUN --device=...` values, parsed as BuildKit's
 //! `parseMount` and `ParseDevice` do (CSV fields, keys case-insensitive).
 
-use crate::go::{parse_bool, parse_uint, with_suggestion};
+use crate::go::{parse_bool, parse_uint};
 use crate::lexer::ExpandError;
-use crate::text::go_to_lower;
+use strata_go::strings;
+use strata_go::suggest::with_suggestion;
 
 /// The five mount types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -217,8 +218,8 @@ pub(crate) fn parse_mount(
     let mut read_only_auto = true;
     for field in &fields {
         let (key, value) = match field.split_once('=') {
-            Some((key, value)) => (go_to_lower(key), Some(value.to_string())),
-            None => (go_to_lower(field), None),
+            Some((key, value)) => (strings::to_lower(key), Some(value.to_string())),
+            None => (strings::to_lower(field), None),
         };
         let Some(mut value) = value else {
             if expander.is_some() {
@@ -356,7 +357,7 @@ fn unexpected_key(key: &str, kind: MountType) -> MountError {
 }
 
 fn mount_type(value: &str) -> Result<MountType, MountError> {
-    match go_to_lower(value).as_str() {
+    match strings::to_lower(value).as_str() {
         "bind" => Ok(MountType::Bind),
         "cache" => Ok(MountType::Cache),
         "tmpfs" => Ok(MountType::Tmpfs),
@@ -365,21 +366,23 @@ fn mount_type(value: &str) -> Result<MountType, MountError> {
         _ => Err(MountError::Invalid(with_suggestion(
             format!("unsupported mount type {}", crate::text::go_quote(value)),
             value,
-            &["bind", "cache", "tmpfs", "secret", "ssh"],
+            // BuildKit ranges over a map: sorted here.
+                &["bind", "cache", "secret", "ssh", "tmpfs"],
             true,
         ))),
     }
 }
 
 fn sharing(value: &str) -> Result<Sharing, MountError> {
-    match go_to_lower(value).as_str() {
+    match strings::to_lower(value).as_str() {
         "shared" => Ok(Sharing::Shared),
         "private" => Ok(Sharing::Private),
         "locked" => Ok(Sharing::Locked),
         _ => Err(MountError::Invalid(with_suggestion(
             format!("unsupported sharing value {}", crate::text::go_quote(value)),
             value,
-            &["shared", "private", "locked"],
+            // BuildKit ranges over a map: sorted here.
+                &["locked", "private", "shared"],
             true,
         ))),
     }
@@ -444,7 +447,7 @@ pub(crate) fn parse_device(value: &str) -> Result<Device, String> {
     };
     for field in &fields {
         let Some((key, value)) = field.split_once('=') else {
-            if go_to_lower(field) == "required" {
+            if strings::to_lower(field) == "required" {
                 device.required = true;
                 continue;
             }
@@ -454,7 +457,7 @@ pub(crate) fn parse_device(value: &str) -> Result<Device, String> {
             }
             return Err(format!("invalid field '{field}' must be a key=value pair"));
         };
-        let key = go_to_lower(key);
+        let key = strings::to_lower(key);
         match key.as_str() {
             "name" => {
                 if !device.name.is_empty() {

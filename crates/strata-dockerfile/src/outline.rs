@@ -213,7 +213,7 @@ fn edges(
         .find(|earlier| earlier.name() == Some(expanded.image.value.as_str()))
         .map(|earlier| earlier.index);
     let by_name = |name: &str| {
-        let lower = crate::text::go_to_lower(name);
+        let lower = strata_go::strings::to_lower(name);
         stages
             .stages
             .iter()

@@ -7,9 +7,9 @@ use crate::heredoc::heredocs_from_line;
 use crate::json::{JsonArray, parse_array};
 use crate::source::{Source, Span};
 use crate::text::{
-    decode_rune, is_regex_whitespace, is_space, is_space_byte, lossy, trim_left_space,
-    trim_space_range,
+    decode_rune, is_regex_whitespace, is_space_byte, lossy, trim_left_space, trim_space_range,
 };
+use strata_go::strings::is_space;
 
 /// BuildKit reads lines with Go's `bufio.Scanner`, whose buffer holds 64 KiB.
 const MAXIMUM_LINE: usize = 64 * 1024;

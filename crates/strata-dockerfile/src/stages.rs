@@ -15,6 +15,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use strata_oci::Platform;
+
 use crate::ast::{Dockerfile, Kind};
 use crate::error::{Error, ErrorKind};
 use crate::instructions::{Arg, ArgDefinition, Command, From, Location, Typed, parse_instruction};
@@ -128,7 +130,7 @@ impl Stages {
     /// (case-insensitive; the last stage with that name, as BuildKit's map
     /// keeps) or an index.
     pub fn find(&self, reference: &str) -> Option<&Stage> {
-        let lower = crate::text::go_to_lower(reference);
+        let lower = strata_go::strings::to_lower(reference);
         if let Some(stage) = self
             .stages
             .iter()
@@ -146,82 +148,6 @@ impl Stages {
     /// The stage built when no target is given: the last one.
     pub fn default_target(&self) -> Option<&Stage> {
         self.stages.last()
-    }
-}
-
-/// An OCI platform, as `containerd/platforms` formats it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Platform {
-    /// `linux`, `windows`, ...
-    pub os: String,
-    /// `amd64`, `arm64`, ...
-    pub architecture: String,
-    /// `v7`, `v8`, ... or empty.
-    pub variant: String,
-    /// The OS version (Windows), or empty.
-    pub os_version: String,
-}
-
-impl Platform {
-    /// The platform this process runs on (containerd's `DefaultSpec`).
-    pub fn host() -> Platform {
-        let (architecture, variant) = match std::env::consts::ARCH {
-            "x86_64" => ("amd64", ""),
-            "x86" => ("386", ""),
-            "aarch64" => ("arm64", "v8"),
-            "arm" => ("arm", "v7"),
-            "powerpc64" => ("ppc64", ""),
-            "loongarch64" => ("loong64", ""),
-            "riscv64" => ("riscv64", ""),
-            "s390x" => ("s390x", ""),
-            other => (other, ""),
-        };
-        Platform {
-            os: std::env::consts::OS.to_string(),
-            architecture: architecture.to_string(),
-            variant: variant.to_string(),
-            os_version: String::new(),
-        }
-    }
-
-    /// Parses `os/arch[/variant]` (lenient; normalisation is the builder's).
-    pub fn parse(text: &str) -> Option<Platform> {
-        let mut parts = text.split('/');
-        let os = parts.next().filter(|part| !part.is_empty())?.to_string();
-        let architecture = parts.next().filter(|part| !part.is_empty())?.to_string();
-        let variant = parts.next().unwrap_or("").to_string();
-        if parts.next().is_some() {
-            return None;
-        }
-        Some(Platform {
-            os,
-            architecture,
-            variant,
-            os_version: String::new(),
-        })
-    }
-
-    /// `os/arch[/variant]` (containerd's `Format`).
-    pub fn format(&self) -> String {
-        let mut text = format!("{}/{}", self.os, self.architecture);
-        if !self.variant.is_empty() {
-            text.push('/');
-            text.push_str(&self.variant);
-        }
-        text
-    }
-
-    /// [`Platform::format`] with the OS version: `os(version)/arch[/variant]`.
-    pub fn format_all(&self) -> String {
-        if self.os_version.is_empty() {
-            return self.format();
-        }
-        let mut text = format!("{}({})/{}", self.os, self.os_version, self.architecture);
-        if !self.variant.is_empty() {
-            text.push('/');
-            text.push_str(&self.variant);
-        }
-        text
     }
 }
 
@@ -260,16 +186,22 @@ pub fn default_args(options: &BuildOptions, target_stage: &str) -> EnvironmentLi
         target_stage
     };
     let values = [
-        ("BUILDPLATFORM", build.format()),
+        ("BUILDPLATFORM", build.to_string()),
         ("BUILDOS", build.os.clone()),
-        ("BUILDOSVERSION", build.os_version.clone()),
+        (
+            "BUILDOSVERSION",
+            build.os_version.clone().unwrap_or_default(),
+        ),
         ("BUILDARCH", build.architecture.clone()),
-        ("BUILDVARIANT", build.variant.clone()),
+        ("BUILDVARIANT", build.variant.clone().unwrap_or_default()),
         ("TARGETPLATFORM", target.format_all()),
         ("TARGETOS", target.os.clone()),
-        ("TARGETOSVERSION", target.os_version.clone()),
+        (
+            "TARGETOSVERSION",
+            target.os_version.clone().unwrap_or_default(),
+        ),
         ("TARGETARCH", target.architecture.clone()),
-        ("TARGETVARIANT", target.variant.clone()),
+        ("TARGETVARIANT", target.variant.clone().unwrap_or_default()),
         ("TARGETSTAGE", target_stage.to_string()),
     ];
     let mut list = EnvironmentList::new();

@@ -1,62 +1,19 @@
-//! Byte-string helpers that behave like Go's `strings`, `unicode` and `utf8`
-//! packages, because BuildKit's parser works on Go strings: bytes that are
-//! usually, but not always, UTF-8. An invalid byte decodes as U+FFFD with width 1.
+//! Byte-string helpers the parser needs beside [`strata_go`]'s: positional
+//! forms of its decoding and trimming, Go's `unicode` classes and
+//! `strconv.Quote`, because BuildKit's parser works on Go strings: bytes that
+//! are usually, but not always, UTF-8. An invalid byte decodes as U+FFFD with width 1.
 
 use std::borrow::Cow;
 
 use unicode_general_category::{GeneralCategory, get_general_category};
 
-/// The replacement character Go decodes an invalid byte to.
-pub(crate) const REPLACEMENT: char = '\u{FFFD}';
+pub(crate) use strata_go::utf8::REPLACEMENT;
 
-/// Decodes the rune at `position` like Go's `utf8.DecodeRune`: `(U+FFFD, 1)` for
-/// an invalid or truncated sequence, `(U+FFFD, 0)` at the end.
+/// Go's `utf8.DecodeRune` of the bytes from `position` (see
+/// [`strata_go::utf8::decode_rune`]); `(U+FFFD, 0)` at or past the end.
 #[inline]
 pub(crate) fn decode_rune(bytes: &[u8], position: usize) -> (char, usize) {
-    let Some(&first) = bytes.get(position) else {
-        return (REPLACEMENT, 0);
-    };
-    if first < 0x80 {
-        return (char::from(first), 1);
-    }
-    let width = match first {
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => return (REPLACEMENT, 1),
-    };
-    let Some(sequence) = bytes.get(position..position + width) else {
-        return (REPLACEMENT, 1);
-    };
-    match std::str::from_utf8(sequence) {
-        Ok(text) => match text.chars().next() {
-            Some(character) => (character, width),
-            None => (REPLACEMENT, 1),
-        },
-        Err(_) => (REPLACEMENT, 1),
-    }
-}
-
-/// Decodes the last rune before `end` like Go's `utf8.DecodeLastRune`.
-pub(crate) fn decode_last_rune(bytes: &[u8], end: usize) -> (char, usize) {
-    if end == 0 {
-        return (REPLACEMENT, 0);
-    }
-    let last = bytes[end - 1];
-    if last < 0x80 {
-        return (char::from(last), 1);
-    }
-    let lowest = end.saturating_sub(4);
-    let mut start = end - 1;
-    while start > lowest && (bytes[start] & 0xC0) == 0x80 {
-        start -= 1;
-    }
-    let (character, width) = decode_rune(&bytes[..end], start);
-    if start + width == end && width > 0 {
-        (character, width)
-    } else {
-        (REPLACEMENT, 1)
-    }
+    strata_go::utf8::decode_rune(bytes.get(position..).unwrap_or_default())
 }
 
 /// Converts Go string bytes to a Rust string, each invalid byte becoming U+FFFD
@@ -84,15 +41,6 @@ pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
-}
-
-/// Go's `unicode.IsSpace`.
-#[inline]
-pub(crate) fn is_space(character: char) -> bool {
-    matches!(
-        character,
-        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{85}' | '\u{A0}'
-    ) || (character > '\u{FF}' && character.is_whitespace())
 }
 
 /// Go's `unicode.IsSpace(rune(b))` applied to a single byte (Latin-1), which
@@ -168,50 +116,6 @@ pub(crate) fn is_print(character: char) -> bool {
     )
 }
 
-/// Go's `unicode.ToLower` for one rune (the simple mapping).
-pub(crate) fn to_lower_rune(character: char) -> char {
-    if character.is_ascii() {
-        return character.to_ascii_lowercase();
-    }
-    if character == '\u{130}' {
-        return 'i';
-    }
-    let mut lower = character.to_lowercase();
-    match (lower.next(), lower.next()) {
-        (Some(single), None) => single,
-        _ => character,
-    }
-}
-
-/// Go's `unicode.ToUpper` for one rune (the simple mapping, approximated by
-/// Rust's full mapping where that is a single rune).
-pub(crate) fn to_upper_rune(character: char) -> char {
-    if character.is_ascii() {
-        return character.to_ascii_uppercase();
-    }
-    let mut upper = character.to_uppercase();
-    match (upper.next(), upper.next()) {
-        (Some(single), None) => single,
-        _ => character,
-    }
-}
-
-/// Go's `strings.ToLower`.
-pub(crate) fn go_to_lower(text: &str) -> String {
-    if text.is_ascii() {
-        return text.to_ascii_lowercase();
-    }
-    text.chars().map(to_lower_rune).collect()
-}
-
-/// Go's `strings.ToUpper`.
-pub(crate) fn go_to_upper(text: &str) -> String {
-    if text.is_ascii() {
-        return text.to_ascii_uppercase();
-    }
-    text.chars().map(to_upper_rune).collect()
-}
-
 /// Go's `strings.EqualFold` against an ASCII `target` (Unicode simple folding:
 /// the Kelvin sign folds to `k`, the long s to `s`).
 pub(crate) fn equal_fold_ascii(text: &str, target: &str) -> bool {
@@ -232,35 +136,16 @@ pub(crate) fn equal_fold_ascii(text: &str, target: &str) -> bool {
     characters.next().is_none()
 }
 
-/// Go's `strings.TrimSpace` on bytes: the trimmed range.
-pub(crate) fn trim_space_range(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
-    while start < end {
-        let (character, width) = decode_rune(&bytes[..end], start);
-        if !is_space(character) || width == 0 {
-            break;
-        }
-        start += width;
-    }
-    while end > start {
-        let (character, width) = decode_last_rune(&bytes[start..end], end - start);
-        if !is_space(character) || width == 0 {
-            break;
-        }
-        end -= width;
-    }
-    (start, end)
+/// Go's `strings.TrimSpace` of `bytes[start..end]`: the trimmed range.
+pub(crate) fn trim_space_range(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let (left, right) = strata_go::strings::trim_space_bounds(&bytes[start..end]);
+    (start + left, start + right)
 }
 
-/// Go's `strings.TrimLeftFunc(s, unicode.IsSpace)` on bytes: the new start.
-pub(crate) fn trim_left_space(bytes: &[u8], mut start: usize, end: usize) -> usize {
-    while start < end {
-        let (character, width) = decode_rune(&bytes[..end], start);
-        if !is_space(character) || width == 0 {
-            break;
-        }
-        start += width;
-    }
-    start
+/// Go's `strings.TrimLeftFunc(s, unicode.IsSpace)` of `bytes[start..end]`:
+/// the new start.
+pub(crate) fn trim_left_space(bytes: &[u8], start: usize, end: usize) -> usize {
+    start + strata_go::strings::trim_left_space(&bytes[start..end])
 }
 
 /// Go's `strconv.Quote`.
@@ -313,12 +198,6 @@ mod tests {
     }
 
     #[test]
-    fn decode_last_rune_handles_truncation() {
-        assert_eq!(decode_last_rune("é".as_bytes(), 2), ('é', 2));
-        assert_eq!(decode_last_rune(b"a\xC3", 2), (REPLACEMENT, 1));
-    }
-
-    #[test]
     fn quote_matches_go() {
         assert_eq!(go_quote("a\"b\\c\n"), r#""a\"b\\c\n""#);
         assert_eq!(go_quote("\u{0}"), r#""\x00""#);
@@ -328,10 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn case_mapping_follows_go() {
-        assert_eq!(go_to_lower("RUN"), "run");
-        assert_eq!(go_to_lower("ENTRYPO\u{130}NT"), "entrypoint");
-        assert_eq!(go_to_upper("stra\u{DF}e"), "STRA\u{DF}E");
+    fn equal_fold_follows_go() {
         assert!(equal_fold_ascii("AS", "as"));
         assert!(equal_fold_ascii("a\u{17F}", "as"));
         assert!(!equal_fold_ascii("asx", "as"));

@@ -197,7 +197,7 @@ pub fn parse_signal(value: &str) -> Result<i32, String> {
             i32::try_from(number).map_err(|_| invalid())
         };
     }
-    let upper = crate::text::go_to_upper(value);
+    let upper = strata_go::strings::to_upper(value);
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
     let number = match name {
         "ABRT" | "IOT" => 6,

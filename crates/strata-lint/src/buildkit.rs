@@ -11,13 +11,13 @@ use strata_dockerfile::{
     go_quote,
 };
 
+use strata_oci::Platform;
+
 use crate::context::Context;
 use crate::fix;
 use crate::images::{is_valid_reference, known_image};
-use crate::platform;
 use crate::predicates::{hadolint_absolute, is_remote, is_sensitive_name};
 use crate::rules::*;
-use crate::text::{clean_path, suggest};
 
 /// BuildKit's default PATH for Linux images that set none.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -477,7 +477,7 @@ struct StageBase {
     /// The earlier stage it names, if any.
     parent: Option<usize>,
     /// Its `--platform`, when given.
-    platform: Option<strata_dockerfile::Platform>,
+    platform: Option<Platform>,
 }
 
 /// `buildDispatchStates`: every FROM is expanded and checked before any
@@ -513,7 +513,7 @@ fn stage_bases(
                 from.name.as_deref().unwrap_or(""),
                 &expansion,
             );
-            requested = Some(platform::parse(&expansion.value)?);
+            requested = Some(Platform::parse(&expansion.value).ok()?);
         }
         let lower = base.value.to_lowercase();
         let parent = (0..stage)
@@ -553,8 +553,8 @@ fn base_image_platform(context: &mut Context<'_>, stage: usize, base: &StageBase
         .platform
         .clone()
         .or_else(|| context.facts.target_platform())
-        .unwrap_or_else(strata_dockerfile::Platform::host);
-    let (expected, actual) = (platform::normalize(&expected), platform::normalize(&actual));
+        .unwrap_or_else(Platform::host);
+    let (expected, actual) = (expected.normalized(), actual.normalized());
     if expected.os == actual.os && expected.architecture == actual.architecture {
         return;
     }
@@ -591,7 +591,7 @@ fn initial_state(
     let os = base
         .platform
         .as_ref()
-        .map_or_else(|| strata_dockerfile::Platform::host().os, |p| p.os.clone());
+        .map_or_else(|| Platform::host().os, |p| p.os.clone());
     let image = context
         .facts
         .base_image(&base.name)
@@ -638,7 +638,7 @@ fn undefined_args_in_from(
         }
         let options: Vec<&str> = known.iter().map(String::as_str).collect();
         let mut message = format!("FROM argument '{name}' is not declared");
-        if let Some(suggestion) = suggest(name, &options, true) {
+        if let Some(suggestion) = strata_go::suggest::search(name, &options, true) {
             message.push_str(&format!(" (did you mean {suggestion}?)"));
         }
         let span = context.items[item].span();
@@ -690,7 +690,7 @@ fn const_platform(
     if !expansion.matched.is_empty() || !expansion.unmatched.is_empty() {
         return;
     }
-    let Some(platform) = platform::parse(&expansion.value) else {
+    let Ok(platform) = Platform::parse(&expansion.value) else {
         return;
     };
     if stage_name.contains(&platform.os) || stage_name.contains(&platform.architecture) {
@@ -737,7 +737,7 @@ fn report_undefined(
     let options: Vec<&str> = keys.iter().map(String::as_str).collect();
     for name in undefined {
         let mut message = format!("Usage of undefined variable '${name}'");
-        if let Some(suggestion) = suggest(&name, &options, true) {
+        if let Some(suggestion) = strata_go::suggest::search(&name, &options, true) {
             message.push_str(&format!(" (did you mean ${suggestion}?)"));
         }
         let span = context.items[item].span();
@@ -1100,7 +1100,7 @@ fn copy_ignored(context: &mut Context<'_>, item: usize, command: &str, sources: 
         if !context.facts.copy_source_ignored(source) {
             continue;
         }
-        let cleaned = clean_path(source);
+        let cleaned = strata_go::path::clean_str(source);
         let span = context.items[item].span();
         let diagnostic = context.diagnostic(
             &COPY_IGNORED_FILE,

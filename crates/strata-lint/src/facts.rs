@@ -1,21 +1,11 @@
 //! What the rules may know besides the Dockerfile: the build context (its
-//! ignore file, the notable paths it holds) and the base images' configs.
-//! Plain data and a trait, so that this crate needs neither the context
-//! walker nor the registry: the binary fills them in.
+//! ignore file, the notable paths it holds: strata-context's
+//! [`ContextFacts`]) and the base images' configs. A trait, so that this
+//! crate needs no registry: the binary fills base images in.
 
 use std::collections::BTreeMap;
 
-/// A notable path at the top of the context: heavy (`.git`,
-/// `node_modules`) or secret (`.env`, `.npmrc`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NotablePath {
-    /// The name relative to the context root, e.g. `.git`.
-    pub name: String,
-    /// Whether it is a directory.
-    pub is_directory: bool,
-    /// Whether the ignore rules send it to the builder.
-    pub sent: bool,
-}
+use strata_context::{ContextFacts, NotablePath};
 
 /// What the lint knows of a base image's config.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,7 +21,7 @@ pub struct ImageFacts {
     /// The platform its config names (`os`, `architecture`, `variant`,
     /// `os.version`); `None` when unknown, and for an image without layers
     /// (BuildKit checks no platform there).
-    pub platform: Option<strata_dockerfile::Platform>,
+    pub platform: Option<strata_oci::Platform>,
 }
 
 /// Facts about the context and base images. Every method has a default
@@ -60,7 +50,7 @@ pub trait Facts {
     }
 
     /// The platform the build is for (`--platform`); `None` is the host's.
-    fn target_platform(&self) -> Option<strata_dockerfile::Platform> {
+    fn target_platform(&self) -> Option<strata_oci::Platform> {
         None
     }
 }
@@ -98,7 +88,7 @@ impl Facts for EmptyBaseImages<'_> {
 
 /// Facts as plain data (what tests and callers without a context use).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ContextFacts {
+pub struct PlainFacts {
     /// Whether an ignore file is in effect (`None`: the context is unknown).
     pub ignore_file: Option<bool>,
     /// Notable paths at the top of the context.
@@ -109,7 +99,7 @@ pub struct ContextFacts {
     pub images: BTreeMap<String, ImageFacts>,
 }
 
-impl Facts for ContextFacts {
+impl Facts for PlainFacts {
     fn has_ignore_file(&self) -> Option<bool> {
         self.ignore_file
     }
@@ -124,5 +114,20 @@ impl Facts for ContextFacts {
 
     fn base_image(&self, reference: &str) -> Option<ImageFacts> {
         self.images.get(reference).cloned()
+    }
+}
+
+/// A context directory's facts: its ignore rules decide what COPY sends.
+impl Facts for ContextFacts {
+    fn has_ignore_file(&self) -> Option<bool> {
+        Some(self.has_ignore_file())
+    }
+
+    fn notable_paths(&self) -> &[NotablePath] {
+        &self.notable
+    }
+
+    fn copy_source_ignored(&self, source: &str) -> bool {
+        self.ignore.copy_source_ignored(source).unwrap_or(false)
     }
 }

@@ -18,7 +18,6 @@ use crate::predicates::{
 };
 use crate::rules::*;
 use crate::shell::{Script, ShellCommand};
-use crate::text::clean_path;
 
 pub(crate) fn check(context: &mut Context<'_>) {
     pin_base_image_version(context);
@@ -93,7 +92,7 @@ fn copies_whole_context(instruction: &Instruction) -> bool {
     }
     arguments[..arguments.len() - 1].iter().any(|word| {
         let text = word.text.trim_matches('"');
-        text == "*" || clean_path(text) == "."
+        text == "*" || strata_go::path::clean_str(text) == "."
     })
 }
 
@@ -245,7 +244,7 @@ fn missing_dockerignore(context: &mut Context<'_>) {
         .notable_paths()
         .iter()
         .filter(|path| path.sent)
-        .map(|path| path.name.clone())
+        .map(|path| path.path.to_string_lossy().into_owned())
         .collect();
     if notable.is_empty() {
         return;

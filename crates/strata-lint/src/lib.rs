@@ -9,8 +9,9 @@
 //!   hadolint's rules with hadolint's semantics, each carrying its
 //!   hadolint id as an alias. It honours `# check=skip=...;error=true`,
 //!   `# hadolint ignore=...`, `# strata:ignore=...` and a [`Config`].
-//! - [`Facts`] is what the rules may know of the build context and the base
-//!   images (plain data: the binary fills it from the context walker).
+//! - [`Facts`] is what the rules may know of the build context (strata-context's
+//!   `ContextFacts` has it) and the base images (the binary fills them in;
+//!   [`PlainFacts`] is all of it as plain data).
 //! - [`apply_fixes`] applies the fixes of the diagnostics, every other byte
 //!   kept as it was; [`output`] writes JSON, SARIF and Checkstyle reports.
 //! - [`Script`] is the shell reader the RUN rules use.
@@ -33,18 +34,16 @@ mod guide;
 mod hadolint;
 mod images;
 pub mod output;
-mod platform;
 mod predicates;
 mod rules;
 mod severity;
 mod shell;
 mod suppress;
-mod text;
 
 pub use config::{CONFIG_FILE, Config, ConfigError, RuleSet};
 pub use diagnostic::{Diagnostic, Edit, Fix};
 pub use engine::{CheckDirectiveError, Report, lint};
-pub use facts::{ContextFacts, EmptyBaseImages, Facts, ImageFacts, NoFacts, NotablePath};
+pub use facts::{EmptyBaseImages, Facts, ImageFacts, NoFacts, PlainFacts};
 pub use fix::apply_fixes;
 pub use rules::{Origin, RULES, Rule, find_rule};
 pub use severity::Severity;

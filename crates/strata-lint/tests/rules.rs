@@ -1,6 +1,7 @@
 //! One test per rule: a Dockerfile that triggers it and one that must not.
 
-use strata_lint::{Config, ContextFacts, Diagnostic, Facts, NoFacts, NotablePath, RULES};
+use strata_context::NotablePath;
+use strata_lint::{Config, Diagnostic, Facts, NoFacts, PlainFacts, RULES};
 
 fn lint_with(text: &str, facts: &dyn Facts, config: &Config) -> Vec<Diagnostic> {
     let dockerfile = strata_dockerfile::parse(text.as_bytes().to_vec()).expect("parses");
@@ -218,10 +219,10 @@ fn config_with(toml: &str) -> Config {
 
 #[test]
 fn copy_ignored_file() {
-    let facts = ContextFacts {
+    let facts = PlainFacts {
         ignore_file: Some(true),
         ignored_sources: vec!["secret.txt".into()],
-        ..ContextFacts::default()
+        ..PlainFacts::default()
     };
     assert_rule(
         "CopyIgnoredFile",
@@ -233,7 +234,7 @@ fn copy_ignored_file() {
     let found = fired(
         "FROM a:1\nCOPY ./secret.txt /\n",
         "CopyIgnoredFile",
-        &ContextFacts {
+        &PlainFacts {
             ignored_sources: vec!["./secret.txt".into()],
             ..facts
         },
@@ -247,21 +248,21 @@ fn copy_ignored_file() {
 
 #[test]
 fn missing_dockerignore() {
-    let without = ContextFacts {
+    let without = PlainFacts {
         ignore_file: Some(false),
         notable: vec![
             NotablePath {
-                name: ".git".into(),
+                path: ".git".into(),
                 is_directory: true,
                 sent: true,
             },
             NotablePath {
-                name: "node_modules".into(),
+                path: "node_modules".into(),
                 is_directory: true,
                 sent: true,
             },
         ],
-        ..ContextFacts::default()
+        ..PlainFacts::default()
     };
     let bad = "FROM a:1\nCOPY . /app\n";
     let found = fired(bad, "MissingDockerignore", &without, &Config::default());
@@ -272,7 +273,7 @@ fn missing_dockerignore() {
         found[0].message
     );
     // The same Dockerfile with an ignore file, or copying only some files, is fine.
-    let with = ContextFacts {
+    let with = PlainFacts {
         ignore_file: Some(true),
         ..without.clone()
     };
@@ -347,22 +348,22 @@ fn untrusted_registry() {
 
 #[test]
 fn invalid_base_image_platform() {
-    let platform = |text: &str| strata_dockerfile::Platform::parse(text);
+    let platform = |text: &str| strata_oci::Platform::parse(text).ok();
     let image = |text: &str| strata_lint::ImageFacts {
         platform: platform(text),
         ..Default::default()
     };
-    let host = strata_dockerfile::Platform::host();
+    let host = strata_oci::Platform::host();
     let foreign = if host.architecture == "arm64" {
         "linux/amd64"
     } else {
         "linux/arm64/v8"
     };
-    let mut facts = ContextFacts::default();
+    let mut facts = PlainFacts::default();
     facts.images.insert("foreign:1".into(), image(foreign));
     facts
         .images
-        .insert("native:1".into(), image(&host.format()));
+        .insert("native:1".into(), image(&host.to_string()));
     facts
         .images
         .insert("windows:1".into(), image("windows/amd64"));
@@ -381,7 +382,7 @@ fn invalid_base_image_platform() {
     let foreign_message = format!(
         "Base image foreign:1 was pulled with platform \"{}\", expected \"{}\" for current build",
         foreign.trim_end_matches("/v8"),
-        host.format().trim_end_matches("/v8")
+        host.to_string().trim_end_matches("/v8")
     );
     assert_eq!(
         lines,

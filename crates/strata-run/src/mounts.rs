@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use strata_go::path::clean_str;
 use strata_sandbox::{Mount, MountKind};
 
-use crate::copy::paths::clean;
 use crate::error::{Error, MountProblem, Result};
 use crate::units::parse_memory;
 use crate::volumes::Volumes;
@@ -231,7 +231,7 @@ fn check_destination(target: &str) -> Result<(), MountProblem> {
         return Err(MountProblem::MissingField("Target"));
     }
     let target = target.replace('\\', "/");
-    if clean(&target) == "/" {
+    if clean_str(&target) == "/" {
         return Err(MountProblem::TargetIsRoot);
     }
     if !target.starts_with('/') {
@@ -297,12 +297,12 @@ pub fn parse_volume(spec: &str) -> Result<ContainerMount> {
     } else {
         MountOrigin::Bind(spec.to_owned())
     };
-    let mut mount = ContainerMount::new(kind, clean(&target.replace('\\', "/")), origin);
+    let mut mount = ContainerMount::new(kind, clean_str(&target.replace('\\', "/")), origin);
     mount.read_only = read_only;
     mount.mode = mode.to_owned();
     match kind {
         MountType::Bind => {
-            mount.source = Some(PathBuf::from(clean(source)));
+            mount.source = Some(PathBuf::from(clean_str(source)));
             mount.propagation = Some(propagation.unwrap_or_else(|| "rprivate".to_owned()));
             mount.create_missing_source = true;
         }
@@ -375,11 +375,11 @@ pub fn parse_mount(value: &str) -> Result<ContainerMount> {
         kind: kind.name().to_owned(),
         problem,
     })?;
-    let mut mount = ContainerMount::new(kind, clean(&fields.target), MountOrigin::Mount(api));
+    let mut mount = ContainerMount::new(kind, clean_str(&fields.target), MountOrigin::Mount(api));
     mount.read_only = fields.read_only;
     match kind {
         MountType::Bind => {
-            mount.source = Some(PathBuf::from(clean(&fields.source)));
+            mount.source = Some(PathBuf::from(clean_str(&fields.source)));
             mount.propagation = Some(
                 fields
                     .propagation
@@ -823,7 +823,7 @@ fn push_unique(mounts: &mut Vec<ContainerMount>, mount: ContainerMount) -> Resul
 /// Adds an anonymous volume for each of the image's `VOLUME`s that no mount covers.
 pub fn add_image_volumes<S: AsRef<str>>(mounts: &mut Vec<ContainerMount>, image_volumes: &[S]) {
     for volume in image_volumes {
-        let destination = clean(volume.as_ref());
+        let destination = clean_str(volume.as_ref());
         if mounts.iter().any(|mount| mount.destination == destination) {
             continue;
         }
@@ -1408,7 +1408,7 @@ mod tests {
             ("", "."),
             ("//x//y", "/x/y"),
         ] {
-            assert_eq!(clean(path), cleaned);
+            assert_eq!(clean_str(path), cleaned);
         }
         assert_eq!(size_with_suffix(3 << 30), "3g");
         assert_eq!(size_with_suffix(1536), "1536");

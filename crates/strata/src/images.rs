@@ -191,10 +191,9 @@ pub(crate) fn find_image(
     }
 }
 
-/// A `--platform` value (`linux/arm64`, `arm64` ...), normalised.
+/// A `--platform` value (`linux/arm64`, `arm64` ...) as docker reads it:
+/// containerd's `Normalize(Parse(text))`.
 pub(crate) fn platform_flag(text: &str) -> anyhow::Result<strata_oci::Platform> {
-    let platform: strata_oci::Platform = text
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--platform {text}: {e}"))?;
-    Ok(platform.normalized())
+    text.parse()
+        .map_err(|e| anyhow::anyhow!("--platform {text}: {e}"))
 }

@@ -8,7 +8,8 @@ use crate::ast::Kind;
 use crate::error::{Error, ErrorKind};
 use crate::go::{parse_duration, parse_int};
 use crate::mount::{Device, MountError, parse_device, parse_mount};
-use crate::text::{go_quote, go_to_upper};
+use crate::text::go_quote;
+use strata_go::strings;
 
 pub(super) fn type_run(context: &Context<'_>) -> Result<Run, Error> {
     let flags = Flags::new(context)
@@ -156,7 +157,7 @@ pub(super) fn type_healthcheck(context: &Context<'_>) -> Result<Healthcheck, Err
     let Some(first) = args.first() else {
         return Err(at_least_one(context, "HEALTHCHECK"));
     };
-    let kind = go_to_upper(first);
+    let kind = strings::to_upper(first);
     let rest = &args[1..];
     let mut health = Healthcheck {
         test: Vec::new(),

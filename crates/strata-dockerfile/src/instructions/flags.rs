@@ -3,8 +3,8 @@
 
 use super::typing::Context;
 use crate::error::{Error, ErrorKind};
-use crate::go::with_suggestion;
-use crate::text::go_to_lower;
+use strata_go::strings;
+use strata_go::suggest::with_suggestion;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum FlagType {
@@ -62,7 +62,9 @@ impl<'a> Flags<'a> {
                 None => (body, None),
             };
             let flag_name = format!("--{name}");
-            let names: Vec<&str> = self.definitions.iter().map(|d| d.name).collect();
+            // BuildKit ranges over a map of the flags: sorted here.
+            let mut names: Vec<&str> = self.definitions.iter().map(|d| d.name).collect();
+            names.sort_unstable();
             let Some(definition) = self.definitions.iter_mut().find(|d| d.name == name) else {
                 return Err(error(with_suggestion(
                     format!("unknown flag: {flag_name}"),
@@ -80,7 +82,7 @@ impl<'a> Flags<'a> {
                     if value == Some("") {
                         return Err(error(format!("missing a value on flag: {flag_name}")));
                     }
-                    let lower = go_to_lower(value.unwrap_or(""));
+                    let lower = strings::to_lower(value.unwrap_or(""));
                     definition.value = Some(match lower.as_str() {
                         "true" | "" => "true".to_string(),
                         "false" => "false".to_string(),

@@ -5,12 +5,13 @@ use super::flags::{FlagType, Flags};
 use super::typing::{Context, at_least_one, doc_comment};
 use super::{From, Onbuild};
 use crate::error::{Error, ErrorKind};
-use crate::text::{equal_fold_ascii, go_quote, go_to_lower, go_to_upper};
+use crate::text::{equal_fold_ascii, go_quote};
+use strata_go::strings;
 
 pub(super) fn type_from(context: &Context<'_>) -> Result<From, Error> {
     let args = &context.args;
     let (name, name_as_written) = if args.len() == 3 && equal_fold_ascii(&args[1], "as") {
-        let name = go_to_lower(&args[2]);
+        let name = strings::to_lower(&args[2]);
         if !valid_stage_name(&name) {
             return Err(context.error(
                 ErrorKind::Arguments,
@@ -58,7 +59,7 @@ pub(super) fn type_onbuild(context: &Context<'_>) -> Result<Onbuild, Error> {
         return Err(at_least_one(context, "ONBUILD"));
     }
     Flags::new(context).parse()?;
-    let trigger = go_to_upper(args[0].trim());
+    let trigger = strings::to_upper(args[0].trim());
     match trigger.as_str() {
         "ONBUILD" => {
             return Err(context.error(

@@ -12,7 +12,7 @@ use super::stage::{type_from, type_onbuild};
 use super::{Command, Location, Typed};
 use crate::ast::{Dockerfile, Instruction, Kind};
 use crate::error::{Error, ErrorKind};
-use crate::go::with_suggestion;
+use strata_go::suggest::with_suggestion;
 use crate::source::{Source, Span};
 
 /// What an instruction's typing sees: the instruction and its argument texts.
@@ -57,9 +57,12 @@ fn node_arguments(instruction: &Instruction) -> Vec<String> {
     }
 }
 
-/// The instruction names upper-cased, for did-you-mean.
+/// The instruction names upper-cased and sorted, for did-you-mean (BuildKit
+/// ranges over a map of them).
 fn instruction_names() -> Vec<&'static str> {
-    Kind::ALL.iter().map(|kind| kind.uppercase()).collect()
+    let mut names: Vec<&str> = Kind::ALL.iter().map(|kind| kind.uppercase()).collect();
+    names.sort_unstable();
+    names
 }
 
 /// Types one instruction of `dockerfile` (BuildKit's `ParseInstruction`).

@@ -24,10 +24,11 @@ use std::path::PathBuf;
 
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
+use strata_go::path::clean_str;
 
 pub use paths::split_copy_argument;
 use paths::{
-    CopyInfo, Rename, archive_root_name, base, clean, dir, local_path, prepare_archive_copy,
+    CopyInfo, Rename, archive_root_name, base, dir, local_path, prepare_archive_copy,
     preserve_trailing_dot_or_separator, rebase_name, split, split_path_dir_entry,
 };
 
@@ -269,7 +270,7 @@ impl ContainerRoot {
     /// it followed inside the root, must exist; the root must be writable.
     fn extraction_point(&self, directory: &str) -> Result<(OwnedFd, String)> {
         let absolute =
-            preserve_trailing_dot_or_separator(&clean(&format!("/{directory}")), directory);
+            preserve_trailing_dot_or_separator(&clean_str(&format!("/{directory}")), directory);
         let not_found = self.not_found(directory);
         let resolved = self.root.follow_in_scope(&absolute).map_err(&not_found)?;
         let stat = self
@@ -425,7 +426,7 @@ fn host_error(operation: &'static str, path: &str, source: std::io::Error) -> Er
 /// Docker's CLI `ValidateOutputPath`: the parent must exist, and an
 /// existing destination be a directory or a regular file.
 fn validate_output_path(path: &str) -> Result<()> {
-    let parent = dir(&clean(path));
+    let parent = dir(&clean_str(path));
     if parent != "."
         && std::fs::metadata(&parent).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
     {

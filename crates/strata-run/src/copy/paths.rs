@@ -1,33 +1,10 @@
 //! `docker cp`'s path rules, as pure functions over Go's path semantics
-//! (`filepath.Clean`, `Split`, `Base`, `Dir`) and moby's archive copy rules
+//! (`filepath.Split`, `Base`, `Dir`; `Clean` is strata-go's) and moby's archive copy rules
 //! (`CopyInfo`, `PrepareArchiveCopy`, trailing `/` and `/.`).
 
-use crate::{Error, Result};
+use strata_go::path::clean_str;
 
-/// Go's `filepath.Clean` for `/`-separated paths.
-pub(crate) fn clean(path: &str) -> String {
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => match parts.last() {
-                Some(&last) if last != ".." => {
-                    parts.pop();
-                }
-                _ if rooted => {}
-                _ => parts.push(".."),
-            },
-            name => parts.push(name),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".to_owned(),
-        (false, false) => joined,
-    }
-}
+use crate::{Error, Result};
 
 /// Go's `filepath.Base`: the last element, `.` for an empty path, `/` for the root.
 pub(crate) fn base(path: &str) -> String {
@@ -44,7 +21,7 @@ pub(crate) fn base(path: &str) -> String {
 /// Go's `filepath.Dir`: everything but the last element, cleaned.
 pub(crate) fn dir(path: &str) -> String {
     let (directory, _) = split(path);
-    clean(directory)
+    clean_str(directory)
 }
 
 /// Go's `filepath.Split`: up to and including the last `/`, and the rest.
@@ -59,9 +36,9 @@ pub(crate) fn split(path: &str) -> (&str, &str) {
 pub(crate) fn join(first: &str, second: &str) -> String {
     match (first.is_empty(), second.is_empty()) {
         (true, true) => String::new(),
-        (true, false) => clean(second),
-        (false, true) => clean(first),
-        (false, false) => clean(&format!("{first}/{second}")),
+        (true, false) => clean_str(second),
+        (false, true) => clean_str(first),
+        (false, false) => clean_str(&format!("{first}/{second}")),
     }
 }
 
@@ -94,7 +71,7 @@ pub(crate) fn preserve_trailing_dot_or_separator(cleaned: &str, original: &str) 
 /// The directory and the entry a path names, cleaned but keeping a final
 /// `.` (moby's `SplitPathDirEntry`): `/a/b/` → (`/a`, `b`), `/a/.` → (`/a`, `.`).
 pub(crate) fn split_path_dir_entry(path: &str) -> (String, String) {
-    let mut cleaned = clean(path);
+    let mut cleaned = clean_str(path);
     if specifies_current_directory(path) {
         cleaned.push_str("/.");
     }
@@ -118,7 +95,7 @@ pub(crate) fn rebase_name(path: &str, resolved: &str) -> (String, Option<String>
 /// Go's `filepath.Abs` for a host path, keeping a trailing `/` or `/.`.
 pub(crate) fn local_path(path: &str, current_directory: &str) -> String {
     let absolute = if path.starts_with('/') {
-        clean(path)
+        clean_str(path)
     } else {
         join(current_directory, path)
     };
@@ -232,22 +209,6 @@ pub(crate) fn archive_root_name(base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn clean_matches_go() {
-        for (path, expected) in [
-            ("", "."),
-            ("/", "/"),
-            ("//a//b/", "/a/b"),
-            ("a/./b/..", "a"),
-            ("../../a", "../../a"),
-            ("/../a", "/a"),
-            ("a/..", "."),
-            ("/data/.", "/data"),
-        ] {
-            assert_eq!(clean(path), expected, "{path}");
-        }
-    }
 
     #[test]
     fn base_dir_and_split_match_go() {

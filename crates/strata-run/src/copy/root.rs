@@ -10,8 +10,9 @@ use std::os::unix::ffi::OsStrExt;
 
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, Stat};
 use rustix::io::Errno;
+use strata_go::path::clean_str;
 
-use super::paths::{clean, preserve_trailing_dot_or_separator, split};
+use super::paths::{preserve_trailing_dot_or_separator, split};
 use crate::{Error, Result};
 
 /// The most symlinks one resolution follows (Docker's `maxSymlinkLimit`).
@@ -125,7 +126,7 @@ impl Root {
             if element.is_empty() {
                 continue;
             }
-            let candidate = clean(&format!("/{resolved}{element}"));
+            let candidate = clean_str(&format!("/{resolved}{element}"));
             if candidate == "/" {
                 resolved.clear();
                 continue;
@@ -154,13 +155,13 @@ impl Root {
             }
             pending = format!("{target}/{pending}");
         }
-        Ok(clean(&format!("/{resolved}")))
+        Ok(clean_str(&format!("/{resolved}")))
     }
 
     /// Docker's `ResolvePath`: the path made absolute, and resolved with
     /// every symlink but a final one evaluated: (resolved, absolute).
     pub(crate) fn resolve_path(&self, path: &str) -> Result<(String, String)> {
-        let absolute = preserve_trailing_dot_or_separator(&clean(&format!("/{path}")), path);
+        let absolute = preserve_trailing_dot_or_separator(&clean_str(&format!("/{path}")), path);
         let (directory, name) = split(&absolute);
         let directory = self.follow_in_scope(directory)?;
         let resolved = if directory == "/" {

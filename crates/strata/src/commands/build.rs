@@ -254,8 +254,8 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
 
     let mut options = BuildOptions::new(dockerfile_name.clone(), dockerfile.clone(), context);
     options.dockerfile_path = dockerfile_path;
-    options.build_args = build_args;
-    options.target = args.target.clone();
+    options.frontend.build_args = build_args;
+    options.frontend.target = args.target.clone();
     options.platform = args.platform.clone();
     options.no_cache = args.no_cache;
     options.no_cache_filter = args.no_cache_filter.clone();

@@ -41,7 +41,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         .map(Reference::parse)
         .transpose()?;
     let platform = match &args.platform {
-        Some(text) => text.parse::<Platform>()?,
+        Some(text) => crate::images::platform_flag(text)?,
         None => Platform::host(),
     };
     let mut config = ContainerConfig::default();

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use strata_dockerfile::{Dockerfile, Source};
-use strata_lint::{Config, Diagnostic, Facts, NotablePath, Report, Severity};
+use strata_lint::{Config, Diagnostic, Facts, Report, Severity};
 
 use super::Global;
 use crate::report::{Rendered, colour_stderr, colour_stdout, render, render_error, render_lint};
@@ -80,31 +80,11 @@ enum Threshold {
     None,
 }
 
-/// The context facts the rules use, from the context directory.
-pub(crate) struct ContextFacts {
-    ignore: strata_context::IgnoreFile,
-    notable: Vec<NotablePath>,
-}
-
-impl Facts for ContextFacts {
-    fn has_ignore_file(&self) -> Option<bool> {
-        Some(self.ignore.path().is_some())
-    }
-
-    fn notable_paths(&self) -> &[NotablePath] {
-        &self.notable
-    }
-
-    fn copy_source_ignored(&self, source: &str) -> bool {
-        self.ignore.copy_source_ignored(source).unwrap_or(false)
-    }
-}
-
 /// The facts the rules need about `context` (its ignore file, notable paths).
 pub(crate) fn gather_facts(
     context: &Path,
     dockerfile: Option<&Path>,
-) -> anyhow::Result<Option<ContextFacts>> {
+) -> anyhow::Result<Option<strata_context::ContextFacts>> {
     if !context.is_dir() {
         if context == Path::new(".") {
             return Ok(None);
@@ -115,16 +95,7 @@ pub(crate) fn gather_facts(
         .with_context(|| format!("read the ignore file of {}", context.display()))?;
     let facts = strata_context::ContextFacts::gather(context, &ignore, None)
         .with_context(|| format!("read the ignore file of {}", context.display()))?;
-    let notable = facts
-        .notable
-        .iter()
-        .map(|path| NotablePath {
-            name: path.path.to_string_lossy().into_owned(),
-            is_directory: path.is_directory,
-            sent: path.sent,
-        })
-        .collect();
-    Ok(Some(ContextFacts { ignore, notable }))
+    Ok(Some(facts))
 }
 
 fn load_config(args: &Args, dockerfile: Option<&Path>) -> anyhow::Result<Config> {

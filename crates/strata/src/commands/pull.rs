@@ -34,7 +34,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let reference = Reference::parse(&args.image)?;
     let platform = match &args.platform {
-        Some(text) => text.parse::<Platform>()?,
+        Some(text) => crate::images::platform_flag(text)?,
         None => Platform::host(),
     };
     if args.all_platforms {

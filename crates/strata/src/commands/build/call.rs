@@ -270,13 +270,9 @@ fn outline(
     options: &BuildOptions,
     json: bool,
 ) -> anyhow::Result<String> {
-    let mut frontend = strata_dockerfile::BuildOptions {
-        build_args: options.build_args.clone(),
-        target: options.target.clone(),
-        ..Default::default()
-    };
+    let mut frontend = options.frontend.clone();
     if let Some(platform) = &options.platform {
-        frontend.target_platform = strata_dockerfile::Platform::parse(platform);
+        frontend.target_platform = platform.parse().ok();
     }
     let outline = strata_dockerfile::outline(dockerfile, stages, &frontend)
         .map_err(|error| dockerfile_error(options, &error))?;

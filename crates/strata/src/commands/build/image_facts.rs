@@ -3,7 +3,8 @@
 //! strata has yet to pull stays unknown, and the checks that need it are
 //! silent for it).
 
-use strata_lint::{Facts, ImageFacts, NotablePath};
+use strata_context::NotablePath;
+use strata_lint::{Facts, ImageFacts};
 use strata_oci::Reference;
 use strata_store::Store;
 
@@ -43,11 +44,12 @@ impl Facts for StoreImages<'_> {
             .config;
         let container = config.config.unwrap_or_default();
         // BuildKit checks no platform for an image without layers.
-        let platform = (!config.rootfs.diff_ids.is_empty()).then(|| strata_dockerfile::Platform {
+        let platform = (!config.rootfs.diff_ids.is_empty()).then_some(strata_oci::Platform {
             os: config.os,
             architecture: config.architecture,
-            variant: config.variant.unwrap_or_default(),
-            os_version: config.os_version.unwrap_or_default(),
+            variant: config.variant,
+            os_version: config.os_version,
+            os_features: config.os_features,
         });
         Some(ImageFacts {
             env: container.env.unwrap_or_default(),
@@ -58,7 +60,7 @@ impl Facts for StoreImages<'_> {
         })
     }
 
-    fn target_platform(&self) -> Option<strata_dockerfile::Platform> {
-        self.platform.as_ref().map(strata_build::frontend_platform)
+    fn target_platform(&self) -> Option<strata_oci::Platform> {
+        self.platform.clone()
     }
 }

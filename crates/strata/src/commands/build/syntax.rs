@@ -14,7 +14,7 @@ const ONLY_BUILT_IN: &str = "strata implements the docker/dockerfile frontend bu
 /// Fails when the build asks for a frontend image other than docker/dockerfile.
 /// The `BUILDKIT_SYNTAX` build argument wins over the directive, as in BuildKit.
 pub(crate) fn check(options: &BuildOptions) -> anyhow::Result<()> {
-    if let Some(value) = options.build_args.get("BUILDKIT_SYNTAX") {
+    if let Some(value) = options.frontend.build_args.get("BUILDKIT_SYNTAX") {
         if let Frontend::Other(image) = Frontend::of(value) {
             bail!("--build-arg BUILDKIT_SYNTAX={value}: {image}: {ONLY_BUILT_IN}");
         }

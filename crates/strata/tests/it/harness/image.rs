@@ -70,11 +70,7 @@ impl Env {
                 .unwrap()
                 .to_owned()
         };
-        let architecture = match std::env::consts::ARCH {
-            "x86_64" => "amd64",
-            "aarch64" => "arm64",
-            other => other,
-        };
+        let architecture = strata_oci::Platform::host().architecture;
         let config = serde_json::json!({
             "architecture": architecture,
             "os": "linux",

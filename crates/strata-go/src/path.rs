@@ -1,82 +1,11 @@
-//! The few Go standard-library behaviours the Docker semantics rest on, over
-//! bytes: `path.Clean`, `strings.TrimSpace`, UTF-8 decoding that turns each
-//! invalid byte into U+FFFD, and `path.Match` (which is also `filepath.Match`
-//! on Unix).
+//! Go's `path` package over bytes: `Clean` and `Match` (which is also
+//! `filepath.Match` on Unix).
 
-/// U+FFFD, what Go decodes an invalid byte to.
-pub(crate) const REPLACEMENT: u32 = 0xFFFD;
-
-/// Decodes `bytes` into code points the way Go ranges over a string: each
-/// byte of an invalid sequence becomes one U+FFFD.
-pub(crate) fn runes(bytes: &[u8]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        out.extend(chunk.valid().chars().map(u32::from));
-        out.extend(std::iter::repeat_n(REPLACEMENT, chunk.invalid().len()));
-    }
-    out
-}
-
-/// Go's `utf8.DecodeRune`: the first code point and its width; an invalid
-/// byte is `(U+FFFD, 1)` and empty input `(U+FFFD, 0)`.
-pub(crate) fn decode_rune(bytes: &[u8]) -> (u32, usize) {
-    let Some(first) = bytes.first() else {
-        return (REPLACEMENT, 0);
-    };
-    let width = match first {
-        0x00..=0x7F => return (u32::from(*first), 1),
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => return (REPLACEMENT, 1),
-    };
-    match bytes.get(..width).map(std::str::from_utf8) {
-        Some(Ok(text)) => match text.chars().next() {
-            Some(c) => (u32::from(c), width),
-            None => (REPLACEMENT, 1),
-        },
-        _ => (REPLACEMENT, 1),
-    }
-}
-
-/// Go's `unicode.IsSpace`.
-fn is_space(c: char) -> bool {
-    c.is_whitespace()
-}
-
-/// Go's `strings.TrimSpace` over bytes (invalid UTF-8 is never space).
-pub(crate) fn trim_space(bytes: &[u8]) -> &[u8] {
-    let mut start = 0;
-    while start < bytes.len() {
-        let (rune, width) = decode_rune(&bytes[start..]);
-        let is_invalid = rune == REPLACEMENT && width == 1;
-        match char::from_u32(rune) {
-            Some(c) if !is_invalid && is_space(c) => start += width,
-            _ => break,
-        }
-    }
-    let mut end = bytes.len();
-    while end > start {
-        // Step back over one encoded character.
-        let mut begin = end - 1;
-        while begin > start && end - begin < 4 && (bytes[begin] & 0xC0) == 0x80 {
-            begin -= 1;
-        }
-        let (rune, width) = decode_rune(&bytes[begin..end]);
-        if width != end - begin || (rune == REPLACEMENT && width == 1) {
-            break;
-        }
-        match char::from_u32(rune) {
-            Some(c) if is_space(c) => end = begin,
-            _ => break,
-        }
-    }
-    &bytes[start..end]
-}
+use crate::utf8::{decode_rune, is_invalid};
 
 /// Go's `path.Clean`: the shortest lexically equal path; `""` becomes `"."`,
 /// a trailing slash is dropped, `..` at the root of a rooted path vanishes.
-pub(crate) fn clean(path: &[u8]) -> Vec<u8> {
+pub fn clean(path: &[u8]) -> Vec<u8> {
     if path.is_empty() {
         return b".".to_vec();
     }
@@ -127,15 +56,29 @@ pub(crate) fn clean(path: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Go's `path.Clean` over text: [`clean`] keeps UTF-8 valid, as it only
+/// drops elements and slashes.
+pub fn clean_str(path: &str) -> String {
+    String::from_utf8_lossy(&clean(path.as_bytes())).into_owned()
+}
+
 /// A malformed `path.Match` pattern (Go's `ErrBadPattern`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct BadPattern;
+pub struct BadPattern;
+
+impl std::fmt::Display for BadPattern {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("syntax error in pattern")
+    }
+}
+
+impl std::error::Error for BadPattern {}
 
 /// Go's `path.Match` (and `filepath.Match` on Unix): shell patterns where `*`
 /// and `?` never match `/`, `[...]` classes with `^` negation and ranges,
 /// and `\` escapes. A malformed pattern is an error even when the name
 /// decides the answer early.
-pub(crate) fn path_match(pattern: &[u8], name: &[u8]) -> Result<bool, BadPattern> {
+pub fn path_match(pattern: &[u8], name: &[u8]) -> Result<bool, BadPattern> {
     let mut pattern = pattern;
     let mut name = name;
     'pattern: while !pattern.is_empty() {
@@ -216,7 +159,7 @@ fn match_chunk<'a>(chunk: &[u8], name: &'a [u8]) -> Result<(&'a [u8], bool), Bad
                 let mut rune = 0;
                 if !failed {
                     let (r, width) = decode_rune(name);
-                    rune = r;
+                    rune = u32::from(r);
                     name = &name[width..];
                 }
                 chunk = &chunk[1..];
@@ -299,29 +242,14 @@ fn class_escape(chunk: &[u8]) -> Result<(u32, &[u8]), BadPattern> {
         Some(_) => {}
     }
     let (rune, width) = decode_rune(chunk);
-    if rune == REPLACEMENT && width == 1 {
+    if is_invalid(rune, width) {
         return Err(BadPattern);
     }
     let rest = &chunk[width..];
     if rest.is_empty() {
         return Err(BadPattern);
     }
-    Ok((rune, rest))
-}
-
-/// Whether a path element holds a wildcard (`*`, `?`, `[`), skipping escaped
-/// characters; BuildKit's `containsWildcards`.
-pub(crate) fn contains_wildcards(name: &[u8]) -> bool {
-    let mut index = 0;
-    while index < name.len() {
-        match name[index] {
-            b'\\' => index += 1,
-            b'*' | b'?' | b'[' => return true,
-            _ => {}
-        }
-        index += 1;
-    }
-    false
+    Ok((u32::from(rune), rest))
 }
 
 #[cfg(test)]
@@ -352,23 +280,16 @@ mod tests {
             ("abc/", "abc"),
             ("/abc/def/", "/abc/def"),
             ("!a/../b", "b"),
+            ("./a/../b/", "b"),
+            ("/../x", "/x"),
+            ("//a//b/", "/a/b"),
+            ("a/./b/..", "a"),
+            ("a/..", "."),
+            ("/data/.", "/data"),
         ] {
             assert_eq!(cleaned(input), expected, "clean({input:?})");
+            assert_eq!(clean_str(input), expected, "clean_str({input:?})");
         }
-    }
-
-    #[test]
-    fn trim_space_is_unicode_aware() {
-        assert_eq!(trim_space(b"  foo \t"), b"foo");
-        assert_eq!(trim_space("\u{a0}x\u{3000}".as_bytes()), b"x");
-        assert_eq!(trim_space(b"\xff "), b"\xff");
-        assert_eq!(trim_space(b"   "), b"");
-    }
-
-    #[test]
-    fn runes_split_invalid_bytes() {
-        assert_eq!(runes(b"a\xe2\x82A"), vec![97, REPLACEMENT, REPLACEMENT, 65]);
-        assert_eq!(runes("☺".as_bytes()), vec![0x263A]);
     }
 
     #[test]

@@ -1,0 +1,22 @@
+//! Go standard-library and BuildKit string semantics strata must reproduce.
+//!
+//! BuildKit, fsutil and containerd are Go programs working on Go strings
+//! (bytes that are usually, but not always, UTF-8); where their answers depend
+//! on Go's library, strata computes them here, once:
+//!
+//! - [`utf8`]: `utf8.DecodeRune`/`DecodeLastRune` (an invalid byte is U+FFFD
+//!   of width 1) and ranging over a string.
+//! - [`strings`]: `unicode.IsSpace`, `strings.TrimSpace`/`TrimLeftFunc` over
+//!   bytes, `strings.ToLower`/`ToUpper` (Go's simple case mapping).
+//! - [`path`]: `path.Clean` and `path.Match` (also `filepath`'s on Unix).
+//! - [`suggest`]: BuildKit's `util/suggest`, the "did you mean" search.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod path;
+pub mod strings;
+pub mod suggest;
+pub mod utf8;
