@@ -36,8 +36,8 @@ pub(crate) use key::key_of;
 pub(crate) use stage::DEFAULT_PATH;
 pub(crate) use state::format_time;
 pub(crate) use types::{
-    Base, CONTEXT_FILES, CopyInput, CopyOperation, Operation, Plan, RunMountKind, RunOperation,
-    StagePlan, Step,
+    Base, CONTEXT_FILES, CopyInput, CopyOperation, Operation, Plan, RunMount, RunMountKind,
+    RunOperation, StagePlan, Step,
 };
 
 use go::closest;
