@@ -18,11 +18,13 @@ use crate::history;
 /// The instruction being dispatched: where it is, its text, the environment
 /// it sees and its stage's name.
 pub(super) struct Dispatch<'a> {
+    /// Where the instruction is.
     pub(super) location: Location,
     /// The text BuildKit shows (the logical line or the ONBUILD trigger).
     pub(super) text: String,
     /// The stage's variables before the instruction.
     pub(super) environment: dockerfile::EnvironmentList,
+    /// The stage's name in vertex names (`""` in a single-stage build).
     pub(super) stage_name: &'a str,
 }
 

@@ -11,25 +11,34 @@ pub(crate) const HISTORY_COMMENT: &str = "buildkit.dockerfile.v0";
 
 /// The state of a stage while its instructions are dispatched.
 pub(super) struct State {
+    /// The image configuration so far, history included.
     pub(super) config: ImageConfiguration,
+    /// The variables (ENV and ARG) instructions see.
     pub(super) scope: StageScope,
     /// ARGs declared in this stage: name and the value given in the ARG
     /// (for RUN's history prefix).
     pub(super) declared: Vec<ArgDefinition>,
+    /// The key of the last step, or the base's.
     pub(super) key: Digest,
+    /// The file-system steps so far.
     pub(super) steps: Vec<Step>,
+    /// Whether this stage set CMD (then ENTRYPOINT keeps it).
     pub(super) cmd_set: bool,
+    /// The last numbered step's number (FROM counts when it is a step).
     pub(super) number: usize,
+    /// How many numbered steps the stage has.
     pub(super) total: usize,
     /// The last step's number, or `base`: how a miss names its parent.
     pub(super) parent_label: String,
 }
 
 impl State {
+    /// The container configuration, created when first set.
     pub(super) fn container(&mut self) -> &mut strata_oci::ContainerConfig {
         self.config.config.get_or_insert_with(Default::default)
     }
 
+    /// The working directory, `/` when none is set.
     pub(super) fn working_dir(&self) -> String {
         self.config
             .config
@@ -39,6 +48,7 @@ impl State {
             .unwrap_or_else(|| "/".to_owned())
     }
 
+    /// The user, `""` for root.
     pub(super) fn user(&self) -> String {
         self.config
             .config
@@ -47,6 +57,7 @@ impl State {
             .unwrap_or_default()
     }
 
+    /// Adds a step, numbered in its stage; the stage's key becomes its key.
     pub(super) fn push_step(
         &mut self,
         name: String,
@@ -73,6 +84,7 @@ impl State {
         self.parent_label = self.number.to_string();
     }
 
+    /// Adds a history entry (`layer`: whether the step made one).
     pub(super) fn history(&mut self, created_by: String, layer: bool, epoch: Option<i64>) {
         self.config.history.push(strata_oci::History {
             created: epoch.map(format_time),
