@@ -685,19 +685,7 @@ impl Copier<'_> {
         include_info: &MatchInfo,
         exclude_info: &MatchInfo,
     ) -> Result<()> {
-        let mut names: Vec<OsString> = Vec::new();
-        let directory = rustix::fs::Dir::read_from(fd)
-            .map_err(|e| Error::io("list directory", described, e.into()))?;
-        for entry in directory {
-            let entry = entry.map_err(|e| Error::io("list directory", described, e.into()))?;
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            names.push(OsStr::from_bytes(name).to_os_string());
-        }
-        names.sort();
-        for name in names {
+        for name in sorted_names(fd, described)? {
             let path = described.join(&name);
             let child_relative = if relative.is_empty() {
                 name.to_string_lossy().into_owned()
@@ -716,75 +704,108 @@ impl Copier<'_> {
             if !decision.include && file_type != FileType::Directory {
                 continue;
             }
-            let inner = join(target, &name.to_string_lossy());
+            let entry = SourceEntry {
+                parent: fd,
+                name: &name,
+                path: &path,
+                stat,
+            };
             if file_type == FileType::Directory {
-                let child = rustix::fs::openat(
-                    fd,
-                    name.as_os_str(),
-                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )
-                .map_err(|e| Error::io("open directory", &path, e.into()))?;
-                walk.pending.push(PendingDirectory {
-                    parent: target.to_owned(),
-                    name: name.clone(),
-                    stat,
-                    created: false,
-                });
-                if decision.include {
-                    self.create_pending(walk)?;
-                }
-                self.stage_tree(
-                    &child,
-                    &path,
-                    &inner,
-                    walk,
-                    &child_relative,
-                    &decision.include_info,
-                    &decision.exclude_info,
-                )?;
-                if let Some(pending) = walk.pending.pop()
-                    && pending.created
-                {
-                    self.directory_times.push((
-                        inner,
-                        pending.stat.st_mtime,
-                        pending.stat.st_mtime_nsec as u32,
-                    ));
-                }
+                self.stage_subdirectory(&entry, target, walk, &child_relative, &decision)?;
                 continue;
             }
             self.create_pending(walk)?;
-            let owner = self.chown.unwrap_or(Owner {
-                uid: stat.st_uid,
-                gid: stat.st_gid,
-            });
-            let (seconds, nanoseconds) = (stat.st_mtime, stat.st_mtime_nsec as u32);
-            match file_type {
-                FileType::RegularFile => {
-                    let file = rustix::fs::openat(
-                        fd,
-                        name.as_os_str(),
-                        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                        Mode::empty(),
-                    )
-                    .map_err(|e| Error::io("open", &path, e.into()))?;
-                    self.stage_file(std::fs::File::from(file), &stat, target, &name)?;
-                }
-                FileType::Symlink => {
-                    let link = rustix::fs::readlinkat(fd, name.as_os_str(), Vec::new())
-                        .map_err(|e| Error::io("read symlink", &path, e.into()))?;
-                    let link = PathBuf::from(OsStr::from_bytes(link.as_bytes()));
-                    self.in_directory(target, |d| {
-                        d.create_symlink(&name, &link, owner)?;
-                        d.set_times(&name, seconds, nanoseconds)
-                    })?;
-                }
-                FileType::Socket => {}
-                _ => {
-                    let mode = self.mode(stat.st_mode & 0o7777, false) | (stat.st_mode & !0o7777);
-                    self.in_directory(target, |d| d.create_node(&name, mode, stat.st_rdev, owner))?;
-                }
+            self.stage_entry(&entry, file_type, target)?;
+        }
+        Ok(())
+    }
+
+    /// A source directory: pending until something below it is copied (or
+    /// it is included itself), walked, then its time set once created.
+    fn stage_subdirectory(
+        &mut self,
+        entry: &SourceEntry<'_>,
+        target: &str,
+        walk: &mut Walk<'_>,
+        relative: &str,
+        decision: &Decision,
+    ) -> Result<()> {
+        let inner = join(target, &entry.name.to_string_lossy());
+        let child = rustix::fs::openat(
+            entry.parent,
+            entry.name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io("open directory", entry.path, e.into()))?;
+        walk.pending.push(PendingDirectory {
+            parent: target.to_owned(),
+            name: entry.name.to_os_string(),
+            stat: entry.stat,
+            created: false,
+        });
+        if decision.include {
+            self.create_pending(walk)?;
+        }
+        self.stage_tree(
+            &child,
+            entry.path,
+            &inner,
+            walk,
+            relative,
+            &decision.include_info,
+            &decision.exclude_info,
+        )?;
+        if let Some(pending) = walk.pending.pop()
+            && pending.created
+        {
+            self.directory_times.push((
+                inner,
+                pending.stat.st_mtime,
+                pending.stat.st_mtime_nsec as u32,
+            ));
+        }
+        Ok(())
+    }
+
+    /// A source entry other than a directory: a file, a symbolic link or a
+    /// device node (sockets are skipped).
+    fn stage_entry(
+        &mut self,
+        entry: &SourceEntry<'_>,
+        file_type: FileType,
+        target: &str,
+    ) -> Result<()> {
+        let (name, stat) = (entry.name, &entry.stat);
+        let owner = self.chown.unwrap_or(Owner {
+            uid: stat.st_uid,
+            gid: stat.st_gid,
+        });
+        let (seconds, nanoseconds) = (stat.st_mtime, stat.st_mtime_nsec as u32);
+        match file_type {
+            FileType::RegularFile => {
+                let file = rustix::fs::openat(
+                    entry.parent,
+                    name,
+                    OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| Error::io("open", entry.path, e.into()))?;
+                self.stage_file(std::fs::File::from(file), stat, target, name)?;
+            }
+            FileType::Symlink => {
+                let link = rustix::fs::readlinkat(entry.parent, name, Vec::new())
+                    .map_err(|e| Error::io("read symlink", entry.path, e.into()))?;
+                let link = PathBuf::from(OsStr::from_bytes(link.as_bytes()));
+                self.in_directory(target, |d| {
+                    d.create_symlink(name, &link, owner)?;
+                    d.set_times(name, seconds, nanoseconds)
+                })?;
+            }
+            FileType::Socket => {}
+            _ => {
+                let mode = self.mode(stat.st_mode & 0o7777, false) | (stat.st_mode & !0o7777);
+                self.in_directory(target, |d| d.create_node(name, mode, stat.st_rdev, owner))?;
             }
         }
         Ok(())
@@ -916,6 +937,33 @@ impl Filter {
             && self.exclude.as_ref().is_none_or(|e| !e.has_exclusions());
         Ok(decision)
     }
+}
+
+/// An entry of a source directory being walked.
+struct SourceEntry<'a> {
+    /// The directory it is in.
+    parent: &'a OwnedFd,
+    name: &'a OsStr,
+    /// Its path on the host, for messages.
+    path: &'a Path,
+    stat: rustix::fs::Stat,
+}
+
+/// The names in directory `fd`, sorted (`.` and `..` left out).
+fn sorted_names(fd: &OwnedFd, described: &Path) -> Result<Vec<OsString>> {
+    let mut names: Vec<OsString> = Vec::new();
+    let directory = rustix::fs::Dir::read_from(fd)
+        .map_err(|e| Error::io("list directory", described, e.into()))?;
+    for entry in directory {
+        let entry = entry.map_err(|e| Error::io("list directory", described, e.into()))?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        names.push(OsStr::from_bytes(name).to_os_string());
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// A directory walked but not created yet.

@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use strata_context::{Context, IgnoreFile, ScanOptions};
-use strata_oci::{Descriptor, Digest};
+use strata_dockerfile::Dockerfile;
+use strata_oci::{Descriptor, Digest, Reference};
 use strata_store::Store;
 
 use crate::cache::{self, ImportedCache};
@@ -61,12 +62,82 @@ pub fn build(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<BuildOutput> {
-    let started_on = jiff::Timestamp::now();
-    let vertices = AtomicUsize::new(0);
-    // An internal vertex (loading, scanning, exporting): its work returns
-    // the status lines to show once it is done.
-    let internal = |name: &str, work: &mut dyn FnMut() -> Result<Vec<String>>| -> Result<()> {
-        let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
+    let build = Build {
+        downloads: Arc::new(remote::Downloads::new(store.temporary_path("downloads"))),
+        store,
+        options,
+        secrets,
+        progress,
+        cancel,
+        started_on: jiff::Timestamp::now(),
+        vertices: AtomicUsize::new(0),
+    };
+    let dockerfile = build.load_definition()?;
+    let contexts = build.contexts()?;
+    let plan = build.plan(&dockerfile, &contexts)?;
+    let solution = build.solve(&plan, &contexts)?;
+    build.export(plan, solution)
+}
+
+/// One build under way: its inputs and what its phases share.
+struct Build<'a> {
+    store: Arc<Store>,
+    options: &'a BuildOptions,
+    secrets: &'a HashMap<String, crate::SecretSource>,
+    progress: &'a dyn Progress,
+    cancel: &'a Cancel,
+    /// When the build started (provenance's `startedOn`).
+    started_on: jiff::Timestamp,
+    /// How many vertices have been shown.
+    vertices: AtomicUsize,
+    /// Where ADD downloads URLs; removed when the build ends.
+    downloads: Arc<remote::Downloads>,
+}
+
+/// The build context and the named local ones, each scanned when a step
+/// first needs it.
+struct Contexts {
+    /// The build context's `.dockerignore`.
+    ignore: IgnoreFile,
+    /// Where scans keep file metadata between builds.
+    cache_directory: PathBuf,
+    /// The build context once scanned, or why it could not be.
+    main: OnceLock<Result<Arc<Context>, String>>,
+    /// Named local contexts scanned so far, by key.
+    named: Mutex<HashMap<String, Arc<Context>>>,
+}
+
+/// What the solve leaves for the export.
+struct Solution {
+    snapshotter: strata_snapshot::Snapshotter,
+    /// Kept until the build ends, as the snapshotter.
+    _sandbox: strata_sandbox::Sandbox,
+    imported: ImportedCache,
+    solved: solve::Solved,
+}
+
+/// The export under way: the image, once in the store, and what it carries.
+struct Exporting<'b> {
+    plan: &'b plan::Plan,
+    solution: &'b Solution,
+    /// The names the image outputs give it.
+    names: Vec<Reference>,
+    attestations: Option<crate::Attestations>,
+    /// The image in the store, once written.
+    image: Option<export::Exported>,
+}
+
+impl Build<'_> {
+    /// The next vertex's number.
+    fn next_vertex(&self) -> usize {
+        self.vertices.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// An internal vertex (loading, scanning, exporting): its work returns
+    /// the status lines to show once it is done.
+    fn internal(&self, name: &str, work: &mut dyn FnMut() -> Result<Vec<String>>) -> Result<()> {
+        let progress = self.progress;
+        let vertex = self.next_vertex();
         let started = Instant::now();
         progress.event(Event::Started { vertex, name });
         match work() {
@@ -90,371 +161,382 @@ pub fn build(
                 Err(error)
             }
         }
-    };
-
-    let mut dockerfile = None;
-    // BuildKit names the Dockerfile by its file name (`-f dir/app.Dockerfile`
-    // shows `app.Dockerfile`); errors keep the path as given.
-    let shown_name = Path::new(&options.dockerfile_name).file_name().map_or_else(
-        || options.dockerfile_name.clone(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    internal(
-        &format!("[internal] load build definition from {shown_name}"),
-        &mut || {
-            let parsed = strata_dockerfile::parse(options.dockerfile.clone())
-                .map_err(|e| Error::Dockerfile(e.with_file(&options.dockerfile_name)))?;
-            dockerfile = Some(parsed);
-            Ok(vec![format!(
-                "transferring dockerfile: {}B done",
-                options.dockerfile.len()
-            )])
-        },
-    )?;
-    let Some(dockerfile) = dockerfile else {
-        return Err(Error::Cancelled);
-    };
-
-    let mut ignore = IgnoreFile::none();
-    if let Some(root) = &options.context {
-        internal("[internal] load .dockerignore", &mut || {
-            ignore = IgnoreFile::for_build(root, options.dockerfile_path.as_deref())?;
-            Ok(Vec::new())
-        })?;
     }
 
-    // The context is scanned when a step first needs it.
-    let context_cell: OnceLock<Result<Arc<Context>, String>> = OnceLock::new();
-    let context_cache = store.area("context-cache")?;
-    let scan = || -> Result<Arc<Context>> {
-        let result = context_cell.get_or_init(|| {
-            let Some(root) = &options.context else {
-                return Err("this build has no context (the Dockerfile came from stdin): COPY and ADD cannot read files".to_owned());
-            };
-            let mut scanned = None;
-            let status = internal("[internal] load build context", &mut || {
-                let scan_options = ScanOptions::new()
-                    .exclude(ignore.matcher().clone())
-                    .cache_directory(Some(context_cache.clone()));
-                let context = Context::scan(root, &scan_options)?;
-                let stats = context.stats();
-                let status = format!(
-                    "transferring context: {} files, {} hashed, {} from the metadata cache done",
-                    stats.entries, stats.files_hashed, stats.cache_hits
-                );
-                scanned = Some(context);
-                Ok(vec![status])
-            });
-            match (status, scanned) {
-                (Ok(()), Some(context)) => {
-                    for warning in context.warnings() {
-                        let message = warning.to_string();
-                        progress.event(Event::Warning { message: &message });
-                    }
-                    Ok(Arc::new(context))
-                }
-                (Err(error), _) => Err(error.to_string()),
-                (Ok(()), None) => Err("the context scan produced nothing".to_owned()),
-            }
-        });
+    /// The Dockerfile, parsed in its vertex.
+    fn load_definition(&self) -> Result<Dockerfile> {
+        let options = self.options;
+        let mut dockerfile = None;
+        // BuildKit names the Dockerfile by its file name (`-f dir/app.Dockerfile`
+        // shows `app.Dockerfile`); errors keep the path as given.
+        let shown_name = Path::new(&options.dockerfile_name).file_name().map_or_else(
+            || options.dockerfile_name.clone(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        self.internal(
+            &format!("[internal] load build definition from {shown_name}"),
+            &mut || {
+                let parsed = strata_dockerfile::parse(options.dockerfile.clone())
+                    .map_err(|e| Error::Dockerfile(e.with_file(&options.dockerfile_name)))?;
+                dockerfile = Some(parsed);
+                Ok(vec![format!(
+                    "transferring dockerfile: {}B done",
+                    options.dockerfile.len()
+                )])
+            },
+        )?;
+        dockerfile.ok_or(Error::Cancelled)
+    }
+
+    /// The contexts, not scanned yet: the build context's `.dockerignore`
+    /// read in its vertex.
+    fn contexts(&self) -> Result<Contexts> {
+        let mut ignore = IgnoreFile::none();
+        if let Some(root) = &self.options.context {
+            self.internal("[internal] load .dockerignore", &mut || {
+                ignore = IgnoreFile::for_build(root, self.options.dockerfile_path.as_deref())?;
+                Ok(Vec::new())
+            })?;
+        }
+        Ok(Contexts {
+            ignore,
+            cache_directory: self.store.area("context-cache")?,
+            main: OnceLock::new(),
+            named: Mutex::default(),
+        })
+    }
+
+    /// The build context, scanned in its vertex on the first call.
+    fn scan_context(&self, contexts: &Contexts) -> Result<Arc<Context>> {
+        let result = contexts.main.get_or_init(|| self.scan_main(contexts));
         result.clone().map_err(|message| Error::Option {
             flag: "context",
             message,
         })
-    };
+    }
 
-    // Named local contexts: scanned when first used, each with its own
-    // `.dockerignore` (BuildKit reads `<dir>/.dockerignore` only).
-    let named_contexts: std::sync::Mutex<HashMap<String, Arc<Context>>> = Default::default();
-    let named_scan = |key: &str, directory: &Path| -> Result<Arc<Context>> {
-        if let Some(found) = named_contexts.lock().ok().and_then(|m| m.get(key).cloned()) {
+    /// Scans the build context; its warnings are shown once.
+    fn scan_main(&self, contexts: &Contexts) -> Result<Arc<Context>, String> {
+        let Some(root) = &self.options.context else {
+            return Err("this build has no context (the Dockerfile came from stdin): COPY and ADD cannot read files".to_owned());
+        };
+        let mut scanned = None;
+        let status = self.internal("[internal] load build context", &mut || {
+            let scan_options = ScanOptions::new()
+                .exclude(contexts.ignore.matcher().clone())
+                .cache_directory(Some(contexts.cache_directory.clone()));
+            let context = Context::scan(root, &scan_options)?;
+            let stats = context.stats();
+            let status = format!(
+                "transferring context: {} files, {} hashed, {} from the metadata cache done",
+                stats.entries, stats.files_hashed, stats.cache_hits
+            );
+            scanned = Some(context);
+            Ok(vec![status])
+        });
+        match (status, scanned) {
+            (Ok(()), Some(context)) => {
+                for warning in context.warnings() {
+                    let message = warning.to_string();
+                    self.progress.event(Event::Warning { message: &message });
+                }
+                Ok(Arc::new(context))
+            }
+            (Err(error), _) => Err(error.to_string()),
+            (Ok(()), None) => Err("the context scan produced nothing".to_owned()),
+        }
+    }
+
+    /// A named local context, scanned in its vertex on the first call for
+    /// `key`, with its own `.dockerignore` (BuildKit reads
+    /// `<dir>/.dockerignore` only).
+    fn scan_named(&self, contexts: &Contexts, key: &str, directory: &Path) -> Result<Arc<Context>> {
+        let found = contexts.named.lock().ok().and_then(|m| m.get(key).cloned());
+        if let Some(found) = found {
             return Ok(found);
         }
         let mut scanned = None;
-        internal(&format!("[context {key}] load from client"), &mut || {
+        self.internal(&format!("[context {key}] load from client"), &mut || {
             let ignore = IgnoreFile::for_build(directory, None)?;
             let scan_options = ScanOptions::new()
                 .exclude(ignore.matcher().clone())
-                .cache_directory(Some(context_cache.clone()));
+                .cache_directory(Some(contexts.cache_directory.clone()));
             let context = Context::scan(directory, &scan_options)?;
             let status = format!("transferring {key}: {} files done", context.stats().entries);
             scanned = Some(Arc::new(context));
             Ok(vec![status])
         })?;
         let context = scanned.ok_or(Error::Cancelled)?;
-        if let Ok(mut map) = named_contexts.lock() {
+        if let Ok(mut map) = contexts.named.lock() {
             map.insert(key.to_owned(), context.clone());
         }
         Ok(context)
-    };
-    let images = images::Images::new(
-        store.clone(),
-        options.target_platform()?,
-        options.pull,
-        options.insecure_registries.clone(),
-    );
-    let downloads = Arc::new(remote::Downloads::new(store.temporary_path("downloads")));
-    let plan = plan::lower(
-        &dockerfile,
-        options,
-        &images,
-        &scan,
-        &named_scan,
-        &downloads,
-    )?;
-    for warning in &plan.warnings {
-        progress.event(Event::Warning { message: warning });
     }
 
-    let needs_steps = plan.stages.iter().any(|s| !s.steps.is_empty());
-    let snapshotter = strata_snapshot::Snapshotter::open(&store.area("snapshots")?)?;
-    let sandbox = if needs_steps {
-        strata_sandbox::Sandbox::new()?
-    } else {
-        strata_sandbox::Sandbox::with_helper("/proc/self/exe")
-    };
-    let project = format!(
-        "{}\0{}\0{}",
-        options
-            .context
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        options
-            .dockerfile_path
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| options.dockerfile_name.clone()),
-        options.frontend.target.clone().unwrap_or_default()
-    );
-    let explainer = explain::Explainer::load(Some(explain::Explainer::project_file(
-        &store.area("builds")?,
-        &project,
-    )));
-    let imported = import_caches(options, &internal, progress)?;
-    let context = context_cell.get().and_then(|c| c.as_ref().ok().cloned());
-    let solver = solve::Solver::new(
-        &store,
-        &snapshotter,
-        &sandbox,
-        &plan,
-        context,
-        options,
-        progress,
-        &vertices,
-        cancel,
-        &explainer,
-        secrets,
-        &imported,
-    );
-    let solved = solver.solve()?;
-    explainer.save();
-    let (output, steps) = (solved.output, solved.steps);
-    // Every output needs the image's layers in the store.
-    solve::fetch_imported(&store, &imported, &output.layers)?;
-
-    if cancel.is_cancelled() {
-        return Err(Error::Cancelled);
-    }
-    let outputs = if options.outputs.is_empty() {
-        let mut image = Output::new(OutputKind::Image, Destination::None);
-        image.names = options.tags.clone();
-        vec![image]
-    } else {
-        options.outputs.clone()
-    };
-    // Provenance ends with the solve (BuildKit's finishedOn), before export.
-    let mut attestations =
-        crate::provenance::of_build(options, &plan, started_on).map(|provenance| {
-            crate::Attestations {
-                provenance: Some(provenance),
-                sbom: None,
-                annotations: options.annotations.clone(),
-            }
-        });
-    for target in outputs
-        .iter()
-        .filter(|o| !matches!(o.kind, OutputKind::Local | OutputKind::Tar))
-    {
-        options.annotations.check(
-            target.oci_media_types,
-            attestations.is_some() || options.sbom,
+    /// The Dockerfile lowered to a plan; its warnings shown.
+    fn plan(&self, dockerfile: &Dockerfile, contexts: &Contexts) -> Result<plan::Plan> {
+        let options = self.options;
+        let images = images::Images::new(
+            self.store.clone(),
+            options.target_platform()?,
+            options.pull,
+            options.insecure_registries.clone(),
+        );
+        let scan = || self.scan_context(contexts);
+        let named_scan = |key: &str, directory: &Path| self.scan_named(contexts, key, directory);
+        let plan = plan::lower(
+            dockerfile,
+            options,
+            &images,
+            &scan,
+            &named_scan,
+            &self.downloads,
         )?;
+        for warning in &plan.warnings {
+            self.progress.event(Event::Warning { message: warning });
+        }
+        Ok(plan)
     }
-    // The image is always written to the store: it is what archives are
-    // made of, and its layers are the cache.
-    let names: Vec<_> = outputs
-        .iter()
-        .filter(|o| o.kind == OutputKind::Image)
-        .flat_map(|o| o.names.iter().cloned())
-        .collect();
-    let mut exported = None;
-    let mut results = Vec::new();
-    if options.sbom {
-        // BuildKit scans the result before exporting it; strata catalogues
-        // the image's layers, so the image is written first.
+
+    /// The plan solved: its steps served from the cache or run, then the
+    /// image's layers in the store.
+    fn solve(&self, plan: &plan::Plan, contexts: &Contexts) -> Result<Solution> {
+        let store = &self.store;
+        let needs_steps = plan.stages.iter().any(|s| !s.steps.is_empty());
+        let snapshotter = strata_snapshot::Snapshotter::open(&store.area("snapshots")?)?;
+        let sandbox = if needs_steps {
+            strata_sandbox::Sandbox::new()?
+        } else {
+            strata_sandbox::Sandbox::with_helper("/proc/self/exe")
+        };
+        let explainer = self.explainer()?;
+        let imported = self.import_caches()?;
+        let context = contexts.main.get().and_then(|c| c.as_ref().ok().cloned());
+        let solved = solve::Solver::new(
+            store,
+            &snapshotter,
+            &sandbox,
+            plan,
+            context,
+            self.options,
+            self.progress,
+            &self.vertices,
+            self.cancel,
+            &explainer,
+            self.secrets,
+            &imported,
+        )
+        .solve()?;
+        explainer.save();
+        // Every output needs the image's layers in the store.
+        solve::fetch_imported(store, &imported, &solved.output.layers)?;
+        Ok(Solution {
+            snapshotter,
+            _sandbox: sandbox,
+            imported,
+            solved,
+        })
+    }
+
+    /// What explains cache misses: the last build of this project's keys
+    /// (context, Dockerfile, target).
+    fn explainer(&self) -> Result<explain::Explainer> {
+        let options = self.options;
+        let project = format!(
+            "{}\0{}\0{}",
+            options
+                .context
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            options
+                .dockerfile_path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| options.dockerfile_name.clone()),
+            options.frontend.target.clone().unwrap_or_default()
+        );
+        Ok(explain::Explainer::load(Some(
+            explain::Explainer::project_file(&self.store.area("builds")?, &project),
+        )))
+    }
+
+    /// Reads every `--cache-from`, each as a vertex; one that cannot be read
+    /// is a warning and the build goes on without it, as in BuildKit.
+    fn import_caches(&self) -> Result<ImportedCache> {
+        let mut imported = ImportedCache::new(&self.options.insecure_registries);
+        for import in &self.options.cache_from {
+            let location = import.location.describe();
+            let mut failure = None;
+            self.internal(
+                &format!("importing cache manifest from {location}"),
+                &mut || match imported.add(import) {
+                    Ok(steps) => Ok(vec![format!("{steps} cached steps")]),
+                    Err(message) => {
+                        failure = Some(message);
+                        Ok(Vec::new())
+                    }
+                },
+            )?;
+            if let Some(message) = failure {
+                let message = format!("failed to import cache from {location}: {message}");
+                self.progress.event(Event::Warning { message: &message });
+            }
+        }
+        Ok(imported)
+    }
+
+    /// The image written to the store and to each output, then each
+    /// `--cache-to`; what the build produced.
+    fn export(&self, plan: plan::Plan, solution: Solution) -> Result<BuildOutput> {
+        let options = self.options;
+        if self.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let outputs = if options.outputs.is_empty() {
+            let mut image = Output::new(OutputKind::Image, Destination::None);
+            image.names = options.tags.clone();
+            vec![image]
+        } else {
+            options.outputs.clone()
+        };
+        // Provenance ends with the solve (BuildKit's finishedOn), before export.
+        let attestations =
+            crate::provenance::of_build(options, &plan, self.started_on).map(|provenance| {
+                crate::Attestations {
+                    provenance: Some(provenance),
+                    sbom: None,
+                    annotations: options.annotations.clone(),
+                }
+            });
+        for target in outputs
+            .iter()
+            .filter(|o| !matches!(o.kind, OutputKind::Local | OutputKind::Tar))
+        {
+            options.annotations.check(
+                target.oci_media_types,
+                attestations.is_some() || options.sbom,
+            )?;
+        }
+        // The image is always written to the store: it is what archives are
+        // made of, and its layers are the cache.
+        let names = outputs
+            .iter()
+            .filter(|o| o.kind == OutputKind::Image)
+            .flat_map(|o| o.names.iter().cloned())
+            .collect();
+        let mut exporting = Exporting {
+            plan: &plan,
+            solution: &solution,
+            names,
+            attestations,
+            image: None,
+        };
+        if options.sbom {
+            self.sbom(&mut exporting)?;
+        }
+        let mut results = Vec::new();
+        for target in &outputs {
+            results.push(self.export_output(&mut exporting, target)?);
+        }
+        let attestations = exporting.attestations;
+        let Some(exported) = exporting.image else {
+            return Err(Error::Cancelled);
+        };
+        for request in &options.cache_to {
+            self.export_cache(&plan, &solution, request)?;
+        }
+        Ok(BuildOutput {
+            image_id: exported.config_digest,
+            manifest: exported.manifest,
+            steps: solution.solved.steps,
+            warnings: plan.warnings,
+            outputs: results,
+            vertices: self.vertices.load(Ordering::SeqCst),
+            attestations,
+        })
+    }
+
+    /// The image written to the store, with its inline cache when asked.
+    fn write_image(&self, exporting: &Exporting<'_>) -> Result<export::Exported> {
+        let solution = exporting.solution;
+        let output = &solution.solved.output;
+        let inline = inline_cache(
+            self.options,
+            exporting.plan,
+            &solution.solved.layers,
+            &self.store,
+            &solution.imported,
+            output,
+        );
+        export::export(
+            &self.store,
+            exporting.plan,
+            output,
+            self.options,
+            &exporting.names,
+            inline,
+        )
+    }
+
+    /// `--sbom`: BuildKit scans the result before exporting it; strata
+    /// catalogues the image's layers, so the image is written first.
+    fn sbom(&self, exporting: &mut Exporting<'_>) -> Result<()> {
         let mut sbom = None;
-        internal("generating sbom", &mut || {
-            let inline = inline_cache(options, &plan, &solved.layers, &store, &imported, &output);
-            let image = export::export(&store, &plan, &output, options, &names, inline)?;
+        let mut written = None;
+        self.internal("generating sbom", &mut || {
+            let image = self.write_image(exporting)?;
             sbom = Some(crate::sbom::predicate(
-                &store,
+                &self.store,
                 &image.manifest,
-                &names,
-                options,
+                &exporting.names,
+                self.options,
             )?);
-            exported = Some(image);
+            written = Some(image);
             Ok(Vec::new())
         })?;
-        attestations
+        exporting.image = written;
+        exporting
+            .attestations
             .get_or_insert_with(|| crate::Attestations {
                 provenance: None,
                 sbom: None,
-                annotations: options.annotations.clone(),
+                annotations: self.options.annotations.clone(),
             })
             .sbom = sbom;
+        Ok(())
     }
-    for target in &outputs {
+
+    /// One output, as a vertex; its failure once the build is cancelled is
+    /// the cancellation.
+    fn export_output(
+        &self,
+        exporting: &mut Exporting<'_>,
+        target: &Output,
+    ) -> Result<ExportedOutput> {
         let name = match target.kind {
             OutputKind::Image => "exporting to image",
             OutputKind::Oci => "exporting to oci image format",
             OutputKind::Docker => "exporting to docker image format",
             OutputKind::Local | OutputKind::Tar => "exporting to client",
         };
-        let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
+        let progress = self.progress;
+        let vertex = self.next_vertex();
         let started = Instant::now();
         progress.event(Event::Started { vertex, name });
-        let status = |message: &str| progress.event(Event::Status { vertex, message });
-        let result = (|| -> Result<Option<Descriptor>> {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let image = match &exported {
-                Some(image) => image,
-                None => {
-                    let inline =
-                        inline_cache(options, &plan, &solved.layers, &store, &imported, &output);
-                    exported.insert(export::export(
-                        &store, &plan, &output, options, &names, inline,
-                    )?)
-                }
-            };
-            match target.kind {
-                OutputKind::Image => {
-                    status("exporting layers done");
-                    status(&format!("writing image {} done", image.config_digest));
-                    let Some(attestations) = &attestations else {
-                        for name in &target.names {
-                            status(&format!("naming to {name} done"));
-                        }
-                        return Ok(Some(image.manifest.clone()));
-                    };
-                    // The store keeps the index: names resolve through it
-                    // to the image manifest (`images`, `run`, `inspect`).
-                    let index = attestations.write_index(&store, &image.manifest, &target.names)?;
-                    status(&format!("exporting manifest list {} done", index.digest));
-                    for name in &target.names {
-                        store.set_ref(&name.to_string(), &index, None)?;
-                        status(&format!("naming to {name} done"));
-                    }
-                    Ok(Some(index))
-                }
-                OutputKind::Oci | OutputKind::Docker => {
-                    status("exporting layers");
-                    let archive = |sink: &mut dyn std::io::Write| {
-                        let (manifest, annotations) = (&image.manifest, &options.annotations);
-                        let attestations = attestations.as_ref();
-                        output::write_archive(
-                            &store,
-                            manifest,
-                            target,
-                            attestations,
-                            annotations,
-                            sink,
-                        )
-                    };
-                    let manifest = match &target.destination {
-                        Destination::Path(path) => output::write_file_atomically(path, |sink| {
-                            archive(&mut solve::CancelWriter::new(sink, cancel))
-                        })?,
-                        Destination::Stream(stream) => {
-                            let mut sink = stream;
-                            let manifest = archive(&mut sink)?;
-                            sink.flush()
-                                .map_err(|e| Error::io("write", Path::new(stream.name()), e))?;
-                            manifest
-                        }
-                        Destination::None => {
-                            return Err(Error::Option {
-                                flag: "output",
-                                message: format!("type={}: dest is required", target.kind.name()),
-                            });
-                        }
-                    };
-                    let kind = if attestations.is_some() && target.kind == OutputKind::Oci {
-                        "manifest list"
-                    } else {
-                        "manifest"
-                    };
-                    status(&format!("exporting {kind} {} done", manifest.digest));
-                    status(&format!("exporting config {} done", image.config_digest));
-                    status("sending tarball done");
-                    Ok(Some(manifest))
-                }
-                OutputKind::Local | OutputKind::Tar => {
-                    let write = |sink: &mut dyn std::io::Write| {
-                        output::write_filesystem(
-                            &store,
-                            &snapshotter,
-                            &output.layers,
-                            options.source_date_epoch,
-                            &mut solve::CancelWriter::new(sink, cancel),
-                        )
-                    };
-                    let size = match (&target.destination, target.kind) {
-                        (Destination::Path(path), OutputKind::Local) => {
-                            output::unpack_into(path, write)?
-                        }
-                        (Destination::Path(path), _) => output::write_file_atomically(path, write)?,
-                        (Destination::Stream(stream), OutputKind::Tar) => {
-                            let mut sink = stream;
-                            let size = write(&mut sink)?;
-                            sink.flush()
-                                .map_err(|e| Error::io("write", Path::new(stream.name()), e))?;
-                            size
-                        }
-                        _ => {
-                            return Err(Error::Option {
-                                flag: "output",
-                                message: format!(
-                                    "type={}: dest must be a directory",
-                                    target.kind.name()
-                                ),
-                            });
-                        }
-                    };
-                    if target.kind == OutputKind::Local {
-                        status(&format!("copying files {} done", human_size(size)));
-                    } else {
-                        status("sending tarball done");
-                    }
-                    Ok(None)
-                }
-            }
-        })();
-        match result {
+        match self.write_output(exporting, target, vertex) {
             Ok(manifest) => {
                 progress.event(Event::Done {
                     vertex,
                     elapsed: started.elapsed(),
                 });
-                results.push(ExportedOutput {
+                Ok(ExportedOutput {
                     kind: target.kind,
                     manifest,
-                });
+                })
             }
             Err(error) => {
-                let error = if cancel.is_cancelled() {
+                let error = if self.cancel.is_cancelled() {
                     Error::Cancelled
                 } else {
                     error
@@ -465,65 +547,213 @@ pub fn build(
                     elapsed: started.elapsed(),
                     error: &message,
                 });
-                return Err(error);
+                Err(error)
             }
         }
     }
-    let Some(exported) = exported else {
-        return Err(Error::Cancelled);
-    };
-    for request in &options.cache_to {
-        export_cache(
-            &store,
-            &plan,
-            &solved.layers,
-            &imported,
-            request,
-            &vertices,
-            progress,
-        )?;
-    }
-    Ok(BuildOutput {
-        image_id: exported.config_digest,
-        manifest: exported.manifest,
-        steps,
-        warnings: plan.warnings,
-        outputs: results,
-        vertices: vertices.load(Ordering::SeqCst),
-        attestations,
-    })
-}
 
-/// An internal vertex: its name, and work returning its status lines.
-type Internal<'a> = dyn Fn(&str, &mut dyn FnMut() -> Result<Vec<String>>) -> Result<()> + 'a;
-
-/// Reads every `--cache-from`, each as a vertex; one that cannot be read
-/// is a warning and the build goes on without it, as in BuildKit.
-fn import_caches(
-    options: &BuildOptions,
-    internal: &Internal,
-    progress: &dyn Progress,
-) -> Result<ImportedCache> {
-    let mut imported = ImportedCache::new(&options.insecure_registries);
-    for import in &options.cache_from {
-        let location = import.location.describe();
-        let mut failure = None;
-        internal(
-            &format!("importing cache manifest from {location}"),
-            &mut || match imported.add(import) {
-                Ok(steps) => Ok(vec![format!("{steps} cached steps")]),
-                Err(message) => {
-                    failure = Some(message);
-                    Ok(Vec::new())
-                }
-            },
-        )?;
-        if let Some(message) = failure {
-            let message = format!("failed to import cache from {location}: {message}");
-            progress.event(Event::Warning { message: &message });
+    /// Writes one output (the image first written to the store if it is not
+    /// yet); the manifest it wrote.
+    fn write_output(
+        &self,
+        exporting: &mut Exporting<'_>,
+        target: &Output,
+        vertex: usize,
+    ) -> Result<Option<Descriptor>> {
+        if self.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let image = match &exporting.image {
+            Some(image) => image,
+            None => exporting.image.insert(self.write_image(exporting)?),
+        };
+        let status = |message: &str| self.progress.event(Event::Status { vertex, message });
+        let attestations = exporting.attestations.as_ref();
+        match target.kind {
+            OutputKind::Image => self.image_output(image, attestations, target, &status),
+            OutputKind::Oci | OutputKind::Docker => {
+                self.archive_output(image, attestations, target, &status)
+            }
+            OutputKind::Local | OutputKind::Tar => {
+                self.filesystem_output(exporting.solution, target, &status)?;
+                Ok(None)
+            }
         }
     }
-    Ok(imported)
+
+    /// `type=image`: the image named in the store, through an index when
+    /// it carries attestations.
+    fn image_output(
+        &self,
+        image: &export::Exported,
+        attestations: Option<&crate::Attestations>,
+        target: &Output,
+        status: &dyn Fn(&str),
+    ) -> Result<Option<Descriptor>> {
+        status("exporting layers done");
+        status(&format!("writing image {} done", image.config_digest));
+        let Some(attestations) = attestations else {
+            for name in &target.names {
+                status(&format!("naming to {name} done"));
+            }
+            return Ok(Some(image.manifest.clone()));
+        };
+        // The store keeps the index: names resolve through it
+        // to the image manifest (`images`, `run`, `inspect`).
+        let index = attestations.write_index(&self.store, &image.manifest, &target.names)?;
+        status(&format!("exporting manifest list {} done", index.digest));
+        for name in &target.names {
+            self.store.set_ref(&name.to_string(), &index, None)?;
+            status(&format!("naming to {name} done"));
+        }
+        Ok(Some(index))
+    }
+
+    /// `type=oci`, `type=docker`: the image as an archive, to a file or a
+    /// stream.
+    fn archive_output(
+        &self,
+        image: &export::Exported,
+        attestations: Option<&crate::Attestations>,
+        target: &Output,
+        status: &dyn Fn(&str),
+    ) -> Result<Option<Descriptor>> {
+        status("exporting layers");
+        let archive = |sink: &mut dyn std::io::Write| {
+            let (manifest, annotations) = (&image.manifest, &self.options.annotations);
+            output::write_archive(
+                &self.store,
+                manifest,
+                target,
+                attestations,
+                annotations,
+                sink,
+            )
+        };
+        let manifest = match &target.destination {
+            Destination::Path(path) => output::write_file_atomically(path, |sink| {
+                archive(&mut solve::CancelWriter::new(sink, self.cancel))
+            })?,
+            Destination::Stream(stream) => {
+                let mut sink = stream;
+                let manifest = archive(&mut sink)?;
+                sink.flush()
+                    .map_err(|e| Error::io("write", Path::new(stream.name()), e))?;
+                manifest
+            }
+            Destination::None => {
+                return Err(Error::Option {
+                    flag: "output",
+                    message: format!("type={}: dest is required", target.kind.name()),
+                });
+            }
+        };
+        let kind = if attestations.is_some() && target.kind == OutputKind::Oci {
+            "manifest list"
+        } else {
+            "manifest"
+        };
+        status(&format!("exporting {kind} {} done", manifest.digest));
+        status(&format!("exporting config {} done", image.config_digest));
+        status("sending tarball done");
+        Ok(Some(manifest))
+    }
+
+    /// `type=local`, `type=tar`: the final file system, unpacked into a
+    /// directory or as a tar.
+    fn filesystem_output(
+        &self,
+        solution: &Solution,
+        target: &Output,
+        status: &dyn Fn(&str),
+    ) -> Result<()> {
+        let write = |sink: &mut dyn std::io::Write| {
+            output::write_filesystem(
+                &self.store,
+                &solution.snapshotter,
+                &solution.solved.output.layers,
+                self.options.source_date_epoch,
+                &mut solve::CancelWriter::new(sink, self.cancel),
+            )
+        };
+        let size = match (&target.destination, target.kind) {
+            (Destination::Path(path), OutputKind::Local) => output::unpack_into(path, write)?,
+            (Destination::Path(path), _) => output::write_file_atomically(path, write)?,
+            (Destination::Stream(stream), OutputKind::Tar) => {
+                let mut sink = stream;
+                let size = write(&mut sink)?;
+                sink.flush()
+                    .map_err(|e| Error::io("write", Path::new(stream.name()), e))?;
+                size
+            }
+            _ => {
+                return Err(Error::Option {
+                    flag: "output",
+                    message: format!("type={}: dest must be a directory", target.kind.name()),
+                });
+            }
+        };
+        if target.kind == OutputKind::Local {
+            status(&format!("copying files {} done", human_size(size)));
+        } else {
+            status("sending tarball done");
+        }
+        Ok(())
+    }
+
+    /// One `--cache-to` (other than inline), as a vertex: BuildKit's
+    /// `exporting cache to registry` or `to client directory`. A failure fails
+    /// the build unless `ignore-error=true`.
+    fn export_cache(
+        &self,
+        plan: &plan::Plan,
+        solution: &Solution,
+        request: &crate::CacheExport,
+    ) -> Result<()> {
+        let name = match request.location {
+            crate::CacheLocation::Registry(_) => "exporting cache to registry",
+            crate::CacheLocation::Local { .. } => "exporting cache to client directory",
+            crate::CacheLocation::Inline => return Ok(()),
+        };
+        let progress = self.progress;
+        let vertex = self.next_vertex();
+        let started = Instant::now();
+        progress.event(Event::Started { vertex, name });
+        let (store, imported) = (&self.store, &solution.imported);
+        let steps =
+            cache::covered_steps(plan, &solution.solved.layers, store, imported, request.mode);
+        let status = |message: &str| progress.event(Event::Status { vertex, message });
+        match cache::export_cache(store, request, &steps, imported, &status) {
+            Ok(()) => {
+                progress.event(Event::Done {
+                    vertex,
+                    elapsed: started.elapsed(),
+                });
+                Ok(())
+            }
+            Err(message) => {
+                let error = Error::CacheExport {
+                    location: request.location.describe(),
+                    message,
+                };
+                let text = error.to_string();
+                if request.ignore_error {
+                    progress.event(Event::Done {
+                        vertex,
+                        elapsed: started.elapsed(),
+                    });
+                    progress.event(Event::Warning { message: &text });
+                    return Ok(());
+                }
+                progress.event(Event::Failed {
+                    vertex,
+                    elapsed: started.elapsed(),
+                    error: &text,
+                });
+                Err(error)
+            }
+        }
+    }
 }
 
 /// The inline cache the image carries (`--cache-to type=inline`): the
@@ -544,60 +774,6 @@ fn inline_cache(
             let steps = cache::covered_steps(plan, solved, store, imported, crate::CacheMode::Min);
             cache::inline_cache(&steps, &output.layers)
         })
-}
-
-/// One `--cache-to` (other than inline), as a vertex: BuildKit's
-/// `exporting cache to registry` or `to client directory`. A failure fails
-/// the build unless `ignore-error=true`.
-fn export_cache(
-    store: &Arc<Store>,
-    plan: &plan::Plan,
-    solved: &HashMap<Digest, solve::Layer>,
-    imported: &ImportedCache,
-    request: &crate::CacheExport,
-    vertices: &AtomicUsize,
-    progress: &dyn Progress,
-) -> Result<()> {
-    let name = match request.location {
-        crate::CacheLocation::Registry(_) => "exporting cache to registry",
-        crate::CacheLocation::Local { .. } => "exporting cache to client directory",
-        crate::CacheLocation::Inline => return Ok(()),
-    };
-    let vertex = vertices.fetch_add(1, Ordering::SeqCst) + 1;
-    let started = Instant::now();
-    progress.event(Event::Started { vertex, name });
-    let steps = cache::covered_steps(plan, solved, store, imported, request.mode);
-    let status = |message: &str| progress.event(Event::Status { vertex, message });
-    match cache::export_cache(store, request, &steps, imported, &status) {
-        Ok(()) => {
-            progress.event(Event::Done {
-                vertex,
-                elapsed: started.elapsed(),
-            });
-            Ok(())
-        }
-        Err(message) => {
-            let error = Error::CacheExport {
-                location: request.location.describe(),
-                message,
-            };
-            let text = error.to_string();
-            if request.ignore_error {
-                progress.event(Event::Done {
-                    vertex,
-                    elapsed: started.elapsed(),
-                });
-                progress.event(Event::Warning { message: &text });
-                return Ok(());
-            }
-            progress.event(Event::Failed {
-                vertex,
-                elapsed: started.elapsed(),
-                error: &text,
-            });
-            Err(error)
-        }
-    }
 }
 
 /// A size as BuildKit prints it (go-units' `HumanSize`: decimal units,

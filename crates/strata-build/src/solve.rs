@@ -20,7 +20,7 @@ use crate::copy;
 use crate::error::{Error, Result};
 use crate::explain::Explainer;
 use crate::options::{BuildOptions, SecretSource};
-use crate::plan::{Base, CopyInput, Operation, Plan, RunMountKind, RunOperation, Step};
+use crate::plan::{Base, CopyInput, Operation, Plan, RunMount, RunMountKind, RunOperation, Step};
 use crate::progress::{Event, Progress, VertexId};
 use crate::rootfs::{Root, resolve_owner};
 
@@ -704,6 +704,8 @@ impl<'a> Solver<'a> {
         Ok(())
     }
 
+    /// Runs a RUN step's process in the sandbox over `active`, its mounts
+    /// in place; the last lines of its output in the error when it fails.
     fn run(
         &self,
         step: &Step,
@@ -713,133 +715,18 @@ impl<'a> Solver<'a> {
         vertex: VertexId,
         started: Instant,
     ) -> Result<()> {
-        let mut spec = Spec::new(run.args.clone());
-        spec.env = run.env.iter().chain(&run.proxy_env).cloned().collect();
-        spec.working_dir = run.working_dir.clone();
-        spec.user = run.user.clone();
-        spec.network = if run.network {
-            strata_sandbox::Network::Host
-        } else {
-            strata_sandbox::Network::None
+        let mut spec = run_spec(run);
+        // Kept alive until the step ends.
+        let mut kept = StepResources {
+            stage_snapshots: Vec::new(),
+            _scripts_directory: self.scripts(run, &mut spec)?,
+            secret_files: None,
+            ssh_relays: Vec::new(),
         };
-        spec.extra_hosts = run.extra_hosts.clone();
-        spec.ulimits = run.ulimits.clone();
-        spec.insecure = run.insecure;
-        if let Some(size) = run.shm_size {
-            spec.mounts.push(strata_sandbox::Mount {
-                destination: "/dev/shm".to_owned(),
-                kind: MountKind::Tmpfs { size: Some(size) },
-                readonly: false,
-            });
-        }
-        // Kept alive until the step ends: scripts, secrets from the
-        // environment, and stages mounted for binds.
-        let mut scripts_directory = None;
-        let mut secret_files = None;
-        let mut ssh_relays = Vec::new();
-        let mut stage_snapshots: Vec<ActiveSnapshot> = Vec::new();
-        if !run.scripts.is_empty() {
-            let directory = self.store.temporary_path("scripts");
-            strata_fs::create_dir_all(&directory)?;
-            for (name, data) in &run.scripts {
-                let path = directory.join(name);
-                std::fs::write(&path, data).map_err(|e| Error::io("write", &path, e))?;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                    .map_err(|e| Error::io("chmod", &path, e))?;
-            }
-            spec.mounts.push(strata_sandbox::Mount {
-                destination: "/dev/pipes".to_owned(),
-                kind: MountKind::Bind {
-                    source: directory.clone(),
-                },
-                readonly: true,
-            });
-            scripts_directory = Some(TemporaryDirectory(directory));
-        }
         for mount in &run.mounts {
-            let kind = match &mount.kind {
-                RunMountKind::Cache { id, uid, gid, mode } => {
-                    let directory = self
-                        .store
-                        .area("cache-mounts")?
-                        .join(Digest::of(id.as_bytes()).hex());
-                    if !directory.exists() {
-                        strata_fs::create_dir_all(&directory)?;
-                        std::os::unix::fs::chown(&directory, Some(*uid), Some(*gid))
-                            .map_err(|e| Error::io("chown", &directory, e))?;
-                        std::fs::set_permissions(
-                            &directory,
-                            std::fs::Permissions::from_mode(*mode),
-                        )
-                        .map_err(|e| Error::io("chmod", &directory, e))?;
-                    }
-                    MountKind::Bind { source: directory }
-                }
-                RunMountKind::Tmpfs { size } => MountKind::Tmpfs {
-                    size: (*size > 0).then_some(*size as u64),
-                },
-                RunMountKind::Secret {
-                    id,
-                    required,
-                    env,
-                    file,
-                } => {
-                    let Some(source) = self.secrets.get(id) else {
-                        missing(step, *required, format!("secret {id}: not found"))?;
-                        continue;
-                    };
-                    if let Some(variable) = env {
-                        // As BuildKit: the whole value, a final newline too.
-                        let value = String::from_utf8_lossy(&secret_value(source)?).into_owned();
-                        spec.env.push(format!("{variable}={value}"));
-                    }
-                    if !*file {
-                        continue;
-                    }
-                    MountKind::Bind {
-                        source: self.secret_file(id, source, &mut secret_files)?,
-                    }
-                }
-                RunMountKind::Ssh {
-                    id,
-                    required,
-                    uid,
-                    gid,
-                    mode,
-                } => {
-                    let Some(agent) = self.options.ssh.get(id) else {
-                        missing(step, *required, format!("unset ssh forward key {id}"))?;
-                        continue;
-                    };
-                    let relay = crate::ssh::Relay::start(agent, *uid, *gid, *mode)?;
-                    let source = relay.socket().to_path_buf();
-                    ssh_relays.push(relay);
-                    MountKind::Bind { source }
-                }
-                RunMountKind::Context { source, named, .. } => {
-                    let context =
-                        named
-                            .as_ref()
-                            .or(self.context.as_ref())
-                            .ok_or_else(|| Error::Copy {
-                                step: step.name.clone(),
-                                message: "a bind mount from the build context needs a context"
-                                    .to_owned(),
-                                span: step.span,
-                            })?;
-                    let path = context.root().join(source.trim_start_matches('/'));
-                    MountKind::Bind { source: path }
-                }
-                RunMountKind::Stage { stage, source, .. } => {
-                    let output = stage_outputs.get(stage).ok_or(Error::Cancelled)?;
-                    let chain = self.ensure_chain(&output.layers)?;
-                    let snapshot = self.snapshotter.prepare(chain.as_ref())?;
-                    let mount_point = snapshot.mount_point();
-                    stage_snapshots.push(snapshot);
-                    MountKind::Bind {
-                        source: mount_point.join(source.trim_start_matches('/')),
-                    }
-                }
+            let Some(kind) = self.mount_kind(step, mount, stage_outputs, &mut spec, &mut kept)?
+            else {
+                continue;
             };
             let readonly = match mount.kind {
                 RunMountKind::Context { .. } | RunMountKind::Secret { .. } => true,
@@ -853,7 +740,8 @@ impl<'a> Solver<'a> {
             });
         }
         // Stage snapshots used as bind sources must be mounted for the run.
-        let mounted: Vec<_> = stage_snapshots
+        let mounted: Vec<_> = kept
+            .stage_snapshots
             .iter()
             .map(ActiveSnapshot::mount)
             .collect::<std::result::Result<_, _>>()?;
@@ -861,7 +749,33 @@ impl<'a> Solver<'a> {
             mount: active.detached_mount()?,
             mount_point: active.mount_point(),
         };
-        let running = self.sandbox.spawn(rootfs, &spec)?;
+        let (status, tail) = self.spawn_and_wait(rootfs, &spec, vertex, started)?;
+        drop(mounted);
+        drop(kept);
+        let status = status?;
+        if self.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        if status.success() {
+            keep_mount_points(active, self.options.source_date_epoch)?;
+            return Ok(());
+        }
+        Err(step_failed(step, run, status, tail))
+    }
+
+    /// Starts the process (stoppable by the build's cancel) and waits for
+    /// it, its output shown as it comes; how it ended and its last lines.
+    fn spawn_and_wait(
+        &self,
+        rootfs: RootFs,
+        spec: &Spec,
+        vertex: VertexId,
+        started: Instant,
+    ) -> Result<(
+        strata_sandbox::Result<strata_sandbox::ExitStatus>,
+        VecDeque<String>,
+    )> {
+        let running = self.sandbox.spawn(rootfs, spec)?;
         let id = self.running_ids.fetch_add(1, Ordering::SeqCst);
         self.cancel.register(id, running.canceller());
         let mut tail: VecDeque<String> = VecDeque::new();
@@ -878,37 +792,190 @@ impl<'a> Solver<'a> {
             tail.push_back(String::from_utf8_lossy(line).into_owned());
         });
         self.cancel.unregister(id);
-        drop(mounted);
-        drop(stage_snapshots);
-        drop(scripts_directory);
-        drop(secret_files);
-        drop(ssh_relays);
-        let status = status?;
-        if self.cancel.is_cancelled() {
-            return Err(Error::Cancelled);
+        Ok((status, tail))
+    }
+
+    /// The heredoc scripts a RUN runs, written to a directory mounted at
+    /// `/dev/pipes`; none without scripts.
+    fn scripts(&self, run: &RunOperation, spec: &mut Spec) -> Result<Option<TemporaryDirectory>> {
+        if run.scripts.is_empty() {
+            return Ok(None);
         }
-        if status.success() {
-            keep_mount_points(active, self.options.source_date_epoch)?;
+        let directory = self.store.temporary_path("scripts");
+        strata_fs::create_dir_all(&directory)?;
+        for (name, data) in &run.scripts {
+            let path = directory.join(name);
+            std::fs::write(&path, data).map_err(|e| Error::io("write", &path, e))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| Error::io("chmod", &path, e))?;
         }
-        if !status.success() {
-            let (status_text, exit_code) = match status {
-                strata_sandbox::ExitStatus::Code(code) => {
-                    (format!("exit code: {code}"), Some(code))
+        spec.mounts.push(strata_sandbox::Mount {
+            destination: "/dev/pipes".to_owned(),
+            kind: MountKind::Bind {
+                source: directory.clone(),
+            },
+            readonly: true,
+        });
+        Ok(Some(TemporaryDirectory(directory)))
+    }
+
+    /// What a `RUN --mount` mounts in the sandbox; `None` for a secret or
+    /// SSH agent that is missing but not required, or a secret only in the
+    /// environment.
+    fn mount_kind(
+        &self,
+        step: &Step,
+        mount: &RunMount,
+        stage_outputs: &HashMap<usize, Arc<StageOutput>>,
+        spec: &mut Spec,
+        kept: &mut StepResources,
+    ) -> Result<Option<MountKind>> {
+        let kind = match &mount.kind {
+            RunMountKind::Cache { id, uid, gid, mode } => {
+                self.cache_mount(id, *uid, *gid, *mode)?
+            }
+            RunMountKind::Tmpfs { size } => MountKind::Tmpfs {
+                size: (*size > 0).then_some(*size as u64),
+            },
+            RunMountKind::Secret {
+                id,
+                required,
+                env,
+                file,
+            } => {
+                let Some(source) = self.secrets.get(id) else {
+                    missing(step, *required, format!("secret {id}: not found"))?;
+                    return Ok(None);
+                };
+                if let Some(variable) = env {
+                    // As BuildKit: the whole value, a final newline too.
+                    let value = String::from_utf8_lossy(&secret_value(source)?).into_owned();
+                    spec.env.push(format!("{variable}={value}"));
                 }
-                strata_sandbox::ExitStatus::Signal(signal) => {
-                    (format!("terminated by signal {signal}"), None)
+                if !*file {
+                    return Ok(None);
                 }
-            };
-            return Err(Error::StepFailed {
-                step: step.name.clone(),
-                command: run.args.join(" "),
-                status: status_text,
-                exit_code,
-                output: tail.into_iter().collect(),
-                span: step.span,
-            });
+                MountKind::Bind {
+                    source: self.secret_file(id, source, &mut kept.secret_files)?,
+                }
+            }
+            RunMountKind::Ssh {
+                id,
+                required,
+                uid,
+                gid,
+                mode,
+            } => {
+                let Some(agent) = self.options.ssh.get(id) else {
+                    missing(step, *required, format!("unset ssh forward key {id}"))?;
+                    return Ok(None);
+                };
+                let relay = crate::ssh::Relay::start(agent, *uid, *gid, *mode)?;
+                let source = relay.socket().to_path_buf();
+                kept.ssh_relays.push(relay);
+                MountKind::Bind { source }
+            }
+            RunMountKind::Context { source, named, .. } => {
+                let context =
+                    named
+                        .as_ref()
+                        .or(self.context.as_ref())
+                        .ok_or_else(|| Error::Copy {
+                            step: step.name.clone(),
+                            message: "a bind mount from the build context needs a context"
+                                .to_owned(),
+                            span: step.span,
+                        })?;
+                let path = context.root().join(source.trim_start_matches('/'));
+                MountKind::Bind { source: path }
+            }
+            RunMountKind::Stage { stage, source, .. } => {
+                let output = stage_outputs.get(stage).ok_or(Error::Cancelled)?;
+                let chain = self.ensure_chain(&output.layers)?;
+                let snapshot = self.snapshotter.prepare(chain.as_ref())?;
+                let mount_point = snapshot.mount_point();
+                kept.stage_snapshots.push(snapshot);
+                MountKind::Bind {
+                    source: mount_point.join(source.trim_start_matches('/')),
+                }
+            }
+        };
+        Ok(Some(kind))
+    }
+
+    /// A cache mount's directory in the store, made with its owner and
+    /// mode when first used.
+    fn cache_mount(&self, id: &str, uid: u32, gid: u32, mode: u32) -> Result<MountKind> {
+        let directory = self
+            .store
+            .area("cache-mounts")?
+            .join(Digest::of(id.as_bytes()).hex());
+        if !directory.exists() {
+            strata_fs::create_dir_all(&directory)?;
+            std::os::unix::fs::chown(&directory, Some(uid), Some(gid))
+                .map_err(|e| Error::io("chown", &directory, e))?;
+            std::fs::set_permissions(&directory, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::io("chmod", &directory, e))?;
         }
-        Ok(())
+        Ok(MountKind::Bind { source: directory })
+    }
+}
+
+/// What a RUN step keeps alive until it ends: stages mounted for binds,
+/// scripts, secrets from the environment and SSH relays (dropped in this
+/// order).
+struct StepResources {
+    stage_snapshots: Vec<ActiveSnapshot>,
+    _scripts_directory: Option<TemporaryDirectory>,
+    secret_files: Option<TemporaryDirectory>,
+    ssh_relays: Vec<crate::ssh::Relay>,
+}
+
+/// The sandbox's spec for a RUN: process, environment (proxy variables
+/// last), user, network, hosts, limits and `/dev/shm`.
+fn run_spec(run: &RunOperation) -> Spec {
+    let mut spec = Spec::new(run.args.clone());
+    spec.env = run.env.iter().chain(&run.proxy_env).cloned().collect();
+    spec.working_dir = run.working_dir.clone();
+    spec.user = run.user.clone();
+    spec.network = if run.network {
+        strata_sandbox::Network::Host
+    } else {
+        strata_sandbox::Network::None
+    };
+    spec.extra_hosts = run.extra_hosts.clone();
+    spec.ulimits = run.ulimits.clone();
+    spec.insecure = run.insecure;
+    if let Some(size) = run.shm_size {
+        spec.mounts.push(strata_sandbox::Mount {
+            destination: "/dev/shm".to_owned(),
+            kind: MountKind::Tmpfs { size: Some(size) },
+            readonly: false,
+        });
+    }
+    spec
+}
+
+/// The error of a RUN whose process failed: its status and last lines.
+fn step_failed(
+    step: &Step,
+    run: &RunOperation,
+    status: strata_sandbox::ExitStatus,
+    tail: VecDeque<String>,
+) -> Error {
+    let (status_text, exit_code) = match status {
+        strata_sandbox::ExitStatus::Code(code) => (format!("exit code: {code}"), Some(code)),
+        strata_sandbox::ExitStatus::Signal(signal) => {
+            (format!("terminated by signal {signal}"), None)
+        }
+    };
+    Error::StepFailed {
+        step: step.name.clone(),
+        command: run.args.join(" "),
+        status: status_text,
+        exit_code,
+        output: tail.into_iter().collect(),
+        span: step.span,
     }
 }
 
