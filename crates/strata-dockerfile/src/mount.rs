@@ -367,7 +367,7 @@ fn mount_type(value: &str) -> Result<MountType, MountError> {
             format!("unsupported mount type {}", crate::text::go_quote(value)),
             value,
             // BuildKit ranges over a map: sorted here.
-                &["bind", "cache", "secret", "ssh", "tmpfs"],
+            &["bind", "cache", "secret", "ssh", "tmpfs"],
             true,
         ))),
     }
@@ -382,7 +382,7 @@ fn sharing(value: &str) -> Result<Sharing, MountError> {
             format!("unsupported sharing value {}", crate::text::go_quote(value)),
             value,
             // BuildKit ranges over a map: sorted here.
-                &["locked", "private", "shared"],
+            &["locked", "private", "shared"],
             true,
         ))),
     }

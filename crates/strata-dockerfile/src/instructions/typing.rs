@@ -12,8 +12,8 @@ use super::stage::{type_from, type_onbuild};
 use super::{Command, Location, Typed};
 use crate::ast::{Dockerfile, Instruction, Kind};
 use crate::error::{Error, ErrorKind};
-use strata_go::suggest::with_suggestion;
 use crate::source::{Source, Span};
+use strata_go::suggest::with_suggestion;
 
 /// What an instruction's typing sees: the instruction and its argument texts.
 pub(super) struct Context<'a> {
