@@ -64,6 +64,7 @@ pub fn build(
 ) -> Result<BuildOutput> {
     let build = Build {
         downloads: Arc::new(remote::Downloads::new(store.temporary_path("downloads"))),
+        registries: Arc::new(images::Registries::new(&options.insecure_registries)),
         store,
         options,
         secrets,
@@ -92,6 +93,8 @@ struct Build<'a> {
     vertices: AtomicUsize,
     /// Where ADD downloads URLs; removed when the build ends.
     downloads: Arc<remote::Downloads>,
+    /// One registry client for the build's pulls and caches.
+    registries: Arc<images::Registries>,
 }
 
 /// The build context and the named local ones, each scanned when a step
@@ -280,7 +283,7 @@ impl Build<'_> {
             self.store.clone(),
             options.target_platform()?,
             options.pull,
-            options.insecure_registries.clone(),
+            self.registries.clone(),
         );
         let scan = || self.scan_context(contexts);
         let named_scan = |key: &str, directory: &Path| self.scan_named(contexts, key, directory);
@@ -364,7 +367,7 @@ impl Build<'_> {
     /// Reads every `--cache-from`, each as a vertex; one that cannot be read
     /// is a warning and the build goes on without it, as in BuildKit.
     fn import_caches(&self) -> Result<ImportedCache> {
-        let mut imported = ImportedCache::new(&self.options.insecure_registries);
+        let mut imported = ImportedCache::new(self.registries.clone());
         for import in &self.options.cache_from {
             let location = import.location.describe();
             let mut failure = None;

@@ -2,7 +2,7 @@
 //! store by name, or pulled from their registry when missing or `--pull`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use strata_oci::{Descriptor, Digest, ImageConfiguration, Platform, Reference};
 use strata_registry::{BlobSink, BlobSource, Client, ClientOptions, DockerConfig};
@@ -29,7 +29,7 @@ pub(crate) struct Images {
     /// The build's target platform: indexes are resolved and pulls made for it.
     platform: Platform,
     pull: bool,
-    insecure_registries: Vec<String>,
+    registries: Arc<Registries>,
     resolved: Mutex<HashMap<String, Arc<ResolvedImage>>>,
 }
 
@@ -38,13 +38,13 @@ impl Images {
         store: Arc<Store>,
         platform: Platform,
         pull: bool,
-        insecure_registries: Vec<String>,
+        registries: Arc<Registries>,
     ) -> Self {
         Self {
             store,
             platform,
             pull,
-            insecure_registries,
+            registries,
             resolved: Mutex::new(HashMap::new()),
         }
     }
@@ -166,11 +166,10 @@ impl Images {
             message,
             span: None,
         };
-        let Connection { client, runtime } =
-            Connection::open(&self.insecure_registries).map_err(image_error)?;
+        let Connection { client, runtime } = self.registries.connection().map_err(image_error)?;
         let pulled = runtime
             .block_on(strata_registry::pull(
-                &client,
+                client,
                 reference,
                 platform,
                 Arc::new(StoreSink(self.store.clone())),
@@ -191,6 +190,31 @@ impl Images {
             )
             .map_err(|e| image_error(e.to_string()))?;
         Ok(descriptor)
+    }
+}
+
+/// The registries one build talks to: a client and its runtime, made on
+/// first use and shared by the build's pulls and cache imports and exports.
+pub(crate) struct Registries {
+    insecure_registries: Vec<String>,
+    connection: OnceLock<Result<Connection, String>>,
+}
+
+impl Registries {
+    /// None reached yet; those in `insecure_registries` over plain http.
+    pub(crate) fn new(insecure_registries: &[String]) -> Self {
+        Self {
+            insecure_registries: insecure_registries.to_vec(),
+            connection: OnceLock::new(),
+        }
+    }
+
+    /// The connection, opened on first use.
+    pub(crate) fn connection(&self) -> Result<&Connection, String> {
+        self.connection
+            .get_or_init(|| Connection::open(&self.insecure_registries))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 

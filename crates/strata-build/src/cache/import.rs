@@ -13,7 +13,7 @@ use strata_store::Store;
 
 use super::format::{CacheDocument, Found, classify, inline_document};
 use super::{CacheImport, CacheLocation};
-use crate::images::Connection;
+use crate::images::{Connection, Registries};
 use crate::solve::Layer;
 
 impl Connection {
@@ -60,30 +60,25 @@ pub(crate) struct ImportedCache {
     steps: HashMap<Digest, (Digest, Option<String>)>,
     layers: HashMap<Digest, ImportedLayer>,
     sources: Vec<Source>,
-    insecure_registries: Vec<String>,
-    connection: OnceLock<Result<Connection, String>>,
+    registries: Arc<Registries>,
     fetches: Mutex<HashMap<Digest, Arc<Fetch>>>,
 }
 
 impl ImportedCache {
-    /// No cache yet; registries in `insecure_registries` are reached over http.
-    pub(crate) fn new(insecure_registries: &[String]) -> Self {
+    /// No cache yet; registries are reached through the build's `registries`.
+    pub(crate) fn new(registries: Arc<Registries>) -> Self {
         Self {
             steps: HashMap::new(),
             layers: HashMap::new(),
             sources: Vec::new(),
-            insecure_registries: insecure_registries.to_vec(),
-            connection: OnceLock::new(),
+            registries,
             fetches: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The registry connection, made on first use.
+    /// The build's registry connection, made on first use.
     pub(crate) fn connection(&self) -> Result<&Connection, String> {
-        self.connection
-            .get_or_init(|| Connection::open(&self.insecure_registries))
-            .as_ref()
-            .map_err(Clone::clone)
+        self.registries.connection()
     }
 
     /// Reads the cache `import` names; how many steps it holds. Earlier
