@@ -151,134 +151,10 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if let Err(error) = strata_sandbox::private_mount_namespace() {
         eprintln!("WARNING: {error}: a killed build may leave mounts behind");
     }
-    // As docker: BUILDKIT_PROGRESS stands in for auto; tty falls back to
-    // plain lines when stderr is no terminal.
-    let mut progress = args.progress.clone();
-    if progress == "auto"
-        && let Ok(value) = std::env::var("BUILDKIT_PROGRESS")
-        && !value.is_empty()
-    {
-        progress = value;
-    }
-    let mode = match (args.quiet, progress.as_str()) {
-        (true, _) | (_, "quiet") => Mode::Quiet,
-        (_, "plain") => Mode::Plain,
-        (_, "tty" | "auto") => {
-            if std::io::stderr().is_terminal() {
-                Mode::Tty
-            } else {
-                Mode::Plain
-            }
-        }
-        (_, other) => bail!(
-            "--progress: unknown progress mode {other:?} (expected auto, tty, plain or quiet)"
-        ),
-    };
-    let network = flags::network(&args.network)?;
-    let mut tags = Vec::new();
-    for tag in &args.tags {
-        let reference =
-            Reference::parse(tag).with_context(|| format!("-t {tag}: invalid reference format"))?;
-        tags.push(reference);
-    }
-    let mut build_args = BTreeMap::new();
-    for arg in &args.build_args {
-        match arg.split_once('=') {
-            Some((key, value)) => {
-                build_args.insert(key.to_owned(), value.to_owned());
-            }
-            None => {
-                // A bare KEY takes its value from the environment, and is
-                // dropped when the environment has none (as docker does).
-                if let Ok(value) = std::env::var(arg) {
-                    build_args.insert(arg.clone(), value);
-                }
-            }
-        }
-    }
-    let mut labels = BTreeMap::new();
-    for label in &args.labels {
-        let (key, value) = label.split_once('=').unwrap_or((label.as_str(), ""));
-        labels.insert(key.to_owned(), value.to_owned());
-    }
+    let mode = progress_mode(&args)?;
     let secrets = flags::secrets(&args.secrets)?;
     let ssh_sources = ssh::sources(&args.ssh)?;
-
-    // The context, and the Dockerfile (which may come from stdin).
-    let dockerfile_from_stdin = args.file.as_deref().is_some_and(|f| f.as_os_str() == "-");
-    if dockerfile_from_stdin && args.context == "-" {
-        bail!("-f -: the Dockerfile and the context cannot both come from stdin");
-    }
-    let spec = ContextSpec::parse(&args.context);
-    let resolved = source::resolve(&spec, std::io::stdin(), &ResolveOptions::default())
-        .with_context(|| format!("resolving build context {}", args.context))?;
-    let (dockerfile_name, dockerfile, dockerfile_path, context) = if dockerfile_from_stdin {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("reading the Dockerfile from stdin")?;
-        (
-            "-".to_owned(),
-            bytes,
-            None,
-            Some(resolved.root().to_path_buf()),
-        )
-    } else if let Some(bytes) = resolved.dockerfile() {
-        // A Dockerfile alone on stdin: no context.
-        ("Dockerfile".to_owned(), bytes.to_vec(), None, None)
-    } else {
-        let path = match &args.file {
-            Some(file) => file.clone(),
-            None => resolved.root().join("Dockerfile"),
-        };
-        let bytes = strata_fs::read(&path)
-            .with_context(|| "failed to read the Dockerfile (give its path with -f)".to_string())?;
-        let name = match &args.file {
-            Some(file) => file.display().to_string(),
-            None => "Dockerfile".to_owned(),
-        };
-        (name, bytes, Some(path), Some(resolved.root().to_path_buf()))
-    };
-    let source_date_epoch = match build_args
-        .get("SOURCE_DATE_EPOCH")
-        .cloned()
-        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok())
-    {
-        Some(text) if !text.is_empty() => {
-            Some(text.trim().parse::<i64>().with_context(|| {
-                format!("SOURCE_DATE_EPOCH={text:?} is not a number of seconds")
-            })?)
-        }
-        _ => None,
-    };
-
-    let mut options = BuildOptions::new(dockerfile_name.clone(), dockerfile.clone(), context);
-    options.dockerfile_path = dockerfile_path;
-    options.frontend.build_args = build_args;
-    options.frontend.target = args.target.clone();
-    options.platform = args.platform.clone();
-    options.no_cache = args.no_cache;
-    options.no_cache_filter = args.no_cache_filter.clone();
-    options.pull = args.pull;
-    options.network = network;
-    options.extra_hosts = flags::extra_hosts(&args.add_hosts)?;
-    options.ulimits = flags::ulimits(&args.ulimits)?;
-    options.shm_size = flags::shm_size(args.shm_size.as_deref())?;
-    options.cgroup_parent = flags::cgroup_parent(args.cgroup_parent.as_deref());
-    options.allow = flags::entitlements(&args.allow, &args.network)?;
-    options.labels = labels;
-    options.annotations = attest::annotations(&args.annotations)?;
-    (options.provenance, options.sbom) = attest::attestations(
-        &args.attests,
-        args.provenance.as_deref(),
-        args.sbom.as_deref(),
-    )?;
-    options.tags = tags;
-    options.source_date_epoch = source_date_epoch;
-    options.insecure_registries = global.insecure_registry.clone();
-    options.named_contexts = flags::build_contexts(&args.build_contexts)?;
-    options.cache_from = cache::imports(&args.cache_from)?;
-    options.cache_to = cache::exports(&args.cache_to)?;
+    let mut options = build_options(&args, global)?;
 
     // One store for the checks (base images' configs) and the build.
     let store = Arc::new(open_store(global, Access::Shared)?);
@@ -293,16 +169,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         return Ok(code);
     }
 
-    let mut specs = Vec::new();
-    for text in &args.outputs {
-        specs.push(outputs::OutputSpec::parse(text).with_context(|| format!("--output {text}"))?);
-    }
-    if args.push {
-        specs.push(outputs::OutputSpec::parse("type=registry")?);
-    }
-    if args.load {
-        specs.push(outputs::OutputSpec::parse("type=docker")?);
-    }
+    let specs = output_specs(&args)?;
     attest::check_docker_outputs(&specs, options.provenance.is_some() || options.sbom)?;
     let stdout_is_terminal = std::io::stdout().is_terminal();
     let mut resolved = outputs::resolve(&specs, &options.tags, stdout_is_terminal)?;
@@ -339,22 +206,222 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             printer.finish();
             return Err(render_build_error(
                 &error,
-                &dockerfile_name,
-                &dockerfile,
+                &options.dockerfile_name,
+                &options.dockerfile,
                 colour_stderr(),
             ));
         }
     };
     loaded?;
+    finish(&args, global, &store, &output, &resolved, &printer)
+}
+
+/// The progress display: `--progress` (BUILDKIT_PROGRESS standing in for
+/// auto, as in docker; tty falls back to plain lines off a terminal) or `-q`.
+fn progress_mode(args: &Args) -> anyhow::Result<Mode> {
+    let mut progress = args.progress.clone();
+    if progress == "auto"
+        && let Ok(value) = std::env::var("BUILDKIT_PROGRESS")
+        && !value.is_empty()
+    {
+        progress = value;
+    }
+    Ok(match (args.quiet, progress.as_str()) {
+        (true, _) | (_, "quiet") => Mode::Quiet,
+        (_, "plain") => Mode::Plain,
+        (_, "tty" | "auto") => {
+            if std::io::stderr().is_terminal() {
+                Mode::Tty
+            } else {
+                Mode::Plain
+            }
+        }
+        (_, other) => bail!(
+            "--progress: unknown progress mode {other:?} (expected auto, tty, plain or quiet)"
+        ),
+    })
+}
+
+/// The build's options from its flags, the context and the Dockerfile
+/// (outputs and ssh agents are added later).
+fn build_options(args: &Args, global: &Global) -> anyhow::Result<BuildOptions> {
+    let network = flags::network(&args.network)?;
+    let mut tags = Vec::new();
+    for tag in &args.tags {
+        let reference =
+            Reference::parse(tag).with_context(|| format!("-t {tag}: invalid reference format"))?;
+        tags.push(reference);
+    }
+    let build_args = build_args(&args.build_args);
+    let source_date_epoch = source_date_epoch(&build_args)?;
+    let definition = definition(args)?;
+    let mut options = BuildOptions::new(definition.name, definition.bytes, definition.context);
+    options.dockerfile_path = definition.path;
+    options.frontend.build_args = build_args;
+    options.frontend.target = args.target.clone();
+    options.platform = args.platform.clone();
+    options.no_cache = args.no_cache;
+    options.no_cache_filter = args.no_cache_filter.clone();
+    options.pull = args.pull;
+    options.network = network;
+    options.extra_hosts = flags::extra_hosts(&args.add_hosts)?;
+    options.ulimits = flags::ulimits(&args.ulimits)?;
+    options.shm_size = flags::shm_size(args.shm_size.as_deref())?;
+    options.cgroup_parent = flags::cgroup_parent(args.cgroup_parent.as_deref());
+    options.allow = flags::entitlements(&args.allow, &args.network)?;
+    options.labels = labels(&args.labels);
+    options.annotations = attest::annotations(&args.annotations)?;
+    (options.provenance, options.sbom) = attest::attestations(
+        &args.attests,
+        args.provenance.as_deref(),
+        args.sbom.as_deref(),
+    )?;
+    options.tags = tags;
+    options.source_date_epoch = source_date_epoch;
+    options.insecure_registries = global.insecure_registry.clone();
+    options.named_contexts = flags::build_contexts(&args.build_contexts)?;
+    options.cache_from = cache::imports(&args.cache_from)?;
+    options.cache_to = cache::exports(&args.cache_to)?;
+    Ok(options)
+}
+
+/// `--build-arg KEY=VALUE`s; a bare KEY takes its value from the
+/// environment, and is dropped when the environment has none (as docker does).
+fn build_args(flags: &[String]) -> BTreeMap<String, String> {
+    let mut build_args = BTreeMap::new();
+    for arg in flags {
+        match arg.split_once('=') {
+            Some((key, value)) => {
+                build_args.insert(key.to_owned(), value.to_owned());
+            }
+            None => {
+                if let Ok(value) = std::env::var(arg) {
+                    build_args.insert(arg.clone(), value);
+                }
+            }
+        }
+    }
+    build_args
+}
+
+/// `--label KEY=VALUE`s (a bare KEY is an empty label).
+fn labels(flags: &[String]) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    for label in flags {
+        let (key, value) = label.split_once('=').unwrap_or((label.as_str(), ""));
+        labels.insert(key.to_owned(), value.to_owned());
+    }
+    labels
+}
+
+/// `SOURCE_DATE_EPOCH`, from the build args or else the environment.
+fn source_date_epoch(build_args: &BTreeMap<String, String>) -> anyhow::Result<Option<i64>> {
+    match build_args
+        .get("SOURCE_DATE_EPOCH")
+        .cloned()
+        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok())
+    {
+        Some(text) if !text.is_empty() => {
+            Ok(Some(text.trim().parse::<i64>().with_context(|| {
+                format!("SOURCE_DATE_EPOCH={text:?} is not a number of seconds")
+            })?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The Dockerfile a build reads: its name in messages, its bytes, its path
+/// (when it is a file), and the context directory (none for a Dockerfile
+/// alone on stdin).
+struct Definition {
+    name: String,
+    bytes: Vec<u8>,
+    path: Option<PathBuf>,
+    context: Option<PathBuf>,
+}
+
+/// The context, and the Dockerfile (which may come from stdin).
+fn definition(args: &Args) -> anyhow::Result<Definition> {
+    let dockerfile_from_stdin = args.file.as_deref().is_some_and(|f| f.as_os_str() == "-");
+    if dockerfile_from_stdin && args.context == "-" {
+        bail!("-f -: the Dockerfile and the context cannot both come from stdin");
+    }
+    let spec = ContextSpec::parse(&args.context);
+    let resolved = source::resolve(&spec, std::io::stdin(), &ResolveOptions::default())
+        .with_context(|| format!("resolving build context {}", args.context))?;
+    if dockerfile_from_stdin {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading the Dockerfile from stdin")?;
+        return Ok(Definition {
+            name: "-".to_owned(),
+            bytes,
+            path: None,
+            context: Some(resolved.root().to_path_buf()),
+        });
+    }
+    if let Some(bytes) = resolved.dockerfile() {
+        // A Dockerfile alone on stdin: no context.
+        return Ok(Definition {
+            name: "Dockerfile".to_owned(),
+            bytes: bytes.to_vec(),
+            path: None,
+            context: None,
+        });
+    }
+    let path = match &args.file {
+        Some(file) => file.clone(),
+        None => resolved.root().join("Dockerfile"),
+    };
+    let bytes = strata_fs::read(&path)
+        .with_context(|| "failed to read the Dockerfile (give its path with -f)".to_string())?;
+    let name = match &args.file {
+        Some(file) => file.display().to_string(),
+        None => "Dockerfile".to_owned(),
+    };
+    Ok(Definition {
+        name,
+        bytes,
+        path: Some(path),
+        context: Some(resolved.root().to_path_buf()),
+    })
+}
+
+/// The outputs asked for: each `--output`, then `--push` and `--load`.
+fn output_specs(args: &Args) -> anyhow::Result<Vec<outputs::OutputSpec>> {
+    let mut specs = Vec::new();
+    for text in &args.outputs {
+        specs.push(outputs::OutputSpec::parse(text).with_context(|| format!("--output {text}"))?);
+    }
+    if args.push {
+        specs.push(outputs::OutputSpec::parse("type=registry")?);
+    }
+    if args.load {
+        specs.push(outputs::OutputSpec::parse("type=docker")?);
+    }
+    Ok(specs)
+}
+
+/// After a successful build: the push, `--iidfile`, `--metadata-file`, and
+/// the image ID on stdout for `-q`.
+fn finish(
+    args: &Args,
+    global: &Global,
+    store: &Arc<Store>,
+    output: &strata_build::BuildOutput,
+    resolved: &outputs::Resolved,
+    printer: &Printer,
+) -> anyhow::Result<ExitCode> {
     let mut pushed = None;
     if !resolved.push.is_empty() {
         let result = push_images(
-            &store,
-            &output,
+            store,
+            output,
             &resolved.push,
             resolved.push_media_types,
             global,
-            &printer,
+            printer,
         );
         printer.finish();
         pushed = Some(result?);
@@ -364,7 +431,7 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         strata_fs::write_atomic(path, output.image_id.to_string().as_bytes())?;
     }
     if let Some(path) = &args.metadata_file {
-        let text = serde_json::to_vec_pretty(&metadata(&output, &resolved, pushed.as_ref()))?;
+        let text = serde_json::to_vec_pretty(&metadata(output, resolved, pushed.as_ref()))?;
         strata_fs::write_atomic(path, &text)?;
     }
     if args.quiet && !resolved.stdout_used {

@@ -152,62 +152,31 @@ pub(super) fn resolve(
         return Ok(resolved);
     }
     for spec in specs {
+        resolved.add(spec, tags, stdout_is_terminal)?;
+    }
+    Ok(resolved)
+}
+
+impl Resolved {
+    /// Adds the output `spec` describes.
+    fn add(
+        &mut self,
+        spec: &OutputSpec,
+        tags: &[Reference],
+        stdout_is_terminal: bool,
+    ) -> anyhow::Result<()> {
         let mut attributes = spec.attributes.clone();
-        let (kind, push) = match spec.kind.as_str() {
-            "image" => (OutputKind::Image, false),
-            "registry" => (OutputKind::Image, true),
-            "oci" => (OutputKind::Oci, false),
-            "docker" => (OutputKind::Docker, false),
-            "local" => (OutputKind::Local, false),
-            "tar" => (OutputKind::Tar, false),
-            other => bail!(
-                "--output type={other}: unknown exporter (expected image, registry, oci, docker, local or tar)"
-            ),
-        };
+        let (kind, push) = exporter(&spec.kind)?;
         let push = match attributes.remove("push") {
             Some(value) => parse_bool("push", &value)? || push,
             None => push,
         };
-        let names = if !tags.is_empty() {
-            attributes.remove("name");
-            tags.to_vec()
-        } else {
-            match attributes.remove("name") {
-                Some(list) => list
-                    .split(',')
-                    .filter(|n| !n.is_empty())
-                    .map(|n| Reference::parse(n).with_context(|| format!("--output name={n}")))
-                    .collect::<anyhow::Result<_>>()?,
-                None => Vec::new(),
-            }
-        };
+        let names = output_names(&mut attributes, tags)?;
         let mut output = Output::new(kind, Destination::None);
         if let Some(value) = attributes.remove("oci-mediatypes") {
             output.oci_media_types = parse_bool("oci-mediatypes", &value)?;
         }
-        let level = attributes
-            .remove("compression-level")
-            .map(|text| {
-                text.parse::<i32>()
-                    .with_context(|| format!("--output compression-level={text}: not a number"))
-            })
-            .transpose()?;
-        if let Some(name) = attributes.remove("compression") {
-            output.compression = match name.as_str() {
-                "uncompressed" => Compression::None,
-                "gzip" => Compression::Gzip {
-                    level: level.map_or(6, |l| l.clamp(0, 9) as u32),
-                },
-                "zstd" => Compression::Zstd {
-                    level: level.unwrap_or(3),
-                },
-                other => bail!("--output compression={other}: expected uncompressed, gzip or zstd"),
-            };
-        } else if let (Some(level), Compression::Gzip { .. }) = (level, output.compression) {
-            output.compression = Compression::Gzip {
-                level: level.clamp(0, 9) as u32,
-            };
-        }
+        output.compression = compression(&mut attributes, output.compression)?;
         if let Some(value) = attributes.remove("tar")
             && !parse_bool("tar", &value)?
         {
@@ -217,97 +186,180 @@ pub(super) fn resolve(
             );
         }
         for key in attributes.keys() {
-            resolved.warnings.push(format!(
+            self.warnings.push(format!(
                 "--output type={}: attribute {key} is not supported and is ignored",
                 spec.kind
             ));
         }
         match kind {
-            OutputKind::Image => {
-                if push {
-                    if names.is_empty() {
-                        bail!("tag is needed when pushing to registry");
-                    }
-                    resolved.push.extend(names.iter().cloned());
-                    if output.oci_media_types && spec.attributes.contains_key("oci-mediatypes") {
-                        resolved.push_media_types = MediaTypes::Oci;
-                    }
+            OutputKind::Image if push => {
+                if names.is_empty() {
+                    bail!("tag is needed when pushing to registry");
+                }
+                self.push.extend(names.iter().cloned());
+                if output.oci_media_types && spec.attributes.contains_key("oci-mediatypes") {
+                    self.push_media_types = MediaTypes::Oci;
                 }
             }
-            OutputKind::Local => {
-                let Some(destination) = &spec.destination else {
-                    bail!("dest is required for local exporter");
-                };
-                if destination == "-" {
-                    bail!("dest cannot be stdout for local exporter");
-                }
-                let path = PathBuf::from(destination);
-                if path.exists() && !path.is_dir() {
-                    bail!("destination directory {destination} is a file");
-                }
-                output.destination = Destination::Path(path);
-            }
+            OutputKind::Image => {}
+            OutputKind::Local => output.destination = local_destination(spec)?,
             OutputKind::Tar | OutputKind::Oci | OutputKind::Docker => {
-                let destination = match spec.destination.as_deref() {
-                    None if kind == OutputKind::Docker => None,
-                    None | Some("-") => Some("-"),
-                    Some(path) => Some(path),
-                };
-                output.destination = match destination {
-                    Some("-") => {
-                        if resolved.stdout_used {
-                            bail!("multiple outputs configured to write to stdout");
-                        }
-                        if stdout_is_terminal {
-                            bail!(
-                                "dest file is required for {} exporter. refusing to write to console",
-                                spec.kind
-                            );
-                        }
-                        resolved.stdout_used = true;
-                        Destination::Stream(OutputStream::new(
-                            "stdout",
-                            Box::new(std::io::stdout()),
-                        ))
-                    }
-                    Some(path) => {
-                        let path = PathBuf::from(path);
-                        if path.is_dir() {
-                            bail!("destination file {} is a directory", path.display());
-                        }
-                        Destination::Path(path)
-                    }
-                    None => {
-                        if resolved.docker_load.is_some() {
-                            bail!("only one docker output can load into docker");
-                        }
-                        let mut child = Command::new("docker")
-                            .arg("load")
-                            .stdin(Stdio::piped())
-                            .stdout(Stdio::piped())
-                            .stderr(Stdio::piped())
-                            .spawn()
-                            .context(
-                                "type=docker without dest loads the image into docker, and docker could not be started (give dest=FILE)",
-                            )?;
-                        let Some(input) = child.stdin.take() else {
-                            bail!("docker load has no input");
-                        };
-                        resolved.docker_load = Some(child);
-                        Destination::Stream(OutputStream::new("docker load", Box::new(input)))
-                    }
-                };
+                output.destination = self.file_destination(spec, kind, stdout_is_terminal)?;
             }
         }
         output.names = names.clone();
         for name in names {
-            if !resolved.names.contains(&name) {
-                resolved.names.push(name);
+            if !self.names.contains(&name) {
+                self.names.push(name);
             }
         }
-        resolved.outputs.push(output);
+        self.outputs.push(output);
+        Ok(())
     }
-    Ok(resolved)
+
+    /// Where a tar, oci or docker output goes: a file, stdout (at most one
+    /// output, never a terminal), or, for docker without `dest`, `docker load`.
+    fn file_destination(
+        &mut self,
+        spec: &OutputSpec,
+        kind: OutputKind,
+        stdout_is_terminal: bool,
+    ) -> anyhow::Result<Destination> {
+        let destination = match spec.destination.as_deref() {
+            None if kind == OutputKind::Docker => None,
+            None | Some("-") => Some("-"),
+            Some(path) => Some(path),
+        };
+        Ok(match destination {
+            Some("-") => {
+                if self.stdout_used {
+                    bail!("multiple outputs configured to write to stdout");
+                }
+                if stdout_is_terminal {
+                    bail!(
+                        "dest file is required for {} exporter. refusing to write to console",
+                        spec.kind
+                    );
+                }
+                self.stdout_used = true;
+                Destination::Stream(OutputStream::new("stdout", Box::new(std::io::stdout())))
+            }
+            Some(path) => {
+                let path = PathBuf::from(path);
+                if path.is_dir() {
+                    bail!("destination file {} is a directory", path.display());
+                }
+                Destination::Path(path)
+            }
+            None => self.docker_load()?,
+        })
+    }
+
+    /// Starts the one `docker load` a docker output without `dest` feeds.
+    fn docker_load(&mut self) -> anyhow::Result<Destination> {
+        if self.docker_load.is_some() {
+            bail!("only one docker output can load into docker");
+        }
+        let mut child = Command::new("docker")
+            .arg("load")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context(
+                "type=docker without dest loads the image into docker, and docker could not be started (give dest=FILE)",
+            )?;
+        let Some(input) = child.stdin.take() else {
+            bail!("docker load has no input");
+        };
+        self.docker_load = Some(child);
+        Ok(Destination::Stream(OutputStream::new(
+            "docker load",
+            Box::new(input),
+        )))
+    }
+}
+
+/// An exporter's kind, and whether it pushes by default (`registry`).
+fn exporter(name: &str) -> anyhow::Result<(OutputKind, bool)> {
+    Ok(match name {
+        "image" => (OutputKind::Image, false),
+        "registry" => (OutputKind::Image, true),
+        "oci" => (OutputKind::Oci, false),
+        "docker" => (OutputKind::Docker, false),
+        "local" => (OutputKind::Local, false),
+        "tar" => (OutputKind::Tar, false),
+        other => bail!(
+            "--output type={other}: unknown exporter (expected image, registry, oci, docker, local or tar)"
+        ),
+    })
+}
+
+/// An output's names: the `-t` tags when given (its `name=` is then
+/// dropped), else its `name=` list.
+fn output_names(
+    attributes: &mut BTreeMap<String, String>,
+    tags: &[Reference],
+) -> anyhow::Result<Vec<Reference>> {
+    let listed = attributes.remove("name");
+    if !tags.is_empty() {
+        return Ok(tags.to_vec());
+    }
+    match listed {
+        Some(list) => list
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(|n| Reference::parse(n).with_context(|| format!("--output name={n}")))
+            .collect(),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `compression=` and `compression-level=` over the output's default.
+fn compression(
+    attributes: &mut BTreeMap<String, String>,
+    default: Compression,
+) -> anyhow::Result<Compression> {
+    let level = attributes
+        .remove("compression-level")
+        .map(|text| {
+            text.parse::<i32>()
+                .with_context(|| format!("--output compression-level={text}: not a number"))
+        })
+        .transpose()?;
+    if let Some(name) = attributes.remove("compression") {
+        return Ok(match name.as_str() {
+            "uncompressed" => Compression::None,
+            "gzip" => Compression::Gzip {
+                level: level.map_or(6, |l| l.clamp(0, 9) as u32),
+            },
+            "zstd" => Compression::Zstd {
+                level: level.unwrap_or(3),
+            },
+            other => bail!("--output compression={other}: expected uncompressed, gzip or zstd"),
+        });
+    }
+    Ok(match (level, default) {
+        (Some(level), Compression::Gzip { .. }) => Compression::Gzip {
+            level: level.clamp(0, 9) as u32,
+        },
+        _ => default,
+    })
+}
+
+/// A local output's directory (`dest`, required, not stdout, not a file).
+fn local_destination(spec: &OutputSpec) -> anyhow::Result<Destination> {
+    let Some(destination) = &spec.destination else {
+        bail!("dest is required for local exporter");
+    };
+    if destination == "-" {
+        bail!("dest cannot be stdout for local exporter");
+    }
+    let path = PathBuf::from(destination);
+    if path.exists() && !path.is_dir() {
+        bail!("destination directory {destination} is a file");
+    }
+    Ok(Destination::Path(path))
 }
 
 fn parse_bool(key: &str, value: &str) -> anyhow::Result<bool> {
