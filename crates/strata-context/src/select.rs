@@ -11,7 +11,7 @@ use strata_oci::Digest;
 
 use crate::Error;
 use crate::context::{Context, EntryKind};
-use crate::pattern::{MatchInfo, PatternMatcher};
+use crate::pattern::{MatchInfo, PatternError, PatternMatcher};
 use crate::tarsum;
 use strata_go::path as gopath;
 
@@ -288,264 +288,147 @@ impl Context {
         let key = key_path(source.path.as_bytes());
         let wildcard = source.wildcard && contains_wildcards(&key);
         if !wildcard && source.include.is_empty() && source.exclude.is_empty() {
-            let (digest, index) = self.record_digest(&key, source.follow_links)?;
-            let mut entries = Vec::new();
-            if let Some(index) = index {
-                entries.push(SelectedEntry {
-                    index,
-                    relative: PathBuf::new(),
-                });
-            }
-            let is_directory =
-                index.is_none_or(|i| self.entries()[i].kind() == EntryKind::Directory);
-            if is_directory {
-                entries.extend(self.descendants(index));
-            }
-            return Ok(Selection {
-                digest,
-                roots: vec![SelectedRoot {
-                    path: PathBuf::from(OsStr::from_bytes(relative_of(&key))),
-                    index,
-                    entries,
-                }],
-            });
+            return self.select_plain(&key, source.follow_links);
         }
-        let to_error = |source| Error::Pattern {
-            path: PathBuf::from("COPY source patterns"),
-            source,
-        };
-        let include = if source.include.is_empty() {
-            None
-        } else {
-            Some(PatternMatcher::new(&source.include).map_err(to_error)?)
-        };
-        let exclude = if source.exclude.is_empty() {
-            None
-        } else {
-            Some(PatternMatcher::new(&source.exclude).map_err(to_error)?)
-        };
-        let (prefix, resolved_prefix, start) = if wildcard {
-            let (prefix, rest) = split_wildcards(&key);
-            if prefix.is_empty() {
-                (Vec::new(), Vec::new(), Some(None))
-            } else {
-                let (resolved, index) = self.resolve(&prefix, !rest.is_empty())?;
-                let start = index.map(Some);
-                (prefix, resolved, start)
-            }
-        } else {
-            let (resolved, index) = self.resolve(&key, false)?;
-            if resolved.is_empty() {
-                (Vec::new(), Vec::new(), Some(None))
-            } else {
-                // The deliberate difference: a plain non-directory source.
-                if let Some(i) = index.filter(|&i| self.entries()[i].kind() != EntryKind::Directory)
-                {
-                    let follow =
-                        source.follow_links && self.entries()[i].kind() == EntryKind::Symlink;
-                    let (digest, resolved_index) = if follow {
-                        self.record_digest(&key, true)?
-                    } else {
-                        (
-                            *self.entries()[i].content_digest().ok_or(Error::NoDigests)?,
-                            Some(i),
-                        )
-                    };
+        let include = compile_patterns(&source.include)?;
+        let exclude = compile_patterns(&source.exclude)?;
+        let (prefix, resolved_prefix, start) =
+            match self.walk_start(&key, wildcard, source.follow_links)? {
+                WalkStart::Decided(selection) => return Ok(selection),
+                WalkStart::Missing => {
                     return Ok(Selection {
-                        digest,
-                        roots: vec![SelectedRoot {
-                            path: PathBuf::from(OsStr::from_bytes(relative_of(&key))),
-                            index: resolved_index,
-                            entries: resolved_index
-                                .map(|index| SelectedEntry {
-                                    index,
-                                    relative: PathBuf::new(),
-                                })
-                                .into_iter()
-                                .collect(),
-                        }],
+                        digest: Digest::of(b""),
+                        roots: Vec::new(),
                     });
                 }
-                (key.clone(), resolved, index.map(Some))
-            }
-        };
-        // `start`: None = the prefix does not exist (nothing is selected);
-        // Some(None) = walk from the root; Some(Some(i)) = from entry i.
-        let Some(start) = start else {
-            return Ok(Selection {
-                digest: Digest::of(b""),
-                roots: Vec::new(),
-            });
-        };
-        let mut candidates: Vec<Candidate> = Vec::new();
-        let mut parents: Vec<usize> = Vec::new();
-        let mut included: Vec<usize> = Vec::new();
-        let mut last_matched: Vec<u8> = Vec::new();
-        // The walk: the start's header (or the root header), then everything
-        // after it in key order.
-        let first = match start {
-            Some(index) if self.entries()[index].kind() == EntryKind::Directory => Some(index),
-            Some(index) => {
-                // A wildcard prefix that is not a directory: only entries
-                // after it in key order, none of which are below it.
-                let _ = index;
-                None
-            }
-            None => None,
-        };
-        let walk: Box<dyn Iterator<Item = Option<usize>>> = match (start, first) {
-            (None, _) => Box::new(std::iter::once(None).chain((0..self.entries().len()).map(Some))),
-            (Some(_), Some(dir)) => Box::new((dir..self.entries().len()).map(Some)),
-            (Some(index), None) => Box::new((index + 1..self.entries().len()).map(Some)),
-        };
-        for item in walk {
-            let mut path = match item {
-                None => Vec::new(),
-                Some(index) => {
-                    let mut p = b"/".to_vec();
-                    p.extend_from_slice(self.entries()[index].path_bytes());
-                    p
-                }
+                WalkStart::From {
+                    prefix,
+                    resolved,
+                    start,
+                } => (prefix, resolved, start),
             };
-            if !resolved_prefix.is_empty()
-                && let Some(after) = path.strip_prefix(resolved_prefix.as_slice())
-                && (after.is_empty() || after[0] == b'/')
-            {
-                let mut renamed = prefix.clone();
-                renamed.extend_from_slice(after);
-                path = renamed;
-            }
-            while let Some(&last) = parents.last() {
-                let mut dir = candidates[last].path.clone();
-                dir.push(b'/');
-                if path.starts_with(&dir) {
-                    break;
-                }
-                parents.pop();
-            }
-            let parent = parents.last().copied();
-            let is_directory =
-                item.is_none_or(|i| self.entries()[i].kind() == EntryKind::Directory);
-            let candidate_path;
-            if wildcard {
-                let mut dir = last_matched.clone();
-                dir.push(b'/');
-                if !key.is_empty() && (last_matched.is_empty() || !path.starts_with(&dir)) {
-                    let matched = gopath::path_match(&key, &path).map_err(|_| Error::Pattern {
-                        path: PathBuf::from(OsStr::from_bytes(&key)),
-                        source: crate::pattern::PatternError::BadPattern {
-                            pattern: String::from_utf8_lossy(&key).into_owned(),
-                        },
-                    })?;
-                    if !matched {
-                        continue;
-                    }
-                    last_matched = path.clone();
-                }
-                candidate_path = strip_relative(&path, &last_matched);
-            } else {
-                let mut with_slash = path.clone();
-                with_slash.push(b'/');
-                let mut prefix_slash = prefix.clone();
-                prefix_slash.push(b'/');
-                if !with_slash.starts_with(&prefix_slash) {
-                    break;
-                }
-                candidate_path = strip_relative(&path, &prefix);
-            }
-            let mut candidate = Candidate {
-                path: path.clone(),
-                index: item,
-                include_info: MatchInfo::default(),
-                exclude_info: MatchInfo::default(),
-                included: false,
-                follow_links: parent.is_none() && source.follow_links,
-            };
-            let parent_ref = parent.map(|p| &candidates[p]);
-            let mut keep = true;
-            if let Some(include) = &include {
-                let info = parent_ref
-                    .map(|p| p.include_info.clone())
-                    .unwrap_or_default();
-                let (matched, info) = include
-                    .matches_using_parent_results(&candidate_path, &info)
-                    .map_err(to_error)?;
-                candidate.include_info = info;
-                keep = matched;
-            }
-            if keep && let Some(exclude) = &exclude {
-                let info = parent_ref
-                    .map(|p| p.exclude_info.clone())
-                    .unwrap_or_default();
-                let (matched, info) = exclude
-                    .matches_using_parent_results(&candidate_path, &info)
-                    .map_err(to_error)?;
-                candidate.exclude_info = info;
-                keep = !matched;
-            }
-            if !keep && !is_directory {
-                continue;
-            }
-            let position = candidates.len();
-            candidates.push(candidate);
-            if keep {
-                for &parent in &parents {
-                    if !candidates[parent].included {
-                        candidates[parent].included = true;
-                        included.push(parent);
-                    }
-                }
-                candidates[position].included = true;
-                included.push(position);
-            }
-            if is_directory {
-                parents.push(position);
-            }
-        }
-        // Digests, with a followed symlink replaced by its target's digest.
-        let mut items: Vec<(Vec<u8>, Digest)> = Vec::with_capacity(included.len());
-        for &position in &included {
-            let candidate = &candidates[position];
-            let digest = match candidate.index {
-                None => Digest::of(b""),
-                Some(index) => {
-                    let entry = &self.entries()[index];
-                    if candidate.follow_links && entry.kind() == EntryKind::Symlink {
-                        self.record_digest(&candidate.path, true)?.0
-                    } else {
-                        *entry.digest().ok_or(Error::NoDigests)?
-                    }
-                }
-            };
-            items.push((candidate.path.clone(), digest));
-        }
-        let digest = if items.is_empty() {
-            Digest::of(b"")
-        } else if items.len() == 1 && base_of(&key) == base_of(&items[0].0) {
-            items[0].1
-        } else {
-            tarsum::list_digest(items.iter().map(|(path, digest)| {
-                let trimmed = path.strip_prefix(prefix.as_slice()).unwrap_or(path);
-                let mut k: Vec<u8> = trimmed
-                    .iter()
-                    .map(|&b| if b == b'/' { 0 } else { b })
-                    .collect();
-                if k.is_empty() {
-                    k.push(0);
-                }
-                (k, digest)
-            }))
+        let mut walk = Walk {
+            context: self,
+            key,
+            wildcard,
+            follow_links: source.follow_links,
+            include,
+            exclude,
+            prefix,
+            resolved_prefix,
+            candidates: Vec::new(),
+            parents: Vec::new(),
+            included: Vec::new(),
+            last_matched: Vec::new(),
         };
-        for required in &source.required {
-            let required = key_path(required.as_bytes());
-            if !items.iter().any(|(path, _)| path.starts_with(&required)) {
-                return Err(Error::NotFound {
-                    path: String::from_utf8_lossy(relative_of(&required)).into_owned(),
-                });
-            }
-        }
-        let roots = self.group_roots(wildcard, &key, &candidates, &included);
+        walk.run(self.walk_order(start))?;
+        let items = walk.included_digests()?;
+        let digest = selection_digest(&walk.key, &walk.prefix, &items);
+        check_required(&source.required, &items)?;
+        let roots = self.group_roots(wildcard, &walk.key, &walk.candidates, &walk.included);
         Ok(Selection { digest, roots })
+    }
+
+    /// The selection of a source without wildcards or patterns: the path
+    /// itself and, for a directory (or the root), everything below it.
+    fn select_plain(&self, key: &[u8], follow_links: bool) -> Result<Selection, Error> {
+        let (digest, index) = self.record_digest(key, follow_links)?;
+        let mut entries = Vec::new();
+        if let Some(index) = index {
+            entries.push(SelectedEntry {
+                index,
+                relative: PathBuf::new(),
+            });
+        }
+        let is_directory = index.is_none_or(|i| self.entries()[i].kind() == EntryKind::Directory);
+        if is_directory {
+            entries.extend(self.descendants(index));
+        }
+        Ok(Selection {
+            digest,
+            roots: vec![SelectedRoot {
+                path: PathBuf::from(OsStr::from_bytes(relative_of(key))),
+                index,
+                entries,
+            }],
+        })
+    }
+
+    /// Where a pattern or wildcard walk over `key` begins: the part before
+    /// the first wildcard (all of `key` without one), as named and resolved.
+    fn walk_start(
+        &self,
+        key: &[u8],
+        wildcard: bool,
+        follow_links: bool,
+    ) -> Result<WalkStart, Error> {
+        if wildcard {
+            let (prefix, rest) = split_wildcards(key);
+            if prefix.is_empty() {
+                return Ok(WalkStart::root());
+            }
+            let (resolved, index) = self.resolve(&prefix, !rest.is_empty())?;
+            return Ok(WalkStart::at(prefix, resolved, index));
+        }
+        let (resolved, index) = self.resolve(key, false)?;
+        if resolved.is_empty() {
+            return Ok(WalkStart::root());
+        }
+        // The deliberate difference: a plain non-directory source.
+        if let Some(i) = index.filter(|&i| self.entries()[i].kind() != EntryKind::Directory) {
+            let selection = self.select_non_directory(key, i, follow_links)?;
+            return Ok(WalkStart::Decided(selection));
+        }
+        Ok(WalkStart::at(key.to_vec(), resolved, index))
+    }
+
+    /// A non-directory source with patterns, keyed on its own digest (its
+    /// target's when the symlink is followed) rather than BuildKit's walk.
+    fn select_non_directory(
+        &self,
+        key: &[u8],
+        index: usize,
+        follow_links: bool,
+    ) -> Result<Selection, Error> {
+        let follow = follow_links && self.entries()[index].kind() == EntryKind::Symlink;
+        let (digest, resolved_index) = if follow {
+            self.record_digest(key, true)?
+        } else {
+            (
+                *self.entries()[index]
+                    .content_digest()
+                    .ok_or(Error::NoDigests)?,
+                Some(index),
+            )
+        };
+        Ok(Selection {
+            digest,
+            roots: vec![SelectedRoot {
+                path: PathBuf::from(OsStr::from_bytes(relative_of(key))),
+                index: resolved_index,
+                entries: resolved_index
+                    .map(|index| SelectedEntry {
+                        index,
+                        relative: PathBuf::new(),
+                    })
+                    .into_iter()
+                    .collect(),
+            }],
+        })
+    }
+
+    /// The entries a walk from `start` visits (`None`: the root's header):
+    /// the start's header, then everything after it in key order.
+    fn walk_order(&self, start: Option<usize>) -> impl Iterator<Item = Option<usize>> + use<> {
+        let (root, first) = match start {
+            None => (true, 0),
+            Some(index) if self.entries()[index].kind() == EntryKind::Directory => (false, index),
+            // A wildcard prefix that is not a directory: only entries after
+            // it in key order, none of which are below it.
+            Some(index) => (false, index + 1),
+        };
+        let all = (first..self.entries().len()).map(Some);
+        root.then_some(None).into_iter().chain(all)
     }
 
     /// Groups included candidates under the source roots they belong to.
@@ -596,6 +479,310 @@ impl Context {
         }
         roots
     }
+}
+
+/// Where a pattern or wildcard walk begins.
+enum WalkStart {
+    /// No walk is needed: the selection is decided (a plain non-directory
+    /// source).
+    Decided(Selection),
+    /// The walk's starting path does not exist: nothing is selected.
+    Missing,
+    /// Walk from entry `start` (`None`: the context root); paths below
+    /// `resolved` (the prefix with its symlinks resolved) are named below
+    /// `prefix`.
+    From {
+        prefix: Vec<u8>,
+        resolved: Vec<u8>,
+        start: Option<usize>,
+    },
+}
+
+impl WalkStart {
+    /// A walk over the whole context.
+    fn root() -> Self {
+        WalkStart::From {
+            prefix: Vec::new(),
+            resolved: Vec::new(),
+            start: None,
+        }
+    }
+
+    /// A walk from `prefix`, resolved to `resolved` and entry `index`.
+    fn at(prefix: Vec<u8>, resolved: Vec<u8>, index: Option<usize>) -> Self {
+        match index {
+            None => WalkStart::Missing,
+            Some(index) => WalkStart::From {
+                prefix,
+                resolved,
+                start: Some(index),
+            },
+        }
+    }
+}
+
+/// What the walk does with one path.
+enum Step {
+    /// Filter it through the patterns, with this path relative to its
+    /// wildcard match or the prefix.
+    Visit(Vec<u8>),
+    /// Pass over it (no wildcard match).
+    Skip,
+    /// End the walk (past the prefix's subtree).
+    Stop,
+}
+
+/// The state of a pattern or wildcard walk over a context's entries.
+struct Walk<'a> {
+    context: &'a Context,
+    /// The source's key path.
+    key: Vec<u8>,
+    wildcard: bool,
+    follow_links: bool,
+    include: Option<PatternMatcher>,
+    exclude: Option<PatternMatcher>,
+    /// The walk's starting path as named by the source.
+    prefix: Vec<u8>,
+    /// `prefix` with its symlinks resolved: where the walk really is.
+    resolved_prefix: Vec<u8>,
+    /// Every path kept or walked through, in walk order.
+    candidates: Vec<Candidate>,
+    /// Positions in `candidates` of the directories enclosing the current path.
+    parents: Vec<usize>,
+    /// Positions in `candidates` that are selected, in order.
+    included: Vec<usize>,
+    /// The last path the wildcard matched.
+    last_matched: Vec<u8>,
+}
+
+impl Walk<'_> {
+    /// Visits the entries in `order`, recording candidates and selections.
+    fn run(&mut self, order: impl Iterator<Item = Option<usize>>) -> Result<(), Error> {
+        for item in order {
+            let path = self.named_path(item);
+            self.leave_parents(&path);
+            let relative = match self.step(&path)? {
+                Step::Visit(relative) => relative,
+                Step::Skip => continue,
+                Step::Stop => break,
+            };
+            self.visit(item, path, &relative)?;
+        }
+        Ok(())
+    }
+
+    /// The key path of `item` (`None`: the root) as the source names it: a
+    /// path below the resolved prefix is renamed below the prefix.
+    fn named_path(&self, item: Option<usize>) -> Vec<u8> {
+        let Some(index) = item else {
+            return Vec::new();
+        };
+        let mut path = b"/".to_vec();
+        path.extend_from_slice(self.context.entries()[index].path_bytes());
+        if !self.resolved_prefix.is_empty()
+            && let Some(after) = path.strip_prefix(self.resolved_prefix.as_slice())
+            && (after.is_empty() || after[0] == b'/')
+        {
+            let mut renamed = self.prefix.clone();
+            renamed.extend_from_slice(after);
+            return renamed;
+        }
+        path
+    }
+
+    /// Pops the enclosing directories that `path` is not below.
+    fn leave_parents(&mut self, path: &[u8]) {
+        while let Some(&last) = self.parents.last() {
+            let mut directory = self.candidates[last].path.clone();
+            directory.push(b'/');
+            if path.starts_with(&directory) {
+                break;
+            }
+            self.parents.pop();
+        }
+    }
+
+    /// Whether `path` is visited: with a wildcard, it must match or be below
+    /// the last match; without, it must be at or below the prefix.
+    fn step(&mut self, path: &[u8]) -> Result<Step, Error> {
+        if self.wildcard {
+            let mut directory = self.last_matched.clone();
+            directory.push(b'/');
+            if !self.key.is_empty()
+                && (self.last_matched.is_empty() || !path.starts_with(&directory))
+            {
+                if !wildcard_matches(&self.key, path)? {
+                    return Ok(Step::Skip);
+                }
+                self.last_matched = path.to_vec();
+            }
+            return Ok(Step::Visit(strip_relative(path, &self.last_matched)));
+        }
+        let mut with_slash = path.to_vec();
+        with_slash.push(b'/');
+        let mut prefix_slash = self.prefix.clone();
+        prefix_slash.push(b'/');
+        if !with_slash.starts_with(&prefix_slash) {
+            return Ok(Step::Stop);
+        }
+        Ok(Step::Visit(strip_relative(path, &self.prefix)))
+    }
+
+    /// Filters `path` through the patterns and records it: a kept path is
+    /// selected with its parents; a directory is walked through even if not.
+    fn visit(&mut self, item: Option<usize>, path: Vec<u8>, relative: &[u8]) -> Result<(), Error> {
+        let parent = self.parents.last().copied();
+        let is_directory =
+            item.is_none_or(|i| self.context.entries()[i].kind() == EntryKind::Directory);
+        let mut candidate = Candidate {
+            path,
+            index: item,
+            include_info: MatchInfo::default(),
+            exclude_info: MatchInfo::default(),
+            included: false,
+            follow_links: parent.is_none() && self.follow_links,
+        };
+        let keep = self.matches_patterns(&mut candidate, parent, relative)?;
+        if !keep && !is_directory {
+            return Ok(());
+        }
+        let position = self.candidates.len();
+        self.candidates.push(candidate);
+        if keep {
+            self.include(position);
+        }
+        if is_directory {
+            self.parents.push(position);
+        }
+        Ok(())
+    }
+
+    /// Whether the include patterns match `relative` and the exclude patterns
+    /// do not, building on the parent's results; records the candidate's.
+    fn matches_patterns(
+        &self,
+        candidate: &mut Candidate,
+        parent: Option<usize>,
+        relative: &[u8],
+    ) -> Result<bool, Error> {
+        let parent = parent.map(|p| &self.candidates[p]);
+        let mut keep = true;
+        if let Some(include) = &self.include {
+            let info = parent.map(|p| p.include_info.clone()).unwrap_or_default();
+            let (matched, info) = include
+                .matches_using_parent_results(relative, &info)
+                .map_err(pattern_error)?;
+            candidate.include_info = info;
+            keep = matched;
+        }
+        if keep && let Some(exclude) = &self.exclude {
+            let info = parent.map(|p| p.exclude_info.clone()).unwrap_or_default();
+            let (matched, info) = exclude
+                .matches_using_parent_results(relative, &info)
+                .map_err(pattern_error)?;
+            candidate.exclude_info = info;
+            keep = !matched;
+        }
+        Ok(keep)
+    }
+
+    /// Selects the candidate at `position` and its enclosing directories.
+    fn include(&mut self, position: usize) {
+        for &parent in &self.parents {
+            if !self.candidates[parent].included {
+                self.candidates[parent].included = true;
+                self.included.push(parent);
+            }
+        }
+        self.candidates[position].included = true;
+        self.included.push(position);
+    }
+
+    /// The selected paths and digests, with a followed symlink replaced by
+    /// its target's digest.
+    fn included_digests(&self) -> Result<Vec<(Vec<u8>, Digest)>, Error> {
+        let mut items = Vec::with_capacity(self.included.len());
+        for &position in &self.included {
+            let candidate = &self.candidates[position];
+            let digest = match candidate.index {
+                None => Digest::of(b""),
+                Some(index) => {
+                    let entry = &self.context.entries()[index];
+                    if candidate.follow_links && entry.kind() == EntryKind::Symlink {
+                        self.context.record_digest(&candidate.path, true)?.0
+                    } else {
+                        *entry.digest().ok_or(Error::NoDigests)?
+                    }
+                }
+            };
+            items.push((candidate.path.clone(), digest));
+        }
+        Ok(items)
+    }
+}
+
+/// The digest a walk's selected `items` key on: nothing's when empty, a lone
+/// match's own, else the list digest of the paths below `prefix`.
+fn selection_digest(key: &[u8], prefix: &[u8], items: &[(Vec<u8>, Digest)]) -> Digest {
+    if items.is_empty() {
+        Digest::of(b"")
+    } else if items.len() == 1 && base_of(key) == base_of(&items[0].0) {
+        items[0].1
+    } else {
+        tarsum::list_digest(items.iter().map(|(path, digest)| {
+            let trimmed = path.strip_prefix(prefix).unwrap_or(path);
+            let mut k: Vec<u8> = trimmed
+                .iter()
+                .map(|&b| if b == b'/' { 0 } else { b })
+                .collect();
+            if k.is_empty() {
+                k.push(0);
+            }
+            (k, digest)
+        }))
+    }
+}
+
+/// [`Error::NotFound`] for the first required path nothing selected is at or
+/// below.
+fn check_required(required: &[String], items: &[(Vec<u8>, Digest)]) -> Result<(), Error> {
+    for required in required {
+        let required = key_path(required.as_bytes());
+        if !items.iter().any(|(path, _)| path.starts_with(&required)) {
+            return Err(Error::NotFound {
+                path: String::from_utf8_lossy(relative_of(&required)).into_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Compiles a COPY source's pattern list; `None` when it is empty.
+fn compile_patterns(patterns: &[String]) -> Result<Option<PatternMatcher>, Error> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    PatternMatcher::new(patterns)
+        .map(Some)
+        .map_err(pattern_error)
+}
+
+/// A COPY source pattern list that does not compile or match.
+fn pattern_error(source: PatternError) -> Error {
+    Error::Pattern {
+        path: PathBuf::from("COPY source patterns"),
+        source,
+    }
+}
+
+/// Whether `path` matches the wildcard source `key` (Go's `path.Match`).
+fn wildcard_matches(key: &[u8], path: &[u8]) -> Result<bool, Error> {
+    gopath::path_match(key, path).map_err(|_| Error::Pattern {
+        path: PathBuf::from(OsStr::from_bytes(key)),
+        source: PatternError::BadPattern {
+            pattern: String::from_utf8_lossy(key).into_owned(),
+        },
+    })
 }
 
 /// `path` relative to `base` (both key paths), "" when equal.

@@ -300,6 +300,8 @@ impl Applier<'_> {
         Ok(count)
     }
 
+    /// Applies one archive entry, refusing an unsafe one before it touches
+    /// anything.
     fn apply_entry<R: Read>(
         &mut self,
         path: &EntryPath,
@@ -310,17 +312,7 @@ impl Applier<'_> {
             return Ok(());
         }
         let Some((name, parents)) = path.components.split_last() else {
-            // The root itself (`./`): only a directory may describe it.
-            if entry_type == EntryType::Directory {
-                let fd = rustix::io::dup(self.root)
-                    .map_err(|e| Error::entry(&path.display, "open root", e))?;
-                self.set_metadata_fd(path, &fd, entry, true)?;
-                return Ok(());
-            }
-            return Err(Error::unsafe_entry(
-                &path.display,
-                "only a directory may name the root",
-            ));
+            return self.apply_root(path, entry, entry_type);
         };
         let name_bytes = name.as_bytes();
 
@@ -347,164 +339,18 @@ impl Applier<'_> {
         let parent = self.open_parent(path, parents, true)?;
         let relative = path.relative();
         match entry_type {
-            EntryType::Directory => {
-                match rustix::fs::statat(&parent, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) {
-                    Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Directory => {}
-                    Ok(_) => {
-                        self.remove(path, &parent, name)?;
-                        self.mkdir(path, &parent, name)?;
-                    }
-                    Err(Errno::NOENT) => self.mkdir(path, &parent, name)?,
-                    Err(e) => return Err(Error::entry(&path.display, "stat", e)),
-                }
-                let fd = rustix::fs::openat(
-                    &parent,
-                    name.as_os_str(),
-                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )
-                .map_err(|e| Error::entry(&path.display, "open directory", e))?;
-                self.set_metadata_fd(path, &fd, entry, true)?;
-            }
+            EntryType::Directory => self.apply_directory(path, &parent, name, entry)?,
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                if entry_type == EntryType::GNUSparse {
-                    return Err(Error::unsafe_entry(
-                        &path.display,
-                        "GNU sparse files are not supported in layers",
-                    ));
-                }
-                self.remove_existing(path, &parent, name)?;
-                let file = rustix::fs::openat(
-                    &parent,
-                    name.as_os_str(),
-                    OFlags::WRONLY
-                        | OFlags::CREATE
-                        | OFlags::EXCL
-                        | OFlags::NOFOLLOW
-                        | OFlags::CLOEXEC,
-                    Mode::from_raw_mode(0o600),
-                )
-                .map_err(|e| Error::entry(&path.display, "create file", e))?;
-                let mut file = std::fs::File::from(file);
-                self.copy_contents(path, entry, &mut file)?;
-                let fd = OwnedFd::from(file);
-                self.set_metadata_fd(path, &fd, entry, false)?;
+                self.apply_file(path, &parent, name, entry, entry_type)?;
             }
             EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| {
-                        Error::unsafe_entry(&path.display, "a symlink without a target")
-                    })?
-                    .into_owned();
-                if target.contains(&0) {
-                    return Err(Error::unsafe_entry(
-                        &path.display,
-                        "the symlink target contains a NUL byte",
-                    ));
-                }
-                self.remove_existing(path, &parent, name)?;
-                rustix::fs::symlinkat(OsStr::from_bytes(&target), &parent, name.as_os_str())
-                    .map_err(|e| Error::entry(&path.display, "create symlink", e))?;
-                self.set_metadata_at(path, &parent, name, entry)?;
+                self.apply_symlink(path, &parent, name, entry)?;
                 self.symlinks.insert(relative.clone());
             }
-            EntryType::Link => {
-                let raw_target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| {
-                        Error::unsafe_entry(&path.display, "a hardlink without a target")
-                    })?
-                    .into_owned();
-                let target = EntryPath::parse(&raw_target).map_err(|_| {
-                    Error::unsafe_entry(
-                        &path.display,
-                        format!(
-                            "hardlink target {:?} is outside the layer",
-                            String::from_utf8_lossy(&raw_target)
-                        ),
-                    )
-                })?;
-                let Some((target_name, target_parents)) = target.components.split_last() else {
-                    return Err(Error::unsafe_entry(&path.display, "a hardlink to the root"));
-                };
-                let target_parent =
-                    self.open_parent(path, target_parents, false)
-                        .map_err(|e| match e {
-                            Error::UnsafeEntry { .. } => Error::unsafe_entry(
-                                &path.display,
-                                format!(
-                                    "hardlink target {:?} goes through a symlink",
-                                    target.display
-                                ),
-                            ),
-                            other => other,
-                        })?;
-                let stat = rustix::fs::statat(
-                    &target_parent,
-                    target_name.as_os_str(),
-                    AtFlags::SYMLINK_NOFOLLOW,
-                )
-                .map_err(|e| Error::entry(&path.display, "find hardlink target", e))?;
-                if FileType::from_raw_mode(stat.st_mode) == FileType::Directory {
-                    return Err(Error::unsafe_entry(
-                        &path.display,
-                        "a hardlink to a directory",
-                    ));
-                }
-                // Reopen our own parent: opening the target's may have moved the stack.
-                let parent = self.open_parent(path, parents, true)?;
-                if let Ok(existing) =
-                    rustix::fs::statat(&parent, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
-                    && existing.st_ino == stat.st_ino
-                    && existing.st_dev == stat.st_dev
-                {
-                    self.written.insert(relative);
-                    return Ok(());
-                }
-                self.remove_existing(path, &parent, name)?;
-                rustix::fs::linkat(
-                    &target_parent,
-                    target_name.as_os_str(),
-                    &parent,
-                    name.as_os_str(),
-                    AtFlags::empty(),
-                )
-                .map_err(|e| Error::entry(&path.display, "create hardlink", e))?;
-            }
+            // Opens its own parent again, after the target's.
+            EntryType::Link => self.apply_hardlink(path, parents, name, entry)?,
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
-                let header = entry.header();
-                let (file_type, device) = match entry_type {
-                    EntryType::Fifo => (FileType::Fifo, 0),
-                    _ => {
-                        let major = header.device_major().ok().flatten().unwrap_or(0);
-                        let minor = header.device_minor().ok().flatten().unwrap_or(0);
-                        let kind = if entry_type == EntryType::Char {
-                            FileType::CharacterDevice
-                        } else {
-                            FileType::BlockDevice
-                        };
-                        (kind, rustix::fs::makedev(major, minor))
-                    }
-                };
-                self.remove_existing(path, &parent, name)?;
-                match rustix::fs::mknodat(
-                    &parent,
-                    name.as_os_str(),
-                    file_type,
-                    Mode::from_raw_mode(0o600),
-                    device,
-                ) {
-                    // No device can be made in a user namespace (rootless):
-                    // skipped, as moby's and containers' archive code skip
-                    // them (a step's /dev is the sandbox's anyway).
-                    Err(Errno::PERM)
-                        if entry_type != EntryType::Fifo && strata_fs::in_user_namespace() => {}
-                    result => {
-                        result.map_err(|e| Error::entry(&path.display, "create device node", e))?;
-                        self.set_metadata_at(path, &parent, name, entry)?;
-                    }
-                }
+                self.apply_node(path, &parent, name, entry, entry_type)?;
             }
             other => {
                 return Err(Error::unsafe_entry(
@@ -515,6 +361,221 @@ impl Applier<'_> {
         }
         self.written.insert(relative);
         Ok(())
+    }
+
+    /// The root itself (`./`): only a directory may describe it.
+    fn apply_root<R: Read>(
+        &mut self,
+        path: &EntryPath,
+        entry: &mut tar::Entry<'_, R>,
+        entry_type: EntryType,
+    ) -> Result<()> {
+        if entry_type == EntryType::Directory {
+            let fd = rustix::io::dup(self.root)
+                .map_err(|e| Error::entry(&path.display, "open root", e))?;
+            return self.set_metadata_fd(path, &fd, entry, true);
+        }
+        Err(Error::unsafe_entry(
+            &path.display,
+            "only a directory may name the root",
+        ))
+    }
+
+    /// A directory: one already there is kept, anything else there replaced.
+    fn apply_directory<R: Read>(
+        &mut self,
+        path: &EntryPath,
+        parent: &OwnedFd,
+        name: &OsStr,
+        entry: &mut tar::Entry<'_, R>,
+    ) -> Result<()> {
+        match rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Directory => {}
+            Ok(_) => {
+                self.remove(path, parent, name)?;
+                self.mkdir(path, parent, name)?;
+            }
+            Err(Errno::NOENT) => self.mkdir(path, parent, name)?,
+            Err(e) => return Err(Error::entry(&path.display, "stat", e)),
+        }
+        let fd = rustix::fs::openat(
+            parent,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::entry(&path.display, "open directory", e))?;
+        self.set_metadata_fd(path, &fd, entry, true)
+    }
+
+    /// A regular file, created anew (`O_EXCL`, never through a symlink).
+    fn apply_file<R: Read>(
+        &mut self,
+        path: &EntryPath,
+        parent: &OwnedFd,
+        name: &OsStr,
+        entry: &mut tar::Entry<'_, R>,
+        entry_type: EntryType,
+    ) -> Result<()> {
+        if entry_type == EntryType::GNUSparse {
+            return Err(Error::unsafe_entry(
+                &path.display,
+                "GNU sparse files are not supported in layers",
+            ));
+        }
+        self.remove_existing(path, parent, name)?;
+        let file = rustix::fs::openat(
+            parent,
+            name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| Error::entry(&path.display, "create file", e))?;
+        let mut file = std::fs::File::from(file);
+        self.copy_contents(path, entry, &mut file)?;
+        let fd = OwnedFd::from(file);
+        self.set_metadata_fd(path, &fd, entry, false)
+    }
+
+    /// A symlink, its target written as the archive has it (never followed).
+    fn apply_symlink<R: Read>(
+        &mut self,
+        path: &EntryPath,
+        parent: &OwnedFd,
+        name: &OsStr,
+        entry: &mut tar::Entry<'_, R>,
+    ) -> Result<()> {
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| Error::unsafe_entry(&path.display, "a symlink without a target"))?
+            .into_owned();
+        if target.contains(&0) {
+            return Err(Error::unsafe_entry(
+                &path.display,
+                "the symlink target contains a NUL byte",
+            ));
+        }
+        self.remove_existing(path, parent, name)?;
+        rustix::fs::symlinkat(OsStr::from_bytes(&target), parent, name)
+            .map_err(|e| Error::entry(&path.display, "create symlink", e))?;
+        self.set_metadata_at(path, parent, name, entry)
+    }
+
+    /// A hardlink to a file already in the tree; nothing is done when `name`
+    /// is that file already.
+    fn apply_hardlink<R: Read>(
+        &mut self,
+        path: &EntryPath,
+        parents: &[OsString],
+        name: &OsStr,
+        entry: &tar::Entry<'_, R>,
+    ) -> Result<()> {
+        let (target_parent, target_name, stat) = self.hardlink_target(path, entry)?;
+        // Reopen our own parent: opening the target's may have moved the stack.
+        let parent = self.open_parent(path, parents, true)?;
+        if let Ok(existing) = rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW)
+            && existing.st_ino == stat.st_ino
+            && existing.st_dev == stat.st_dev
+        {
+            return Ok(());
+        }
+        self.remove_existing(path, &parent, name)?;
+        rustix::fs::linkat(
+            &target_parent,
+            target_name.as_os_str(),
+            &parent,
+            name,
+            AtFlags::empty(),
+        )
+        .map_err(|e| Error::entry(&path.display, "create hardlink", e))
+    }
+
+    /// Checks a hardlink's target (inside the layer, not through a symlink,
+    /// not a directory) and returns its open parent, its name and its stat.
+    fn hardlink_target<R: Read>(
+        &mut self,
+        path: &EntryPath,
+        entry: &tar::Entry<'_, R>,
+    ) -> Result<(OwnedFd, OsString, rustix::fs::Stat)> {
+        let raw_target = entry
+            .link_name_bytes()
+            .ok_or_else(|| Error::unsafe_entry(&path.display, "a hardlink without a target"))?
+            .into_owned();
+        let target = EntryPath::parse(&raw_target).map_err(|_| {
+            Error::unsafe_entry(
+                &path.display,
+                format!(
+                    "hardlink target {:?} is outside the layer",
+                    String::from_utf8_lossy(&raw_target)
+                ),
+            )
+        })?;
+        let Some((target_name, target_parents)) = target.components.split_last() else {
+            return Err(Error::unsafe_entry(&path.display, "a hardlink to the root"));
+        };
+        let target_parent = self
+            .open_parent(path, target_parents, false)
+            .map_err(|e| match e {
+                Error::UnsafeEntry { .. } => Error::unsafe_entry(
+                    &path.display,
+                    format!(
+                        "hardlink target {:?} goes through a symlink",
+                        target.display
+                    ),
+                ),
+                other => other,
+            })?;
+        let stat = rustix::fs::statat(
+            &target_parent,
+            target_name.as_os_str(),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| Error::entry(&path.display, "find hardlink target", e))?;
+        if FileType::from_raw_mode(stat.st_mode) == FileType::Directory {
+            return Err(Error::unsafe_entry(
+                &path.display,
+                "a hardlink to a directory",
+            ));
+        }
+        Ok((target_parent, target_name.clone(), stat))
+    }
+
+    /// A character or block device, or a FIFO.
+    fn apply_node<R: Read>(
+        &mut self,
+        path: &EntryPath,
+        parent: &OwnedFd,
+        name: &OsStr,
+        entry: &mut tar::Entry<'_, R>,
+        entry_type: EntryType,
+    ) -> Result<()> {
+        let header = entry.header();
+        let (file_type, device) = match entry_type {
+            EntryType::Fifo => (FileType::Fifo, 0),
+            _ => {
+                let major = header.device_major().ok().flatten().unwrap_or(0);
+                let minor = header.device_minor().ok().flatten().unwrap_or(0);
+                let kind = if entry_type == EntryType::Char {
+                    FileType::CharacterDevice
+                } else {
+                    FileType::BlockDevice
+                };
+                (kind, rustix::fs::makedev(major, minor))
+            }
+        };
+        self.remove_existing(path, parent, name)?;
+        match rustix::fs::mknodat(parent, name, file_type, Mode::from_raw_mode(0o600), device) {
+            // No device can be made in a user namespace (rootless):
+            // skipped, as moby's and containers' archive code skip
+            // them (a step's /dev is the sandbox's anyway).
+            Err(Errno::PERM) if entry_type != EntryType::Fifo && strata_fs::in_user_namespace() => {
+                Ok(())
+            }
+            result => {
+                result.map_err(|e| Error::entry(&path.display, "create device node", e))?;
+                self.set_metadata_at(path, parent, name, entry)
+            }
+        }
     }
 
     /// Copies an entry's data into `file` through a large reused buffer.

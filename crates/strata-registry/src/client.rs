@@ -413,53 +413,7 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let builder = match &credential {
-                Some(Credential::IdentityToken(refresh_token)) => {
-                    let mut form = vec![
-                        ("grant_type", "refresh_token".to_owned()),
-                        ("refresh_token", refresh_token.clone()),
-                        ("client_id", "strata".to_owned()),
-                    ];
-                    if let Some(service) = service {
-                        form.push(("service", service.to_owned()));
-                    }
-                    if !scopes.is_empty() {
-                        form.push((
-                            "scope",
-                            scopes.iter().cloned().collect::<Vec<_>>().join(" "),
-                        ));
-                    }
-                    let body = form
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
-                        .collect::<Vec<_>>()
-                        .join("&");
-                    self.inner
-                        .http
-                        .post(url.clone())
-                        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                        .body(body)
-                }
-                other => {
-                    {
-                        let mut query = url.query_pairs_mut();
-                        query.clear();
-                        if let Some(service) = service {
-                            query.append_pair("service", service);
-                        }
-                        for scope in scopes {
-                            query.append_pair("scope", scope);
-                        }
-                    }
-                    let builder = self.inner.http.get(url.clone());
-                    match other {
-                        Some(Credential::Basic { username, password }) => {
-                            builder.header(AUTHORIZATION, basic_header(username, password))
-                        }
-                        _ => builder,
-                    }
-                }
-            };
+            let builder = self.token_request(&mut url, credential.as_ref(), service, scopes);
             let response = match builder.send().await {
                 Ok(response) => response,
                 Err(source) if attempt < self.inner.options.max_attempts => {
@@ -480,42 +434,44 @@ impl Client {
                 self.backoff(attempt).await;
                 continue;
             }
-            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                let message = error_message(response).await;
-                return Err(RegistryError::Unauthorized {
-                    registry: registry.to_owned(),
-                    message: if message.is_empty() {
-                        "token server refused the credentials".to_owned()
-                    } else {
-                        message
-                    },
-                });
+            return token_from_response(registry, &url, response).await;
+        }
+    }
+
+    /// The token request: with an identity token, the OAuth2 refresh-token
+    /// form POSTed to `url`; otherwise a GET with `service` and `scope` in
+    /// the query (set on `url`), with basic auth when there is a password.
+    fn token_request(
+        &self,
+        url: &mut Url,
+        credential: Option<&Credential>,
+        service: Option<&str>,
+        scopes: &BTreeSet<String>,
+    ) -> reqwest::RequestBuilder {
+        if let Some(Credential::IdentityToken(refresh_token)) = credential {
+            return self
+                .inner
+                .http
+                .post(url.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(refresh_token_form(refresh_token, service, scopes));
+        }
+        {
+            let mut query = url.query_pairs_mut();
+            query.clear();
+            if let Some(service) = service {
+                query.append_pair("service", service);
             }
-            if !status.is_success() {
-                return Err(RegistryError::Status {
-                    method: "GET".into(),
-                    url: url.to_string(),
-                    status: status.as_u16(),
-                    message: error_message(response).await,
-                });
+            for scope in scopes {
+                query.append_pair("scope", scope);
             }
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|source| RegistryError::Http {
-                    method: "GET".into(),
-                    url: url.to_string(),
-                    source,
-                })?;
-            let parsed: TokenResponse =
-                serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
-                    url: url.to_string(),
-                    reason: format!("token response: {e}"),
-                })?;
-            return parsed.into_token().ok_or_else(|| RegistryError::Protocol {
-                url: url.to_string(),
-                reason: "token response has no token".to_owned(),
-            });
+        }
+        let builder = self.inner.http.get(url.clone());
+        match credential {
+            Some(Credential::Basic { username, password }) => {
+                builder.header(AUTHORIZATION, basic_header(username, password))
+            }
+            _ => builder,
         }
     }
 
@@ -645,13 +601,17 @@ impl Client {
     ) -> Result<()> {
         let url = self.url(reference, &format!("blobs/{}", descriptor.digest))?;
         let scopes = Scopes::pull(reference);
-        let mut hasher = verify.then(|| Sha256Writer::new(std::io::sink()));
-        let mut written: u64 = 0;
+        let mut download = BlobDownload {
+            descriptor,
+            sink,
+            hasher: verify.then(|| Sha256Writer::new(std::io::sink())),
+            written: 0,
+            what: format!("blob {}", descriptor.digest),
+        };
         let mut attempt = 0;
-        let what = format!("blob {}", descriptor.digest);
         loop {
             attempt += 1;
-            let offset = written;
+            let offset = download.written;
             let mut headers = HeaderMap::new();
             if offset > 0 {
                 headers.insert(RANGE, header_value(&format!("bytes={offset}-")));
@@ -662,84 +622,25 @@ impl Client {
                 headers,
                 body: None,
             };
-            let mut response = self
+            let response = self
                 .send(reference.registry(), &scopes, &request, self.attempts())
                 .await?;
-            match response.status() {
-                StatusCode::OK if offset == 0 => {}
-                StatusCode::PARTIAL_CONTENT if offset > 0 => {}
-                StatusCode::OK => {
-                    return Err(RegistryError::Protocol {
-                        url: url.to_string(),
-                        reason: "the registry ignored a Range request while resuming".to_owned(),
-                    });
-                }
-                StatusCode::NOT_FOUND => {
-                    return Err(RegistryError::NotFound {
-                        what: format!("{what} in {}", reference.name()),
-                    });
-                }
-                _ => return Err(status_error(&request, response).await),
-            }
-            let mut dropped = None;
-            loop {
-                match response.chunk().await {
-                    Ok(Some(chunk)) => {
-                        if written + chunk.len() as u64 > descriptor.size {
-                            return Err(RegistryError::SizeMismatch {
-                                digest: descriptor.digest,
-                                expected: descriptor.size,
-                                actual: written + chunk.len() as u64,
-                            });
-                        }
-                        sink.write_all(&chunk)
-                            .map_err(|source| RegistryError::Local {
-                                what: format!("write {what}"),
-                                source,
-                            })?;
-                        if let Some(hasher) = &mut hasher {
-                            let _ = hasher.write_all(&chunk);
-                        }
-                        written += chunk.len() as u64;
-                    }
-                    Ok(None) => break,
-                    Err(error) => {
-                        dropped = Some(error);
-                        break;
-                    }
-                }
-            }
-            if written < descriptor.size {
+            let mut response =
+                blob_response(&request, response, offset, reference, &download.what).await?;
+            let dropped = download.copy_from(&mut response).await?;
+            if download.written < descriptor.size {
                 if attempt < self.attempts() {
-                    tracing::debug!("{what}: connection dropped at {} bytes; resuming", written);
+                    tracing::debug!(
+                        "{}: connection dropped at {} bytes; resuming",
+                        download.what,
+                        download.written
+                    );
                     self.backoff(attempt).await;
                     continue;
                 }
-                if let Some(source) = dropped {
-                    return Err(RegistryError::Http {
-                        method: "GET".into(),
-                        url: url.to_string(),
-                        source,
-                    });
-                }
-                return Err(RegistryError::SizeMismatch {
-                    digest: descriptor.digest,
-                    expected: descriptor.size,
-                    actual: written,
-                });
+                return Err(download.short_error(dropped, &url));
             }
-            let Some(hasher) = hasher else {
-                return Ok(());
-            };
-            let (actual, _, _) = hasher.finish();
-            if actual != descriptor.digest {
-                return Err(RegistryError::DigestMismatch {
-                    what,
-                    expected: descriptor.digest,
-                    actual,
-                });
-            }
-            return Ok(());
+            return download.verify();
         }
     }
 
@@ -864,95 +765,118 @@ impl Client {
     ) -> Result<()> {
         let scopes = Scopes::push(reference, mount_from);
         let registry = reference.registry();
-        let local = |source| RegistryError::Local {
-            what: format!("read blob {}", descriptor.digest),
-            source,
-        };
+        let local = read_blob_error(descriptor.digest);
         let mut location = match session {
             Some(url) => url,
-            None => {
-                let mut headers = HeaderMap::new();
-                headers.insert(CONTENT_LENGTH, header_value("0"));
-                let request = Request {
-                    method: Method::POST,
-                    url: self.url(reference, "blobs/uploads/")?,
-                    headers,
-                    body: None,
-                };
-                let response = self
-                    .send(registry, &scopes, &request, self.attempts())
-                    .await?;
-                if response.status() != StatusCode::ACCEPTED {
-                    return Err(status_error(&request, response).await);
-                }
-                location(&request, &response)?
-            }
+            None => self.start_upload(reference, &scopes).await?,
         };
         let mut reader = open().map_err(local)?;
         let chunk_size = self.inner.options.chunk_size.max(1);
-        let mut offset: u64 = 0;
         let mut hasher = Sha256Writer::new(std::io::sink());
         let mut final_body = Bytes::new();
-        if descriptor.size as usize > chunk_size {
-            loop {
-                let chunk = read_chunk(&mut reader, chunk_size).map_err(local)?;
-                if chunk.is_empty() {
-                    break;
-                }
-                hasher.write_all(&chunk).map_err(local)?;
-                let end = offset + chunk.len() as u64 - 1;
-                let mut headers = HeaderMap::new();
-                headers.insert(CONTENT_TYPE, header_value("application/octet-stream"));
-                headers.insert(CONTENT_RANGE, header_value(&format!("{offset}-{end}")));
-                headers.insert(CONTENT_LENGTH, header_value(&chunk.len().to_string()));
-                offset += chunk.len() as u64;
-                let request = Request {
-                    method: Method::PATCH,
-                    url: location.clone(),
-                    headers,
-                    body: Some(Bytes::from(chunk)),
-                };
-                let response = self.send(registry, &scopes, &request, 1).await?;
-                if response.status() != StatusCode::ACCEPTED {
-                    return Err(status_error(&request, response).await);
-                }
-                location = self::location(&request, &response)?;
-            }
+        let offset = if descriptor.size as usize > chunk_size {
+            let mut chunks = ChunkedUpload {
+                registry,
+                scopes: &scopes,
+                location: &mut location,
+                hasher: &mut hasher,
+                digest: descriptor.digest,
+            };
+            self.upload_chunks(&mut chunks, &mut reader, chunk_size)
+                .await?
         } else {
             let mut body = Vec::with_capacity(descriptor.size as usize);
             reader.read_to_end(&mut body).map_err(local)?;
             hasher.write_all(&body).map_err(local)?;
-            offset = body.len() as u64;
+            let offset = body.len() as u64;
             final_body = Bytes::from(body);
+            offset
+        };
+        check_uploaded(descriptor, offset, hasher)?;
+        self.finish_upload(registry, &scopes, location, descriptor, final_body)
+            .await
+    }
+
+    /// Opens an upload session (`POST blobs/uploads/`); returns its URL.
+    async fn start_upload(&self, reference: &Reference, scopes: &Scopes) -> Result<Url> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, header_value("0"));
+        let request = Request {
+            method: Method::POST,
+            url: self.url(reference, "blobs/uploads/")?,
+            headers,
+            body: None,
+        };
+        let response = self
+            .send(reference.registry(), scopes, &request, self.attempts())
+            .await?;
+        if response.status() != StatusCode::ACCEPTED {
+            return Err(status_error(&request, response).await);
         }
-        let (actual, _, _) = hasher.finish();
-        if offset != descriptor.size {
-            return Err(RegistryError::SizeMismatch {
-                digest: descriptor.digest,
-                expected: descriptor.size,
-                actual: offset,
-            });
+        location(&request, &response)
+    }
+
+    /// Sends what `reader` holds in PATCH requests of `chunk_size` bytes,
+    /// following each response's Location; returns the bytes sent.
+    async fn upload_chunks(
+        &self,
+        upload: &mut ChunkedUpload<'_>,
+        reader: &mut (dyn Read + Send),
+        chunk_size: usize,
+    ) -> Result<u64> {
+        let local = read_blob_error(upload.digest);
+        let mut offset: u64 = 0;
+        loop {
+            let chunk = read_chunk(reader, chunk_size).map_err(local)?;
+            if chunk.is_empty() {
+                return Ok(offset);
+            }
+            upload.hasher.write_all(&chunk).map_err(local)?;
+            let end = offset + chunk.len() as u64 - 1;
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, header_value("application/octet-stream"));
+            headers.insert(CONTENT_RANGE, header_value(&format!("{offset}-{end}")));
+            headers.insert(CONTENT_LENGTH, header_value(&chunk.len().to_string()));
+            offset += chunk.len() as u64;
+            let request = Request {
+                method: Method::PATCH,
+                url: upload.location.clone(),
+                headers,
+                body: Some(Bytes::from(chunk)),
+            };
+            let response = self
+                .send(upload.registry, upload.scopes, &request, 1)
+                .await?;
+            if response.status() != StatusCode::ACCEPTED {
+                return Err(status_error(&request, response).await);
+            }
+            *upload.location = location(&request, &response)?;
         }
-        if actual != descriptor.digest {
-            return Err(RegistryError::DigestMismatch {
-                what: format!("local blob {}", descriptor.digest),
-                expected: descriptor.digest,
-                actual,
-            });
-        }
-        location
+    }
+
+    /// Ends the upload session with a PUT naming the digest, carrying
+    /// `body` (what was not sent in chunks).
+    async fn finish_upload(
+        &self,
+        registry: &str,
+        scopes: &Scopes,
+        mut session: Url,
+        descriptor: &Descriptor,
+        body: Bytes,
+    ) -> Result<()> {
+        session
             .query_pairs_mut()
             .append_pair("digest", &descriptor.digest.to_string());
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, header_value("application/octet-stream"));
-        headers.insert(CONTENT_LENGTH, header_value(&final_body.len().to_string()));
+        headers.insert(CONTENT_LENGTH, header_value(&body.len().to_string()));
         let request = Request {
             method: Method::PUT,
-            url: location,
+            url: session,
             headers,
-            body: Some(final_body),
+            body: Some(body),
         };
-        let response = self.send(registry, &scopes, &request, 1).await?;
+        let response = self.send(registry, scopes, &request, 1).await?;
         if response.status() != StatusCode::CREATED {
             return Err(status_error(&request, response).await);
         }
@@ -1004,6 +928,219 @@ impl Client {
         }
         Ok(digest)
     }
+}
+
+/// The OAuth2 refresh-token form body for a token request.
+fn refresh_token_form(
+    refresh_token: &str,
+    service: Option<&str>,
+    scopes: &BTreeSet<String>,
+) -> String {
+    let mut form = vec![
+        ("grant_type", "refresh_token".to_owned()),
+        ("refresh_token", refresh_token.to_owned()),
+        ("client_id", "strata".to_owned()),
+    ];
+    if let Some(service) = service {
+        form.push(("service", service.to_owned()));
+    }
+    if !scopes.is_empty() {
+        form.push((
+            "scope",
+            scopes.iter().cloned().collect::<Vec<_>>().join(" "),
+        ));
+    }
+    form.iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The token in a token server's answer; a refusal is
+/// [`RegistryError::Unauthorized`].
+async fn token_from_response(registry: &str, url: &Url, response: Response) -> Result<String> {
+    let status = response.status();
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        let message = error_message(response).await;
+        return Err(RegistryError::Unauthorized {
+            registry: registry.to_owned(),
+            message: if message.is_empty() {
+                "token server refused the credentials".to_owned()
+            } else {
+                message
+            },
+        });
+    }
+    if !status.is_success() {
+        return Err(RegistryError::Status {
+            method: "GET".into(),
+            url: url.to_string(),
+            status: status.as_u16(),
+            message: error_message(response).await,
+        });
+    }
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|source| RegistryError::Http {
+            method: "GET".into(),
+            url: url.to_string(),
+            source,
+        })?;
+    let parsed: TokenResponse =
+        serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
+            url: url.to_string(),
+            reason: format!("token response: {e}"),
+        })?;
+    parsed.into_token().ok_or_else(|| RegistryError::Protocol {
+        url: url.to_string(),
+        reason: "token response has no token".to_owned(),
+    })
+}
+
+/// A blob GET's response, checked: 200 from the start, 206 when resuming
+/// from `offset`.
+async fn blob_response(
+    request: &Request,
+    response: Response,
+    offset: u64,
+    reference: &Reference,
+    what: &str,
+) -> Result<Response> {
+    match response.status() {
+        StatusCode::OK if offset == 0 => Ok(response),
+        StatusCode::PARTIAL_CONTENT if offset > 0 => Ok(response),
+        StatusCode::OK => Err(RegistryError::Protocol {
+            url: request.url.to_string(),
+            reason: "the registry ignored a Range request while resuming".to_owned(),
+        }),
+        StatusCode::NOT_FOUND => Err(RegistryError::NotFound {
+            what: format!("{what} in {}", reference.name()),
+        }),
+        _ => Err(status_error(request, response).await),
+    }
+}
+
+/// A blob being fetched into a sink, across resumed attempts.
+struct BlobDownload<'a> {
+    descriptor: &'a Descriptor,
+    sink: &'a mut (dyn Write + Send),
+    /// Hashes what is written, when the caller asked for verification.
+    hasher: Option<Sha256Writer<std::io::Sink>>,
+    /// Bytes written to the sink so far.
+    written: u64,
+    /// `blob <digest>`, for messages.
+    what: String,
+}
+
+impl BlobDownload<'_> {
+    /// Writes the response body to the sink, refusing more than the
+    /// descriptor's size; returns the error that dropped the connection.
+    async fn copy_from(&mut self, response: &mut Response) -> Result<Option<reqwest::Error>> {
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if self.written + chunk.len() as u64 > self.descriptor.size {
+                        return Err(RegistryError::SizeMismatch {
+                            digest: self.descriptor.digest,
+                            expected: self.descriptor.size,
+                            actual: self.written + chunk.len() as u64,
+                        });
+                    }
+                    self.sink
+                        .write_all(&chunk)
+                        .map_err(|source| RegistryError::Local {
+                            what: format!("write {}", self.what),
+                            source,
+                        })?;
+                    if let Some(hasher) = &mut self.hasher {
+                        let _ = hasher.write_all(&chunk);
+                    }
+                    self.written += chunk.len() as u64;
+                }
+                Ok(None) => return Ok(None),
+                Err(error) => return Ok(Some(error)),
+            }
+        }
+    }
+
+    /// The error for a blob still short after the last attempt: the dropped
+    /// connection's, else a size mismatch.
+    fn short_error(&self, dropped: Option<reqwest::Error>, url: &Url) -> RegistryError {
+        if let Some(source) = dropped {
+            return RegistryError::Http {
+                method: "GET".into(),
+                url: url.to_string(),
+                source,
+            };
+        }
+        RegistryError::SizeMismatch {
+            digest: self.descriptor.digest,
+            expected: self.descriptor.size,
+            actual: self.written,
+        }
+    }
+
+    /// Checks the digest of what was written, when verifying.
+    fn verify(self) -> Result<()> {
+        let Some(hasher) = self.hasher else {
+            return Ok(());
+        };
+        let (actual, _, _) = hasher.finish();
+        if actual != self.descriptor.digest {
+            return Err(RegistryError::DigestMismatch {
+                what: self.what,
+                expected: self.descriptor.digest,
+                actual,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A chunked upload in progress: where the next chunk goes, and the hash
+/// of what was sent.
+struct ChunkedUpload<'a> {
+    registry: &'a str,
+    scopes: &'a Scopes,
+    /// The session URL; each response moves it.
+    location: &'a mut Url,
+    hasher: &'a mut Sha256Writer<std::io::Sink>,
+    /// The blob's digest, for messages.
+    digest: Digest,
+}
+
+/// The error for a blob that cannot be read locally for upload.
+fn read_blob_error(digest: Digest) -> impl Fn(std::io::Error) -> RegistryError + Copy {
+    move |source| RegistryError::Local {
+        what: format!("read blob {digest}"),
+        source,
+    }
+}
+
+/// Checks the size and digest of what was read for upload against the
+/// descriptor, before the upload is committed.
+fn check_uploaded(
+    descriptor: &Descriptor,
+    sent: u64,
+    hasher: Sha256Writer<std::io::Sink>,
+) -> Result<()> {
+    let (actual, _, _) = hasher.finish();
+    if sent != descriptor.size {
+        return Err(RegistryError::SizeMismatch {
+            digest: descriptor.digest,
+            expected: descriptor.size,
+            actual: sent,
+        });
+    }
+    if actual != descriptor.digest {
+        return Err(RegistryError::DigestMismatch {
+            what: format!("local blob {}", descriptor.digest),
+            expected: descriptor.digest,
+            actual,
+        });
+    }
+    Ok(())
 }
 
 fn retryable(error: &RegistryError) -> bool {
