@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use strata_build::{BuildOptions, Cancel};
-use strata_context::source::{self, ContextSpec, ResolveOptions};
+use strata_context::source::{self, ContextSpec, ResolveOptions, ResolvedContext};
 use strata_oci::Reference;
 use strata_store::{Access, Store};
 
@@ -154,7 +154,9 @@ pub(crate) fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let mode = progress_mode(&args)?;
     let secrets = flags::secrets(&args.secrets)?;
     let ssh_sources = ssh::sources(&args.ssh)?;
-    let mut options = build_options(&args, global)?;
+    // Holds the context (a clone, an unpacked tar) until the build is done.
+    let definition = definition(&args)?;
+    let mut options = build_options(&args, global, &definition)?;
 
     // One store for the checks (base images' configs) and the build.
     let store = Arc::new(open_store(global, Access::Shared)?);
@@ -242,9 +244,13 @@ fn progress_mode(args: &Args) -> anyhow::Result<Mode> {
     })
 }
 
-/// The build's options from its flags, the context and the Dockerfile
-/// (outputs and ssh agents are added later).
-fn build_options(args: &Args, global: &Global) -> anyhow::Result<BuildOptions> {
+/// The build's options from its flags and `definition` (outputs and ssh
+/// agents are added later).
+fn build_options(
+    args: &Args,
+    global: &Global,
+    definition: &Definition,
+) -> anyhow::Result<BuildOptions> {
     let network = flags::network(&args.network)?;
     let mut tags = Vec::new();
     for tag in &args.tags {
@@ -254,9 +260,12 @@ fn build_options(args: &Args, global: &Global) -> anyhow::Result<BuildOptions> {
     }
     let build_args = build_args(&args.build_args);
     let source_date_epoch = source_date_epoch(&build_args)?;
-    let definition = definition(args)?;
-    let mut options = BuildOptions::new(definition.name, definition.bytes, definition.context);
-    options.dockerfile_path = definition.path;
+    let mut options = BuildOptions::new(
+        definition.name.clone(),
+        definition.bytes.clone(),
+        definition.context.clone(),
+    );
+    options.dockerfile_path = definition.path.clone();
     options.frontend.build_args = build_args;
     options.frontend.target = args.target.clone();
     options.platform = args.platform.clone();
@@ -332,12 +341,13 @@ fn source_date_epoch(build_args: &BTreeMap<String, String>) -> anyhow::Result<Op
 
 /// The Dockerfile a build reads: its name in messages, its bytes, its path
 /// (when it is a file), and the context directory (none for a Dockerfile
-/// alone on stdin).
+/// alone on stdin), kept while `resolved` (which may own it) lives.
 struct Definition {
     name: String,
     bytes: Vec<u8>,
     path: Option<PathBuf>,
     context: Option<PathBuf>,
+    _resolved: ResolvedContext,
 }
 
 /// The context, and the Dockerfile (which may come from stdin).
@@ -359,6 +369,7 @@ fn definition(args: &Args) -> anyhow::Result<Definition> {
             bytes,
             path: None,
             context: Some(resolved.root().to_path_buf()),
+            _resolved: resolved,
         });
     }
     if let Some(bytes) = resolved.dockerfile() {
@@ -368,6 +379,7 @@ fn definition(args: &Args) -> anyhow::Result<Definition> {
             bytes: bytes.to_vec(),
             path: None,
             context: None,
+            _resolved: resolved,
         });
     }
     let path = match &args.file {
@@ -385,6 +397,7 @@ fn definition(args: &Args) -> anyhow::Result<Definition> {
         bytes,
         path: Some(path),
         context: Some(resolved.root().to_path_buf()),
+        _resolved: resolved,
     })
 }
 
