@@ -64,7 +64,7 @@ pub struct BuildOptions {
     /// bare `--build-arg K` already resolved from the environment by the
     /// caller) and `--target` (default: the last stage). Its target platform
     /// is left out: lowering sets it from `platform`, once resolved.
-    pub frontend: strata_dockerfile::BuildOptions,
+    pub frontend: strata_dockerfile::FrontendOptions,
     /// `--platform`, as given (one platform; the host's when absent).
     pub platform: Option<String>,
     /// `--no-cache`: run every step.
@@ -143,7 +143,7 @@ impl BuildOptions {
             dockerfile,
             context,
             dockerfile_path: None,
-            frontend: strata_dockerfile::BuildOptions::default(),
+            frontend: strata_dockerfile::FrontendOptions::default(),
             platform: None,
             no_cache: false,
             no_cache_filter: Vec::new(),

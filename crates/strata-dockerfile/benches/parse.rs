@@ -8,7 +8,9 @@
 
 use std::time::{Duration, Instant};
 
-use strata_dockerfile::{BuildOptions, Command, Expander, GlobalScope, StageScope, Stages, parse};
+use strata_dockerfile::{
+    Command, Expander, FrontendOptions, GlobalScope, StageScope, Stages, parse,
+};
 
 /// One stage of realistic instructions; `index` varies names and values.
 fn stage(index: usize, out: &mut String) {
@@ -60,7 +62,7 @@ fn generate(target_bytes: usize) -> String {
 }
 
 fn expand_all(stages: &Stages, dockerfile: &strata_dockerfile::Dockerfile) -> usize {
-    let options = BuildOptions::default();
+    let options = FrontendOptions::default();
     let global = GlobalScope::new(
         &stages.meta_args,
         &options,

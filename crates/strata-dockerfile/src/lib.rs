@@ -60,7 +60,7 @@ pub use outline::{Outline, OutlineArg, OutlineMount, Target, outline, targets};
 pub use parser::{parse, split_words};
 pub use source::{Position, Source, Span};
 pub use stages::{
-    ArgInfo, BuildOptions, DeclaredArgs, ExpandedFrom, GlobalScope, ProxyEnvironment, Stage,
+    ArgInfo, DeclaredArgs, ExpandedFrom, FrontendOptions, GlobalScope, ProxyEnvironment, Stage,
     StageScope, StageWarning, Stages, allowed_before_from, default_args, proxy_environment,
 };
 pub use text::{go_quote, lossy};

@@ -18,7 +18,7 @@ use crate::instructions::{ArgDefinition, Command, Expander, Location};
 use crate::lexer::Environment;
 use crate::mount::{MountType, parse_mount};
 use crate::source::Span;
-use crate::stages::{BuildOptions, GlobalScope, StageScope, Stages};
+use crate::stages::{FrontendOptions, GlobalScope, StageScope, Stages};
 
 /// One build stage as `--call targets` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,7 +124,7 @@ struct StageOutline {
 pub fn outline(
     dockerfile: &Dockerfile,
     stages: &Stages,
-    options: &BuildOptions,
+    options: &FrontendOptions,
 ) -> Result<Outline, Error> {
     let stage_error = |message: String| {
         Error::new(
@@ -255,7 +255,7 @@ fn dispatch(
     dockerfile: &Dockerfile,
     stages: &Stages,
     global: &GlobalScope,
-    options: &BuildOptions,
+    options: &FrontendOptions,
     index: usize,
     dispatched: &BTreeMap<usize, StageOutline>,
 ) -> Result<StageOutline, Error> {
@@ -306,7 +306,7 @@ impl StageOutline {
         &mut self,
         dockerfile: &Dockerfile,
         global: &GlobalScope,
-        options: &BuildOptions,
+        options: &FrontendOptions,
         command: &Command,
     ) -> Result<(), Error> {
         let location = command.location();
@@ -479,7 +479,7 @@ impl Collected {
 mod tests {
     use super::*;
 
-    fn outline_of(text: &str, options: &BuildOptions) -> Outline {
+    fn outline_of(text: &str, options: &FrontendOptions) -> Outline {
         let dockerfile = crate::parse(text.as_bytes().to_vec()).unwrap();
         let stages = Stages::parse(&dockerfile).unwrap();
         outline(&dockerfile, &stages, options).unwrap()
@@ -488,7 +488,7 @@ mod tests {
     #[test]
     fn meta_args_count_when_a_from_line_uses_them_and_their_dependencies() {
         let text = "ARG BASE=scratch\n# TAG the tag\nARG TAG=${BASE}\nARG UNUSED=1\nFROM ${TAG}\nARG LOCAL\n";
-        let outline = outline_of(text, &BuildOptions::default());
+        let outline = outline_of(text, &FrontendOptions::default());
         let names: Vec<(&str, &str, &str)> = outline
             .args
             .iter()
@@ -513,7 +513,7 @@ mod tests {
     #[test]
     fn a_bare_stage_arg_keeps_the_meta_args_description() {
         let text = "# V the version\nARG V=1\nFROM scratch\nARG V\nARG TARGETOS\n";
-        let outline = outline_of(text, &BuildOptions::default());
+        let outline = outline_of(text, &FrontendOptions::default());
         assert_eq!(outline.args.len(), 1);
         assert_eq!(outline.args[0].description, "the version");
         assert_eq!(outline.args[0].location.start_line, 2);
@@ -522,7 +522,7 @@ mod tests {
     #[test]
     fn secrets_and_ssh_come_from_the_target_and_what_it_copies_from() {
         let text = "FROM scratch AS a\nRUN --mount=type=secret,id=s1,required true\nFROM scratch AS unused\nRUN --mount=type=ssh true\nFROM scratch\nCOPY --from=a / /\nRUN --mount=type=secret,target=/x/s2 --mount=type=ssh,id=gh true\n";
-        let outline = outline_of(text, &BuildOptions::default());
+        let outline = outline_of(text, &FrontendOptions::default());
         let secrets: Vec<(&str, bool)> = outline
             .secrets
             .iter()
@@ -535,7 +535,7 @@ mod tests {
 
     #[test]
     fn a_build_argument_sets_the_value() {
-        let mut options = BuildOptions::default();
+        let mut options = FrontendOptions::default();
         options.build_args.insert("V".into(), "2".into());
         options.target = Some("Base".into());
         let outline = outline_of("FROM scratch AS base\nARG V=1\nFROM base\n", &options);

@@ -151,9 +151,10 @@ impl Stages {
     }
 }
 
-/// What a build is asked for: build arguments, platforms, target.
+/// What the frontend is asked for (part of `strata_build::BuildOptions`):
+/// build arguments, platforms, target.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BuildOptions {
+pub struct FrontendOptions {
     /// `--build-arg` values.
     pub build_args: BTreeMap<String, String>,
     /// The platform the build runs on (default: the host).
@@ -164,9 +165,9 @@ pub struct BuildOptions {
     pub target: Option<String>,
 }
 
-impl Default for BuildOptions {
-    fn default() -> BuildOptions {
-        BuildOptions {
+impl Default for FrontendOptions {
+    fn default() -> FrontendOptions {
+        FrontendOptions {
             build_args: BTreeMap::new(),
             build_platform: Platform::host(),
             target_platform: None,
@@ -177,7 +178,7 @@ impl Default for BuildOptions {
 
 /// The automatic platform ARGs and `TARGETSTAGE` (BuildKit's `defaultArgs`),
 /// each overridable by a build argument of the same name.
-pub fn default_args(options: &BuildOptions, target_stage: &str) -> EnvironmentList {
+pub fn default_args(options: &FrontendOptions, target_stage: &str) -> EnvironmentList {
     let build = &options.build_platform;
     let target = options.target_platform.as_ref().unwrap_or(build);
     let target_stage = if target_stage.is_empty() {
@@ -240,7 +241,7 @@ impl GlobalScope {
     /// expanded with what is defined so far.
     pub fn new(
         meta_args: &[Arg],
-        options: &BuildOptions,
+        options: &FrontendOptions,
         target_stage: &str,
         escape: char,
         source: &crate::source::Source,
@@ -369,7 +370,7 @@ impl StageScope {
         &mut self,
         arg: &Arg,
         global: &GlobalScope,
-        options: &BuildOptions,
+        options: &FrontendOptions,
         escape: char,
     ) -> Result<DeclaredArgs, crate::ExpandError> {
         let lexer = Lexer::new(escape);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use strata_dockerfile::{
-    BuildOptions, Command, Error, ErrorKind, Expander, GlobalScope, Kind, MountType, Network,
+    Command, Error, ErrorKind, Expander, FrontendOptions, GlobalScope, Kind, MountType, Network,
     Security, Sharing, StageScope, Stages, Typed, parse, parse_instruction, proxy_environment,
 };
 use strata_oci::Platform;
@@ -346,9 +346,9 @@ fn global_args_reach_from_lines_only_unless_redeclared() {
     let text = "ARG BASE=alpine\nARG TAG=${BASE}-1\nFROM $BASE:$TAG AS one\nRUN echo $BASE\nARG BASE\nARG TAG=override\nFROM one\nARG TARGETOS\n";
     let dockerfile = parse(text).unwrap();
     let stages = Stages::parse(&dockerfile).unwrap();
-    let options = BuildOptions {
+    let options = FrontendOptions {
         build_platform: Platform::parse("linux/arm64/v8").unwrap(),
-        ..BuildOptions::default()
+        ..FrontendOptions::default()
     };
     let global =
         GlobalScope::new(&stages.meta_args, &options, "", '\\', &dockerfile.source).unwrap();
@@ -385,7 +385,7 @@ fn build_args_override_defaults_and_platform_args() {
     let text = "ARG V=1\nFROM x:$V\nARG V=2\nARG W=$V\nARG U=$UNDEFINED\n";
     let dockerfile = parse(text).unwrap();
     let stages = Stages::parse(&dockerfile).unwrap();
-    let mut options = BuildOptions::default();
+    let mut options = FrontendOptions::default();
     options.build_args.insert("V".to_string(), "9".to_string());
     options
         .build_args
@@ -502,7 +502,7 @@ fn undefined_variables_exclude_declared_args() {
     let mut scope = StageScope::new(Vec::<String>::new());
     let global = GlobalScope::new(
         &[],
-        &BuildOptions::default(),
+        &FrontendOptions::default(),
         "",
         '\\',
         &strata_dockerfile::Source::new(""),
@@ -512,7 +512,7 @@ fn undefined_variables_exclude_declared_args() {
         panic!()
     };
     scope
-        .declare(arg, &global, &BuildOptions::default(), '\\')
+        .declare(arg, &global, &FrontendOptions::default(), '\\')
         .unwrap();
     let environment = scope.environment().clone();
     let mut expander = Expander::new('\\', &environment);

@@ -7,8 +7,8 @@
 //! ignored files).
 
 use strata_dockerfile::{
-    Arg, BuildOptions, Command, Environment, Expander, GlobalScope, Kind, Lexer, StageScope, Typed,
-    go_quote,
+    Arg, Command, Environment, Expander, FrontendOptions, GlobalScope, Kind, Lexer, StageScope,
+    Typed, go_quote,
 };
 
 use strata_oci::Platform;
@@ -355,10 +355,10 @@ fn target_stage(context: &Context<'_>) -> String {
 
 /// The frontend options the checks expand with: the build's target
 /// platform (its automatic `TARGET*` args), nothing else.
-fn build_options(context: &Context<'_>) -> BuildOptions {
-    BuildOptions {
+fn build_options(context: &Context<'_>) -> FrontendOptions {
+    FrontendOptions {
         target_platform: context.facts.target_platform(),
-        ..BuildOptions::default()
+        ..FrontendOptions::default()
     }
 }
 
@@ -825,7 +825,7 @@ fn dispatch_command(
     command: &Command,
     state: &mut StageState,
     global: &GlobalScope,
-    options: &BuildOptions,
+    options: &FrontendOptions,
 ) -> bool {
     let escape = context.dockerfile.escape;
     if let Command::Arg(arg) = command {
@@ -914,7 +914,7 @@ fn declare_arg(
     arg: &Arg,
     state: &mut StageState,
     global: &GlobalScope,
-    options: &BuildOptions,
+    options: &FrontendOptions,
 ) {
     let escape = context.dockerfile.escape;
     for definition in &arg.definitions {

@@ -68,7 +68,7 @@ pub(crate) fn lower(
         .name()
         .map(str::to_owned)
         .unwrap_or_else(|| format!("stage-{target_index}"));
-    let frontend_options = dockerfile::BuildOptions {
+    let frontend_options = dockerfile::FrontendOptions {
         target_platform: Some(images.platform().clone()),
         ..options.frontend.clone()
     };
@@ -180,7 +180,7 @@ struct Lowering<'a> {
     named_scan: &'a NamedScan<'a>,
     stages: &'a Stages,
     global: GlobalScope,
-    frontend_options: dockerfile::BuildOptions,
+    frontend_options: dockerfile::FrontendOptions,
     plans: Vec<StagePlan>,
     /// Dockerfile stage index → plan index.
     by_stage: BTreeMap<usize, usize>,
