@@ -154,9 +154,11 @@ fn builder_prune_empties_the_build_cache_and_keeps_named_images() {
         cold.contains("cache miss: first build of this step"),
         "{cold}"
     );
-    assert_eq!(
-        inodes(&fixture.snapshots()),
-        before,
-        "the same layers again"
-    );
+    // The base and COPY layers are the same snapshots again; the RUN layer is
+    // too unless the step ran in another second (its file times differ).
+    let after = inodes(&fixture.snapshots());
+    for layer in &before {
+        assert!(after.contains(layer), "{layer:?} was replaced: {after:?}");
+    }
+    assert!(after.len() <= before.len() + 1, "{after:?}");
 }
