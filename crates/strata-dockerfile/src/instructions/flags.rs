@@ -62,10 +62,10 @@ impl<'a> Flags<'a> {
                 None => (body, None),
             };
             let flag_name = format!("--{name}");
-            // BuildKit ranges over a map of the flags: sorted here.
-            let mut names: Vec<&str> = self.definitions.iter().map(|d| d.name).collect();
-            names.sort_unstable();
             let Some(definition) = self.definitions.iter_mut().find(|d| d.name == name) else {
+                // BuildKit ranges over a map of the flags: sorted here.
+                let mut names: Vec<&str> = self.definitions.iter().map(|d| d.name).collect();
+                names.sort_unstable();
                 return Err(error(with_suggestion(
                     format!("unknown flag: {flag_name}"),
                     name,
