@@ -133,6 +133,16 @@ impl Error {
         }
     }
 
+    /// An image (as named in messages) that could not be found or used;
+    /// its span is filled in where the Dockerfile names it.
+    pub(crate) fn image(reference: &str, message: impl Into<String>) -> Self {
+        Error::Image {
+            reference: reference.to_owned(),
+            message: message.into(),
+            span: None,
+        }
+    }
+
     pub(crate) fn io(
         operation: &'static str,
         path: &std::path::Path,

@@ -62,12 +62,7 @@ impl Images {
         name: &str,
         platform: &Platform,
     ) -> Result<Arc<ResolvedImage>> {
-        let image_error = |message: String| Error::Image {
-            reference: name.to_owned(),
-            message,
-            span: None,
-        };
-        let reference = Reference::parse(name).map_err(|e| image_error(e.to_string()))?;
+        let reference = Reference::parse(name).map_err(|e| Error::image(name, e.to_string()))?;
         let full = reference.to_string();
         let key = format!("{full} {platform}");
         if let Some(found) = self
@@ -116,18 +111,16 @@ impl Images {
         descriptor: &Descriptor,
         platform: &Platform,
     ) -> Result<Arc<ResolvedImage>> {
-        let image_error = |message: String| Error::Image {
-            reference: name.to_owned(),
-            message,
-            span: None,
-        };
         let image = self.store.load_image_for(descriptor, platform)?;
         if image.config.rootfs.diff_ids.len() != image.manifest.layers.len() {
-            return Err(image_error(format!(
-                "its configuration lists {} layers and its manifest {}",
-                image.config.rootfs.diff_ids.len(),
-                image.manifest.layers.len()
-            )));
+            return Err(Error::image(
+                name,
+                format!(
+                    "its configuration lists {} layers and its manifest {}",
+                    image.config.rootfs.diff_ids.len(),
+                    image.manifest.layers.len()
+                ),
+            ));
         }
         let layers = image
             .manifest
@@ -161,12 +154,10 @@ impl Images {
         reference: &Reference,
         platform: &Platform,
     ) -> Result<Descriptor> {
-        let image_error = |message: String| Error::Image {
-            reference: name.to_owned(),
-            message,
-            span: None,
-        };
-        let Connection { client, runtime } = self.registries.connection().map_err(image_error)?;
+        let Connection { client, runtime } = self
+            .registries
+            .connection()
+            .map_err(|message| Error::image(name, message))?;
         let pulled = runtime
             .block_on(strata_registry::pull(
                 client,
@@ -188,7 +179,7 @@ impl Images {
                 &descriptor,
                 Some(&pulled.repo_digest.to_string()),
             )
-            .map_err(|e| image_error(e.to_string()))?;
+            .map_err(|e| Error::image(name, e.to_string()))?;
         Ok(descriptor)
     }
 }

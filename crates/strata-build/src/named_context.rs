@@ -180,12 +180,12 @@ fn import_tree(store: &Store, layout: &Path, descriptor: &Descriptor) -> Result<
     };
     copy(&descriptor.digest)?;
     let bytes = store.read_blob(&descriptor.digest)?;
-    let manifest =
-        Manifest::parse(&bytes, Some(&descriptor.media_type)).map_err(|e| Error::Image {
-            reference: blob(&descriptor.digest).display().to_string(),
-            message: e.to_string(),
-            span: None,
-        })?;
+    let manifest = Manifest::parse(&bytes, Some(&descriptor.media_type)).map_err(|e| {
+        Error::image(
+            &blob(&descriptor.digest).display().to_string(),
+            e.to_string(),
+        )
+    })?;
     match manifest {
         Manifest::Image(manifest) => {
             copy(&manifest.config.digest)?;
