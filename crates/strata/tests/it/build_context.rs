@@ -32,12 +32,7 @@ fn directory(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// Builds `context` with `flags` and a metadata file; the output.
 fn build(env: &Env, flags: &[&str], context: &Path) -> std::process::Output {
-    env.command()
-        .args(["build", "--progress=plain"])
-        .args(flags)
-        .arg(context)
-        .output()
-        .unwrap()
+    env.build(context, None, flags)
 }
 
 /// Builds, asserting success; each step's name and whether it was cached.

@@ -16,12 +16,7 @@ fn context(dockerfile: &str) -> tempfile::TempDir {
 
 /// Builds `context` as `name` with `flags`; the output.
 fn build(env: &Env, name: &str, flags: &[&str], context: &Path) -> std::process::Output {
-    env.command()
-        .args(["build", "--progress=plain", "-t", name])
-        .args(flags)
-        .arg(context)
-        .output()
-        .unwrap()
+    env.build(context, None, &[&["-t", name], flags].concat())
 }
 
 /// Like [`build`], asserting success; stderr (the progress).

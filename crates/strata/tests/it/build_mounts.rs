@@ -90,12 +90,7 @@ fn secrets_are_readable_in_the_step_and_never_stored() {
         "FROM local/busybox:latest\nRUN --mount=type=secret,id=absent,required cat /run/secrets/absent\n",
     )
     .unwrap();
-    let output = store
-        .command()
-        .args(["build", "--progress=plain"])
-        .arg(context.path())
-        .output()
-        .unwrap();
+    let output = store.build(context.path(), None, &[]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("secret absent: not found"));
 }
@@ -120,30 +115,10 @@ fn cache_mounts_persist_and_tmpfs_and_binds_do_not_reach_layers() {
         .unwrap();
     };
     dockerfile("echo first >> /cache/log && cp /cache/log /seen-1");
-    let output = store
-        .command()
-        .args(["build", "--progress=plain", "-t", "m"])
-        .arg(context.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    store.build_ok(context.path(), None, &["-t", "m"]);
     // A different command (a cache miss) sees what the first left in the cache.
     dockerfile("echo second >> /cache/log && cp /cache/log /seen-2");
-    let output = store
-        .command()
-        .args(["build", "--progress=plain", "-t", "m"])
-        .arg(context.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    store.build_ok(context.path(), None, &["-t", "m"]);
 
     let saved = Saved::of(&store, "m", &[]);
     let root = saved.rootfs();
