@@ -941,17 +941,9 @@ mod tests {
         assert_eq!(both.ps_column(), "0.0.0.0:8080->80/tcp, :::8080->80/tcp");
     }
 
-    fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
     #[test]
     fn requested_ports_are_kept_and_ephemeral_ones_come_from_the_kernels_range() {
-        let port = free_port();
+        let port = strata_test::free_port();
         let specs = parse_publish(&[
             format!("{port}:80"),
             "443".to_owned(),
@@ -977,7 +969,7 @@ mod tests {
 
     #[test]
     fn publish_all_publishes_every_exposed_port() {
-        let port = free_port();
+        let port = strata_test::free_port();
         let mut specs = parse_publish(&[format!("{port}:80")]).unwrap();
         specs.exposed.extend([udp(443), tcp(22)]);
         let without = PublishedPorts::resolve(&specs, false).unwrap();
@@ -1017,7 +1009,7 @@ mod tests {
             assert_eq!(resolved.ports[&tcp(80)][0].host_port, port + 1);
         }
         // The same host port twice in one container is taken too.
-        let other = free_port();
+        let other = strata_test::free_port();
         let specs = parse_publish(&[format!("{other}:80"), format!("{other}:81")]).unwrap();
         assert_eq!(
             PublishedPorts::resolve(&specs, false)

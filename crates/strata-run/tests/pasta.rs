@@ -72,12 +72,11 @@ impl Drop for StopOnDrop {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("0.0.0.0:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A free host port, published to `container` ("80" or "5353/udp").
+fn publish_free(container: &str) -> (u16, PublishedPorts) {
+    let port = strata_test::free_port();
+    let specs = parse_publish(&[format!("{port}:{container}")]).unwrap();
+    (port, PublishedPorts::resolve(&specs, false).unwrap())
 }
 
 /// The host's first global IPv4 address (not loopback).
@@ -141,9 +140,7 @@ fn published_ports_answer_and_the_container_reaches_the_host() {
     }
     let directory = tempfile::tempdir().unwrap();
     let namespace = Namespace::new();
-    let host_port = free_port();
-    let specs = parse_publish(&[format!("{host_port}:80")]).unwrap();
-    let ports = PublishedPorts::resolve(&specs, false).unwrap();
+    let (host_port, ports) = publish_free("80");
     let started = Instant::now();
     let pasta = Pasta::start(namespace.pid(), &ports, directory.path()).unwrap();
     let startup = started.elapsed();
@@ -234,13 +231,7 @@ fn a_published_udp_port_answers() {
     }
     let directory = tempfile::tempdir().unwrap();
     let namespace = Namespace::new();
-    let host_port = std::net::UdpSocket::bind("0.0.0.0:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let specs = parse_publish(&[format!("{host_port}:5353/udp")]).unwrap();
-    let ports = PublishedPorts::resolve(&specs, false).unwrap();
+    let (host_port, ports) = publish_free("5353/udp");
     Pasta::start(namespace.pid(), &ports, directory.path()).unwrap();
     let _stop = StopOnDrop(directory.path().to_owned());
     let netns = directory.path().join(strata_run::NETNS_FILE);
@@ -274,9 +265,7 @@ fn pasta_failing_to_bind_reports_why_and_leaves_nothing() {
     }
     let directory = tempfile::tempdir().unwrap();
     let namespace = Namespace::new();
-    let port = free_port();
-    let ports =
-        PublishedPorts::resolve(&parse_publish(&[format!("{port}:80")]).unwrap(), false).unwrap();
+    let (port, ports) = publish_free("80");
     // Taken between the check and the start.
     let _holder = TcpListener::bind(("0.0.0.0", port)).unwrap();
     let error = Pasta::start(namespace.pid(), &ports, directory.path()).unwrap_err();
