@@ -61,3 +61,19 @@ fn kernel_port() -> u16 {
         .map(|address| address.port())
         .expect("a free port")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_free_port_is_below_the_ephemeral_range_and_binds() {
+        let port = free_port();
+        if ephemeral_start() >= LOWEST + 1_000 {
+            assert!(u32::from(port) >= LOWEST);
+            assert!(u32::from(port) < ephemeral_start(), "{port}");
+        }
+        TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).unwrap();
+        UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port)).unwrap();
+    }
+}
