@@ -3,8 +3,9 @@
 //! at most once; the first line that is not one ends the search.
 
 use crate::source::Span;
-use crate::text::{lossy, trim_left_space};
+use crate::text::trim_left_space;
 use strata_go::strings;
+use strata_go::utf8::lossy;
 
 /// A parser directive at the top of a Dockerfile.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,8 +5,7 @@
 use serde::Serialize;
 
 use crate::ast::{Dockerfile, Instruction};
-use crate::text::go_quote;
-use strata_go::strings;
+use strata_go::{strconv, strings};
 
 /// BuildKit's `Dump()` of the AST, one line per instruction, each ending in `\n`
 /// (the format of BuildKit's parser test `result` files).
@@ -32,7 +31,11 @@ fn dump_instruction(instruction: &Instruction) -> String {
     while let Some(node) = chain.pop() {
         let mut text = strings::to_lower(&node.keyword.text);
         if !node.flags.is_empty() {
-            let flags: Vec<String> = node.flags.iter().map(|flag| go_quote(&flag.text)).collect();
+            let flags: Vec<String> = node
+                .flags
+                .iter()
+                .map(|flag| strconv::quote(&flag.text))
+                .collect();
             text.push_str(&format!(" [{}]", flags.join(" ")));
         }
         match inner.take() {
@@ -44,7 +47,7 @@ fn dump_instruction(instruction: &Instruction) -> String {
             None => {
                 for argument in &node.arguments {
                     text.push(' ');
-                    text.push_str(&go_quote(&argument.text));
+                    text.push_str(&strconv::quote(&argument.text));
                 }
             }
         }

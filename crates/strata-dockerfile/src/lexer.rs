@@ -10,7 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::pattern::{Pattern, PatternError};
-use crate::text::{go_quote, is_digit, is_letter};
+use crate::text::{is_digit, is_letter};
+use strata_go::strconv;
 use strata_go::strings::is_space;
 
 /// Variables visible to an expansion.
@@ -146,7 +147,7 @@ impl Environment for EnvironmentList {
 /// An expansion that failed; its message is BuildKit's
 /// (`failed to process "<word>": <reason>`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("failed to process {}: {reason}", go_quote(.input))]
+#[error("failed to process {}: {reason}", strconv::quote(.input))]
 pub struct ExpandError {
     /// The word that was being expanded.
     pub input: String,

@@ -27,7 +27,6 @@ mod ast;
 mod directive;
 mod dump;
 mod error;
-mod go;
 mod heredoc;
 mod instructions;
 mod json;
@@ -63,5 +62,4 @@ pub use stages::{
     ArgInfo, DeclaredArgs, ExpandedFrom, FrontendOptions, GlobalScope, ProxyEnvironment, Stage,
     StageScope, StageWarning, Stages, allowed_before_from, default_args, proxy_environment,
 };
-pub use text::{go_quote, lossy};
 pub use values::{Chmod, PortSpec, SymbolicMode, parse_port, parse_signal, parse_size};

@@ -1,8 +1,8 @@
 //! `RUN --mount=...` and `RUN --device=...` values, parsed as BuildKit's
 //! `parseMount` and `ParseDevice` do (CSV fields, keys case-insensitive).
 
-use crate::go::{parse_bool, parse_uint};
 use crate::lexer::ExpandError;
+use strata_go::strconv::{self, parse_bool, parse_uint};
 use strata_go::strings;
 use strata_go::suggest::with_suggestion;
 
@@ -364,7 +364,7 @@ fn mount_type(value: &str) -> Result<MountType, MountError> {
         "secret" => Ok(MountType::Secret),
         "ssh" => Ok(MountType::Ssh),
         _ => Err(MountError::Invalid(with_suggestion(
-            format!("unsupported mount type {}", crate::text::go_quote(value)),
+            format!("unsupported mount type {}", strconv::quote(value)),
             value,
             // BuildKit ranges over a map: sorted here.
             &["bind", "cache", "secret", "ssh", "tmpfs"],
@@ -379,7 +379,7 @@ fn sharing(value: &str) -> Result<Sharing, MountError> {
         "private" => Ok(Sharing::Private),
         "locked" => Ok(Sharing::Locked),
         _ => Err(MountError::Invalid(with_suggestion(
-            format!("unsupported sharing value {}", crate::text::go_quote(value)),
+            format!("unsupported sharing value {}", strconv::quote(value)),
             value,
             // BuildKit ranges over a map: sorted here.
             &["locked", "private", "shared"],
@@ -404,7 +404,7 @@ fn check_file_info(mount: &Mount) -> Result<(), MountError> {
     if file_info_allowed {
         return Ok(());
     }
-    let kind = crate::text::go_quote(mount.kind.as_str());
+    let kind = strconv::quote(mount.kind.as_str());
     let given = [("mode", mount.mode), ("uid", mount.uid), ("gid", mount.gid)];
     match given.iter().find(|(_, value)| value.is_some()) {
         Some((name, _)) => Err(MountError::Invalid(format!(

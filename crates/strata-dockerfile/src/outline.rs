@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use strata_go::strconv;
+
 use crate::ast::Dockerfile;
 use crate::error::{Error, ErrorKind};
 use crate::instructions::{ArgDefinition, Command, Expander, Location};
@@ -138,7 +140,7 @@ pub fn outline(
         Some(name) => stages.find(name).ok_or_else(|| {
             stage_error(format!(
                 "target stage {} could not be found",
-                crate::go_quote(name)
+                strconv::quote(name)
             ))
         })?,
         None => stages

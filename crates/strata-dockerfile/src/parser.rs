@@ -7,9 +7,11 @@ use crate::heredoc::heredocs_from_line;
 use crate::json::{JsonArray, parse_array};
 use crate::source::{Source, Span};
 use crate::text::{
-    decode_rune, is_regex_whitespace, is_space_byte, lossy, trim_left_space, trim_space_range,
+    decode_rune, is_regex_whitespace, is_space_byte, trim_left_space, trim_space_range,
 };
+use strata_go::strconv;
 use strata_go::strings::is_space;
+use strata_go::utf8::lossy;
 
 /// BuildKit reads lines with Go's `bufio.Scanner`, whose buffer holds 64 KiB.
 const MAXIMUM_LINE: usize = 64 * 1024;
@@ -952,7 +954,7 @@ fn name_value(
                 ErrorKind::Syntax,
                 format!(
                     "Syntax error - can't find = in {}. Must be of the form: name=value",
-                    crate::text::go_quote(&word)
+                    strconv::quote(&word)
                 ),
                 word_start,
                 word_end,

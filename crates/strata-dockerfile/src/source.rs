@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use crate::text::lossy;
+use strata_go::utf8::lossy;
 
 /// A half-open byte range `start..end` into [`Source::bytes`]; `start <= end`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use strata_go::strconv;
 use strata_oci::Platform;
 
 use crate::ast::{Dockerfile, Kind};
@@ -103,7 +104,7 @@ impl Stages {
                     rule: "ReservedStageName",
                     message: format!(
                         "Stage name should not use the same name as reserved stage {}",
-                        crate::text::go_quote(name)
+                        strconv::quote(name)
                     ),
                     location: stage.from.location,
                 });
@@ -113,7 +114,7 @@ impl Stages {
                     rule: "DuplicateStageName",
                     message: format!(
                         "Duplicate stage name {}, stage names should be unique",
-                        crate::text::go_quote(name)
+                        strconv::quote(name)
                     ),
                     location: stage.from.location,
                 });

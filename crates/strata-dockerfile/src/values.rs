@@ -1,7 +1,7 @@
 //! Values inside instructions that BuildKit checks when it dispatches them:
 //! `--chmod` modes (octal or symbolic), STOPSIGNAL signals, EXPOSE ports.
 
-use crate::go::{parse_int, parse_uint};
+use strata_go::strconv::{self, parse_int, parse_uint};
 
 /// A `--chmod` value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,7 +279,7 @@ pub fn parse_port(raw: &str) -> Result<PortSpec, String> {
     if port.is_empty() {
         return Err(format!(
             "invalid port: {}: no port specified",
-            crate::text::go_quote(raw)
+            strconv::quote(raw)
         ));
     }
     let protocol_lower = protocol.to_ascii_lowercase();
@@ -289,7 +289,7 @@ pub fn parse_port(raw: &str) -> Result<PortSpec, String> {
         _ => {
             return Err(format!(
                 "invalid port: {}: invalid proto: {protocol}",
-                crate::text::go_quote(raw)
+                strconv::quote(raw)
             ));
         }
     };
@@ -374,7 +374,7 @@ pub fn parse_size(text: &str) -> Result<i64, String> {
         .ok_or_else(|| {
             format!(
                 "strconv.ParseFloat: parsing {}: invalid syntax",
-                crate::text::go_quote(number)
+                strconv::quote(number)
             )
         })?;
     if size < 0.0 {

@@ -5,9 +5,11 @@
 //! on Go's library, strata computes them here, once:
 //!
 //! - [`utf8`]: `utf8.DecodeRune`/`DecodeLastRune` (an invalid byte is U+FFFD
-//!   of width 1) and ranging over a string.
+//!   of width 1), ranging over a string, and Go string bytes as a Rust string.
 //! - [`strings`]: `unicode.IsSpace`, `strings.TrimSpace`/`TrimLeftFunc` over
 //!   bytes, `strings.ToLower`/`ToUpper` (Go's simple case mapping).
+//! - [`strconv`]: `Quote`, `IsPrint`, `ParseBool`, `ParseUint`, `ParseInt`.
+//! - [`time`]: `ParseDuration`, `Duration.String` and the package's quoting.
 //! - [`path`]: `path.Clean` and `path.Match` (also `filepath`'s on Unix).
 //! - [`suggest`]: BuildKit's `util/suggest`, the "did you mean" search.
 #![forbid(unsafe_code)]
@@ -17,6 +19,8 @@
 )]
 
 pub mod path;
+pub mod strconv;
 pub mod strings;
 pub mod suggest;
+pub mod time;
 pub mod utf8;

@@ -1,5 +1,7 @@
 //! Go's `unicode/utf8` decoding: each byte of an invalid sequence is one
-//! U+FFFD of width 1.
+//! U+FFFD of width 1; [`lossy`] makes a Rust string of Go string bytes.
+
+use std::borrow::Cow;
 
 /// U+FFFD, what Go decodes an invalid byte to.
 pub const REPLACEMENT: char = '\u{FFFD}';
@@ -55,6 +57,32 @@ pub fn decode_last_rune(bytes: &[u8]) -> (char, usize) {
     }
 }
 
+/// Go string bytes as a Rust string, each invalid byte becoming U+FFFD
+/// (what Go's `json.Marshal` and `strings.Builder.WriteRune(DecodeRune(..))` do).
+pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match std::str::from_utf8(rest) {
+            Ok(text) => {
+                out.push_str(text);
+                break;
+            }
+            Err(error) => {
+                let (valid, after) = rest.split_at(error.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let (character, width) = decode_rune(after);
+                out.push(character);
+                rest = &after[width.max(1)..];
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Whether a decoded `(rune, width)` stands for an invalid byte rather than a
 /// U+FFFD written in the text.
 #[inline]
@@ -79,6 +107,14 @@ pub fn runes(bytes: &[u8]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_replaces_each_invalid_byte() {
+        assert_eq!(lossy(b"a\xE2\x82b"), "a\u{FFFD}\u{FFFD}b");
+        assert_eq!(lossy(b"\xFFok"), "\u{FFFD}ok");
+        assert_eq!(lossy(b"ok\xF0"), "ok\u{FFFD}");
+        assert_eq!(lossy("h\u{e9}llo".as_bytes()), "h\u{e9}llo");
+    }
 
     #[test]
     fn decode_rune_handles_invalid_and_empty_input() {

@@ -8,8 +8,9 @@
 
 use strata_dockerfile::{
     Arg, Command, Environment, Expander, FrontendOptions, GlobalScope, Kind, Lexer, StageScope,
-    Typed, go_quote,
+    Typed,
 };
+use strata_go::strconv;
 
 use strata_oci::Platform;
 
@@ -258,7 +259,7 @@ fn stage_names(context: &mut Context<'_>) {
                     span,
                     format!(
                         "Stage name should not use the same name as reserved stage {}",
-                        go_quote(&name)
+                        strconv::quote(&name)
                     ),
                 )
                 .with_aliases(aliases);
@@ -273,7 +274,7 @@ fn stage_names(context: &mut Context<'_>) {
                     span,
                     format!(
                         "Duplicate stage name {}, stage names should be unique",
-                        go_quote(&name)
+                        strconv::quote(&name)
                     ),
                 )
                 .with_aliases(aliases);
@@ -565,8 +566,8 @@ fn base_image_platform(context: &mut Context<'_>, stage: usize, base: &StageBase
         format!(
             "Base image {} was pulled with platform {}, expected {} for current build",
             base.name,
-            go_quote(&actual.format_all()),
-            go_quote(&expected.format_all())
+            strconv::quote(&actual.format_all()),
+            strconv::quote(&expected.format_all())
         ),
     );
     context.report(diagnostic, item);
@@ -702,7 +703,7 @@ fn const_platform(
         span,
         format!(
             "FROM --platform flag should not use constant value {}",
-            go_quote(&expansion.value)
+            strconv::quote(&expansion.value)
         ),
     );
     context.report(diagnostic, item);
@@ -782,7 +783,7 @@ fn secret_key(context: &mut Context<'_>, item: usize, instruction: &str, key: &s
             span,
             format!(
                 "Do not use ARG or ENV instructions for sensitive data ({instruction} {})",
-                go_quote(key)
+                strconv::quote(key)
             ),
         )
         .with_aliases(if is_sensitive_name(key) {
@@ -961,7 +962,7 @@ fn dispatch_workdir(
                 span,
                 format!(
                     "Relative workdir {} can have unexpected results if the base image changes",
-                    go_quote(path)
+                    strconv::quote(path)
                 ),
             )
             .with_aliases(aliases);
@@ -974,7 +975,7 @@ fn dispatch_workdir(
                 span,
                 format!(
                     "Relative workdir {} depends on the WORKDIR before it: use an absolute path",
-                    go_quote(&written)
+                    strconv::quote(&written)
                 ),
             )
             .with_aliases(aliases);
@@ -1107,7 +1108,7 @@ fn copy_ignored(context: &mut Context<'_>, item: usize, command: &str, sources: 
             span,
             format!(
                 "Attempting to {command} file {} that is excluded by .dockerignore",
-                go_quote(&cleaned)
+                strconv::quote(&cleaned)
             ),
         );
         context.report(diagnostic, item);

@@ -106,7 +106,7 @@ fn workdir_outside_stages(context: &mut Context<'_>) {
                 item.span(),
                 format!(
                     "Relative workdir {} can have unexpected results if the base image changes",
-                    strata_dockerfile::go_quote(&written)
+                    strata_go::strconv::quote(&written)
                 ),
             )
             .with_aliases(&["DL3000"]);
@@ -1572,7 +1572,7 @@ fn sensitive_names(context: &mut Context<'_>) {
                 span,
                 format!(
                     "Do not use ARG or ENV instructions for sensitive data ({keyword} {})",
-                    strata_dockerfile::go_quote(name)
+                    strata_go::strconv::quote(name)
                 ),
             )
             .with_aliases(&["DL3064"]);

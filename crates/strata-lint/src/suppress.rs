@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use strata_dockerfile::Dockerfile;
+use strata_go::strconv;
 
 /// BuildKit's check options (`linter.ParseLintOptions`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -27,7 +28,7 @@ impl CheckOptions {
         }
         for part in text.splitn(3, ';') {
             let Some((key, value)) = part.split_once('=') else {
-                return Err(format!("invalid check option {}", go_quote(part)));
+                return Err(format!("invalid check option {}", strconv::quote(part)));
             };
             match key.trim() {
                 "skip" => {
@@ -51,15 +52,15 @@ impl CheckOptions {
                     }
                 }
                 "error" => {
-                    options.error = parse_go_bool(value.trim()).ok_or_else(|| {
+                    options.error = strconv::parse_bool(value.trim()).ok_or_else(|| {
                         format!(
                             "failed to parse check option {}: strconv.ParseBool: parsing {}: invalid syntax",
-                            go_quote(part),
-                            go_quote(value.trim())
+                            strconv::quote(part),
+                            strconv::quote(value.trim())
                         )
                     })?;
                 }
-                other => return Err(format!("invalid check option {}", go_quote(other))),
+                other => return Err(format!("invalid check option {}", strconv::quote(other))),
             }
         }
         Ok(options)
@@ -83,19 +84,6 @@ impl CheckOptions {
                 .iter()
                 .any(|skipped| names.iter().any(|name| name.eq_ignore_ascii_case(skipped)))
     }
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_go_bool(text: &str) -> Option<bool> {
-    match text {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
-
-fn go_quote(text: &str) -> String {
-    strata_dockerfile::go_quote(text)
 }
 
 /// Reads a `check=...` comment the way BuildKit's `WithMergedConfigFromComments`

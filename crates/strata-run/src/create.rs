@@ -459,18 +459,16 @@ fn healthcheck(
     }
     let duration = |text: &Option<String>, flag: &'static str| -> Result<Option<i64>> {
         let Some(text) = text else { return Ok(None) };
-        let nanoseconds = crate::units::parse_duration(text)
-            .map_err(|e| {
-                invalid(
-                    flag,
-                    format!("invalid argument \"{text}\" for \"{flag}\" flag: {e}"),
-                )
-            })?
-            .as_nanos();
+        let nanoseconds = strata_go::time::parse_duration(text).map_err(|e| {
+            invalid(
+                flag,
+                format!("invalid argument \"{text}\" for \"{flag}\" flag: {e}"),
+            )
+        })?;
         if nanoseconds < 0 {
             return Err(invalid(flag, format!("{flag} cannot be negative")));
         }
-        Ok(Some(i64::try_from(nanoseconds).unwrap_or(i64::MAX)))
+        Ok(Some(nanoseconds))
     };
     if let Some(interval) = duration(&options.health_interval, "--health-interval")? {
         check.interval = interval;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use strata_go::{strconv, time};
+
 /// Why a container operation failed. Messages are Docker's where Docker has one.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -39,14 +41,6 @@ pub enum Error {
         /// The number part of the size.
         value: String,
     },
-    /// A duration that Go's `time.ParseDuration` refuses.
-    #[error("time: {problem} \"{}\"", go_quote(value))]
-    InvalidDuration {
-        /// The text as given.
-        value: String,
-        /// What is wrong with it.
-        problem: DurationProblem,
-    },
     /// `--cpus` that is not a rational number.
     #[error("failed to parse {value} as a rational number")]
     InvalidCpus {
@@ -78,13 +72,13 @@ pub enum Error {
         offset: u64,
     },
     /// `--since`/`--until` that is neither a time, a duration nor a timestamp.
-    #[error("failed to parse value as time or duration: \"{}\"", go_quote(value))]
+    #[error("failed to parse value as time or duration: {}", strconv::quote(value))]
     InvalidLogTimeOrDuration {
         /// The text as given.
         value: String,
     },
     /// `--since`/`--until` that looks like an RFC 3339 time but is not one.
-    #[error("parsing time \"{value}\": {reason}")]
+    #[error("parsing time {}: {reason}", time::quote(value))]
     InvalidLogTime {
         /// The text as given.
         value: String,
@@ -746,47 +740,6 @@ fn go_archive_error(error: &std::io::Error) -> String {
         return "archive/tar: invalid tar header".to_owned();
     }
     go_io_error(error)
-}
-
-/// What is wrong with a Go duration; `Display` is Go's wording up to the quoted value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DurationProblem {
-    /// Not a duration at all, or out of range.
-    Invalid,
-    /// A number without a unit (`10`).
-    MissingUnit,
-    /// A unit Go does not know (`1x`).
-    UnknownUnit(String),
-}
-
-impl std::fmt::Display for DurationProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Invalid => f.write_str("invalid duration"),
-            Self::MissingUnit => f.write_str("missing unit in duration"),
-            Self::UnknownUnit(unit) => write!(f, "unknown unit \"{}\" in duration", go_quote(unit)),
-        }
-    }
-}
-
-/// The inside of Go's `time` package quoting: `"` and `\` escaped, bytes of
-/// non-ASCII or control characters as `\xNN`.
-pub(crate) fn go_quote(text: &str) -> String {
-    let mut quoted = String::with_capacity(text.len());
-    for character in text.chars() {
-        if (' '..='\x7f').contains(&character) {
-            if character == '"' || character == '\\' {
-                quoted.push('\\');
-            }
-            quoted.push(character);
-        } else {
-            let mut buffer = [0; 4];
-            for byte in character.encode_utf8(&mut buffer).bytes() {
-                quoted.push_str(&format!("\\x{byte:02x}"));
-            }
-        }
-    }
-    quoted
 }
 
 /// The result of a container operation.

@@ -63,7 +63,7 @@ pub use client::{
 pub use containers::{Containers, Entry};
 pub use copy::{ContainerRoot, Copied, split_copy_argument};
 pub use create::{CreateOptions, ImageInput, check_limits, container_record, merge_env};
-pub use error::{DurationProblem, Error, ExtractError, MountProblem, Result};
+pub use error::{Error, ExtractError, MountProblem, Result};
 pub use exec::{ExecOptions, exec, exec_failure_message};
 pub use ids::{SHORT_ID, new_id, short_id};
 pub use inspect::{ContainerInspect, inspect};
@@ -91,7 +91,5 @@ pub use restart::parse_restart_policy;
 pub use signals::{parse_signal, signal_name};
 pub use state::{Health, HealthResult, HealthStatus, NetworkState, State, Status, ZERO_TIME, now};
 pub use top::{ProcessList, top};
-pub use units::{
-    available_cpus, check_cpus, format_duration, parse_cpus, parse_duration, parse_memory,
-};
+pub use units::{available_cpus, check_cpus, parse_cpus, parse_memory};
 pub use volumes::{VOLUME_DATA, Volume, Volumes};

@@ -17,7 +17,6 @@ use rustix::fs::inotify;
 use strata_sandbox::Stream;
 
 use crate::error::{Error, Result};
-use crate::units::parse_duration;
 
 /// The longest run of a line without its newline kept back; Docker's copier
 /// writes such a run as an entry of its own, without a newline.
@@ -525,7 +524,8 @@ fn tail_offset(file: &mut File, path: &Path, count: usize) -> Result<u64> {
 /// without a zone), or a Unix timestamp (`1700000000.5`).
 pub fn parse_log_time(value: &str, now: Timestamp) -> Result<Timestamp> {
     if value != "0"
-        && let Ok(duration) = parse_duration(value)
+        && let Ok(duration) =
+            strata_go::time::parse_duration(value).map(jiff::SignedDuration::from_nanos)
     {
         let then = now
             .checked_sub(duration)
@@ -1119,5 +1119,20 @@ mod tests {
         );
         let error = parse_log_time("2026-13-01", now).unwrap_err().to_string();
         assert!(error.starts_with(r#"parsing time "2026-13-01""#), "{error}");
+        // Docker quotes with `%q` (strconv.Quote), Go's time errors with the
+        // time package's own quoting, which escapes every non-ASCII byte.
+        assert_eq!(
+            parse_log_time("d\u{e9}j\u{e0}\t", now)
+                .unwrap_err()
+                .to_string(),
+            "failed to parse value as time or duration: \"d\u{e9}j\u{e0}\\t\""
+        );
+        let error = parse_log_time("2026-12-\u{e9}", now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(r#"parsing time "2026-12-\xc3\xa9""#),
+            "{error}"
+        );
     }
 }

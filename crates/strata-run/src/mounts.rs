@@ -446,7 +446,7 @@ impl MountFields {
             key: key.to_owned(),
             value: value.to_owned(),
         };
-        let boolean = || parse_go_bool(value).ok_or_else(bad_value);
+        let boolean = || strata_go::strconv::parse_bool(value).ok_or_else(bad_value);
         match key {
             "type" => self.kind = value.to_ascii_lowercase(),
             "source" | "src" => self.source = value.to_owned(),
@@ -561,15 +561,6 @@ fn api_mount(fields: &MountFields) -> ApiMount {
             size_bytes: fields.tmpfs_size.unwrap_or(0),
             mode: fields.tmpfs_mode.unwrap_or(0),
         }),
-    }
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_go_bool(text: &str) -> Option<bool> {
-    match text {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
     }
 }
 

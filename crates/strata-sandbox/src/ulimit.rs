@@ -1,10 +1,9 @@
 //! Resource limits by docker's names (`--ulimit nofile=1024:2048`), parsed
 //! as docker's go-units does, with its error texts.
 
-use std::num::IntErrorKind;
-
 use rustix::process::{Resource, Rlimit};
 use serde::{Deserialize, Serialize};
+use strata_go::strconv::parse_int;
 
 use crate::error::{Error, Result};
 
@@ -52,13 +51,13 @@ impl Ulimit {
         let parts: Vec<&str> = values.split(':').collect();
         let (soft, hard) = match parts.as_slice() {
             [soft] => {
-                let soft = parse_int(soft).map_err(invalid)?;
+                let soft = parse_int(soft, 64).map_err(invalid)?;
                 (soft, soft)
             }
             [soft, hard] => {
                 // Go parses the hard limit first: its error wins.
-                let hard = parse_int(hard).map_err(invalid)?;
-                (parse_int(soft).map_err(invalid)?, hard)
+                let hard = parse_int(hard, 64).map_err(invalid)?;
+                (parse_int(soft, 64).map_err(invalid)?, hard)
             }
             _ => {
                 return Err(invalid(format!(
@@ -103,18 +102,6 @@ pub(crate) fn resource_of(name: &str) -> Option<Resource> {
         .iter()
         .find(|(known, _)| *known == name)
         .map(|(_, resource)| *resource)
-}
-
-/// Go's `strconv.ParseInt(text, 10, 64)` (Rust's parse accepts the same
-/// text), with Go's error text.
-fn parse_int(text: &str) -> std::result::Result<i64, String> {
-    text.parse().map_err(|error: std::num::ParseIntError| {
-        let reason = match error.kind() {
-            IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => "value out of range",
-            _ => "invalid syntax",
-        };
-        format!("strconv.ParseInt: parsing {text:?}: {reason}")
-    })
 }
 
 #[cfg(test)]

@@ -332,10 +332,10 @@ fn dispatch_healthcheck(state: &mut State, check: &dockerfile::Healthcheck, epoc
     let created_by = format!(
         "HEALTHCHECK {{Test:{} Interval:{} Timeout:{} StartPeriod:{} StartInterval:{} Retries:{}}}",
         history::plain_list(&healthcheck.test),
-        history::go_duration(healthcheck.interval),
-        history::go_duration(healthcheck.timeout),
-        history::go_duration(healthcheck.start_period),
-        history::go_duration(healthcheck.start_interval),
+        strata_go::time::format_duration(healthcheck.interval),
+        strata_go::time::format_duration(healthcheck.timeout),
+        strata_go::time::format_duration(healthcheck.start_period),
+        strata_go::time::format_duration(healthcheck.start_interval),
         healthcheck.retries,
     );
     state.container().healthcheck = Some(healthcheck);

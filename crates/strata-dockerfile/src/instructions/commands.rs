@@ -6,10 +6,10 @@ use super::typing::{Context, at_least_one};
 use super::{Cmd, CommandLine, Entrypoint, Healthcheck, InlineFile, Network, Run, Security, Shell};
 use crate::ast::Kind;
 use crate::error::{Error, ErrorKind};
-use crate::go::{parse_duration, parse_int};
 use crate::mount::{Device, MountError, parse_device, parse_mount};
-use crate::text::go_quote;
+use strata_go::strconv::{self, parse_int};
 use strata_go::strings;
+use strata_go::time::parse_duration;
 
 pub(super) fn type_run(context: &Context<'_>) -> Result<Run, Error> {
     let flags = Flags::new(context)
@@ -74,7 +74,7 @@ fn network(context: &Context<'_>, flags: &Flags<'_>) -> Result<Network, Error> {
         "host" => Ok(Network::Host),
         other => Err(context.error(
             ErrorKind::Flag,
-            format!("invalid network mode {}", go_quote(other)),
+            format!("invalid network mode {}", strconv::quote(other)),
         )),
     }
 }
@@ -85,7 +85,7 @@ fn security(context: &Context<'_>, flags: &Flags<'_>) -> Result<Security, Error>
         "insecure" => Ok(Security::Insecure),
         other => Err(context.error(
             ErrorKind::Flag,
-            format!("security {} is not valid", go_quote(other)),
+            format!("security {} is not valid", strconv::quote(other)),
         )),
     }
 }
@@ -185,7 +185,10 @@ pub(super) fn type_healthcheck(context: &Context<'_>) -> Result<Healthcheck, Err
     if kind != "CMD" {
         return Err(context.error(
             ErrorKind::Arguments,
-            format!("Unknown type {} in HEALTHCHECK (try CMD)", go_quote(&kind)),
+            format!(
+                "Unknown type {} in HEALTHCHECK (try CMD)",
+                strconv::quote(&kind)
+            ),
         ));
     }
     let json = context.instruction.json;
@@ -232,15 +235,15 @@ fn interval(context: &Context<'_>, flags: &Flags<'_>, name: &'static str) -> Res
     let Some(value) = flags.string(name).filter(|v| !v.is_empty()) else {
         return Ok(0);
     };
-    let duration =
-        parse_duration(&value).map_err(|message| context.error(ErrorKind::Flag, message))?;
+    let duration = parse_duration(&value)
+        .map_err(|error| context.error(ErrorKind::Flag, error.to_string()))?;
     if duration == 0 {
         return Ok(0);
     }
     if duration < 1_000_000 {
         return Err(context.error(
             ErrorKind::Flag,
-            format!("Interval {} cannot be less than 1ms", go_quote(name)),
+            format!("Interval {} cannot be less than 1ms", strconv::quote(name)),
         ));
     }
     Ok(duration)

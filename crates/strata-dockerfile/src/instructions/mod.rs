@@ -13,11 +13,11 @@ mod typing;
 pub use typing::{parse_instruction, parse_trigger};
 
 use crate::ast::Kind;
-use crate::go::format_duration;
 use crate::lexer::{Environment, ExpandError, Lexer};
 use crate::mount::{Device, Mount, MountError, parse_mount};
 use crate::source::Span;
 use crate::values::{Chmod, PortSpec, parse_port, parse_signal};
+use strata_go::time::format_duration;
 
 /// Where an instruction is: its span and lines, and its index in
 /// [`Dockerfile::instructions`].

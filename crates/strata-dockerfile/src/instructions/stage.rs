@@ -5,8 +5,8 @@ use super::flags::{FlagType, Flags};
 use super::typing::{Context, at_least_one, doc_comment};
 use super::{From, Onbuild};
 use crate::error::{Error, ErrorKind};
-use crate::text::{equal_fold_ascii, go_quote};
-use strata_go::strings;
+use crate::text::equal_fold_ascii;
+use strata_go::{strconv, strings};
 
 pub(super) fn type_from(context: &Context<'_>) -> Result<From, Error> {
     let args = &context.args;
@@ -15,7 +15,7 @@ pub(super) fn type_from(context: &Context<'_>) -> Result<From, Error> {
         if !valid_stage_name(&name) {
             return Err(context.error(
                 ErrorKind::Arguments,
-                format!("invalid name for build stage: {}, name can't start with a number or contain symbols", go_quote(&args[2])),
+                format!("invalid name for build stage: {}, name can't start with a number or contain symbols", strconv::quote(&args[2])),
             ));
         }
         (Some(name), Some(args[2].clone()))

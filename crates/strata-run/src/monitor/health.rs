@@ -225,8 +225,8 @@ impl Checker {
                 exit_code: -1,
                 output: format!(
                     "Health check exceeded timeout ({})",
-                    crate::units::format_duration(
-                        jiff::SignedDuration::try_from(self.timeout).unwrap_or_default()
+                    strata_go::time::format_duration(
+                        i64::try_from(self.timeout.as_nanos()).unwrap_or(i64::MAX)
                     )
                 ),
             }

@@ -108,7 +108,7 @@ pub(super) fn attestations(
     let mut values: Vec<String> = attests.to_vec();
     for (kind, flag) in [("provenance", provenance), ("sbom", sbom)] {
         if let Some(value) = flag.filter(|v| !v.is_empty()) {
-            values.push(match go_bool(value) {
+            values.push(match strata_go::strconv::parse_bool(value) {
                 Some(enabled) => format!("type={kind},disabled={}", !enabled),
                 None => format!("type={kind},{value}"),
             });
@@ -141,7 +141,7 @@ fn attest(text: &str) -> anyhow::Result<(String, bool, BTreeMap<String, String>)
         };
         match key.trim().to_lowercase().as_str() {
             "type" => kind = value.to_owned(),
-            "disabled" => disabled = go_bool(value).ok_or_else(|| {
+            "disabled" => disabled = strata_go::strconv::parse_bool(value).ok_or_else(|| {
                 anyhow!(
                     "invalid value {field}: strconv.ParseBool: parsing \"{value}\": invalid syntax"
                 )
@@ -179,7 +179,7 @@ fn provenance_options(attributes: &BTreeMap<String, String>) -> anyhow::Result<P
             }
             "builder-id" => options.builder_id = value.clone(),
             "reproducible" => {
-                options.reproducible = go_bool(value).ok_or_else(|| {
+                options.reproducible = strata_go::strconv::parse_bool(value).ok_or_else(|| {
                     anyhow!(
                         "failed to parse reproducible flag \"{value}\": strconv.ParseBool: parsing \"{value}\": invalid syntax"
                     )
@@ -212,15 +212,6 @@ pub(super) fn check_docker_outputs(
         );
     }
     bail!("docker exporter does not currently support exporting manifest lists")
-}
-
-/// Go's `strconv.ParseBool`.
-fn go_bool(text: &str) -> Option<bool> {
-    match text {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ impl CallFunc {
             match field.split_once('=') {
                 Some(("format", value)) => json = value == "json",
                 Some(("ignorestatus", value)) => {
-                    ignore_status = parse_go_bool(value).ok_or_else(|| {
+                    ignore_status = strata_go::strconv::parse_bool(value).ok_or_else(|| {
                         anyhow::anyhow!(
                             "invalid ignorestatus print value: {value}: strconv.ParseBool: parsing {value:?}: invalid syntax"
                         )
@@ -105,15 +105,6 @@ impl CallFunc {
         };
         print!("{text}");
         Ok(ExitCode::SUCCESS)
-    }
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_go_bool(value: &str) -> Option<bool> {
-    match value {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
     }
 }
 

@@ -34,7 +34,7 @@ fn secret(value: &str) -> anyhow::Result<(String, SecretSource)> {
             "type" if value == "file" || value == "env" => kind = Some(value),
             "type" => bail!(
                 "unsupported secret type {}",
-                strata_dockerfile::go_quote(value)
+                strata_go::strconv::quote(value)
             ),
             "id" => id = value.to_owned(),
             "source" | "src" => file = value.to_owned(),
@@ -179,12 +179,9 @@ fn device_config(config: &str) -> anyhow::Result<()> {
             Some(("alias", _)) => {}
             Some((key, _)) => bail!(
                 "unknown device config key {}",
-                strata_dockerfile::go_quote(key)
+                strata_go::strconv::quote(key)
             ),
-            None => bail!(
-                "invalid device config {}",
-                strata_dockerfile::go_quote(field)
-            ),
+            None => bail!("invalid device config {}", strata_go::strconv::quote(field)),
         }
     }
     Ok(())
@@ -198,7 +195,7 @@ pub(super) fn network(value: &str) -> anyhow::Result<NetworkMode> {
         "none" => Ok(NetworkMode::None),
         other => Err(anyhow!(
             "network mode {} not supported by buildkit - you can define a custom network for your builder using the network driver-opt in buildx create",
-            strata_dockerfile::go_quote(other)
+            strata_go::strconv::quote(other)
         )),
     }
 }

@@ -362,12 +362,10 @@ fn local_destination(spec: &OutputSpec) -> anyhow::Result<Destination> {
     Ok(Destination::Path(path))
 }
 
+/// A boolean option as BuildKit's exporters read it (Go's `strconv.ParseBool`).
 fn parse_bool(key: &str, value: &str) -> anyhow::Result<bool> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "t" | "true" => Ok(true),
-        "0" | "f" | "false" => Ok(false),
-        _ => bail!("--output {key}={value}: expected true or false"),
-    }
+    strata_go::strconv::parse_bool(value)
+        .ok_or_else(|| anyhow::anyhow!("--output {key}={value}: expected true or false"))
 }
 
 #[cfg(test)]

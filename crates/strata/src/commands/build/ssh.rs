@@ -32,7 +32,7 @@ pub(super) fn sources(values: &[String]) -> anyhow::Result<BTreeMap<String, SshS
         };
         let id = if id.is_empty() { "default" } else { id };
         if sources.contains_key(id) {
-            bail!("duplicate agent ID {}", strata_dockerfile::go_quote(id));
+            bail!("duplicate agent ID {}", strata_go::strconv::quote(id));
         }
         let source = source(id, &paths).map_err(|reason| {
             anyhow!(
@@ -64,7 +64,7 @@ fn source(id: &str, paths: &[&str]) -> Result<SshSource, String> {
     let converting = |reason: String| {
         format!(
             "failed to convert agent config for ID: {}: {reason}",
-            strata_dockerfile::go_quote(id)
+            strata_go::strconv::quote(id)
         )
     };
     let (mut socket, mut keys) = (None, Vec::new());
