@@ -10,9 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::pattern::{Pattern, PatternError};
-use crate::text::{is_digit, is_letter};
 use strata_go::strconv;
 use strata_go::strings::is_space;
+use strata_go::unicode::{is_digit, is_letter};
 
 /// Variables visible to an expansion.
 pub trait Environment {

@@ -249,7 +249,9 @@ fn extract_name(text: &str) -> Option<(&str, &str)> {
     };
     let length: usize = body
         .chars()
-        .take_while(|c| crate::text::is_letter(*c) || crate::text::is_digit(*c) || *c == '_')
+        .take_while(|c| {
+            strata_go::unicode::is_letter(*c) || strata_go::unicode::is_digit(*c) || *c == '_'
+        })
         .map(char::len_utf8)
         .sum();
     if length == 0 {

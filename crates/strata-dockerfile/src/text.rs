@@ -1,9 +1,7 @@
 //! Byte-string helpers the parser needs beside [`strata_go`]'s: positional
-//! forms of its decoding and trimming, and Go's `unicode` classes, because
+//! forms of its decoding and trimming and Go's byte classes, because
 //! BuildKit's parser works on Go strings: bytes that are usually, but not
 //! always, UTF-8. An invalid byte decodes as U+FFFD with width 1.
-
-use unicode_general_category::{GeneralCategory, get_general_category};
 
 /// Go's `utf8.DecodeRune` of the bytes from `position` (see
 /// [`strata_go::utf8::decode_rune`]); `(U+FFFD, 0)` at or past the end.
@@ -26,29 +24,6 @@ pub(crate) fn is_space_byte(byte: u8) -> bool {
 #[inline]
 pub(crate) fn is_regex_whitespace(byte: u8) -> bool {
     matches!(byte, b'\t' | 0x0B | 0x0C | b'\r' | b' ')
-}
-
-/// Go's `unicode.IsLetter` (general category L).
-pub(crate) fn is_letter(character: char) -> bool {
-    if character.is_ascii() {
-        return character.is_ascii_alphabetic();
-    }
-    matches!(
-        get_general_category(character),
-        GeneralCategory::UppercaseLetter
-            | GeneralCategory::LowercaseLetter
-            | GeneralCategory::TitlecaseLetter
-            | GeneralCategory::ModifierLetter
-            | GeneralCategory::OtherLetter
-    )
-}
-
-/// Go's `unicode.IsDigit` (general category Nd).
-pub(crate) fn is_digit(character: char) -> bool {
-    if character.is_ascii() {
-        return character.is_ascii_digit();
-    }
-    get_general_category(character) == GeneralCategory::DecimalNumber
 }
 
 /// Go's `strings.EqualFold` against an ASCII `target` (Unicode simple folding:

@@ -8,7 +8,8 @@
 //!   of width 1), ranging over a string, and Go string bytes as a Rust string.
 //! - [`strings`]: `unicode.IsSpace`, `strings.TrimSpace`/`TrimLeftFunc` over
 //!   bytes, `strings.ToLower`/`ToUpper` (Go's simple case mapping).
-//! - [`strconv`]: `Quote`, `IsPrint`, `ParseBool`, `ParseUint`, `ParseInt`.
+//! - [`unicode`]: `IsLetter`, `IsDigit`, `IsPrint`.
+//! - [`strconv`]: `Quote`, `ParseBool`, `ParseUint`, `ParseInt`.
 //! - [`time`]: `ParseDuration`, `Duration.String` and the package's quoting.
 //! - [`path`]: `path.Clean` and `path.Match` (also `filepath`'s on Unix).
 //! - [`suggest`]: BuildKit's `util/suggest`, the "did you mean" search.
@@ -23,4 +24,5 @@ pub mod strconv;
 pub mod strings;
 pub mod suggest;
 pub mod time;
+pub mod unicode;
 pub mod utf8;

@@ -1,8 +1,7 @@
 //! Go's `strconv`: `Quote`, `ParseBool`, `ParseUint` and `ParseInt`, with
 //! Go's error texts.
 
-use unicode_general_category::{GeneralCategory, get_general_category};
-
+use crate::unicode::is_print;
 use crate::utf8::{decode_rune, is_invalid};
 
 /// Go's `strconv.Quote`.
@@ -41,40 +40,6 @@ pub fn quote_bytes(bytes: &[u8]) -> String {
     }
     out.push('"');
     out
-}
-
-/// Go's `strconv.IsPrint` (and `unicode.IsPrint`): letters, marks, numbers,
-/// punctuation, symbols and the ASCII space.
-pub fn is_print(character: char) -> bool {
-    if character == ' ' {
-        return true;
-    }
-    use GeneralCategory as C;
-    matches!(
-        get_general_category(character),
-        C::UppercaseLetter
-            | C::LowercaseLetter
-            | C::TitlecaseLetter
-            | C::ModifierLetter
-            | C::OtherLetter
-            | C::NonspacingMark
-            | C::SpacingMark
-            | C::EnclosingMark
-            | C::DecimalNumber
-            | C::LetterNumber
-            | C::OtherNumber
-            | C::ConnectorPunctuation
-            | C::DashPunctuation
-            | C::OpenPunctuation
-            | C::ClosePunctuation
-            | C::InitialPunctuation
-            | C::FinalPunctuation
-            | C::OtherPunctuation
-            | C::MathSymbol
-            | C::CurrencySymbol
-            | C::ModifierSymbol
-            | C::OtherSymbol
-    )
 }
 
 /// Go's `strconv.ParseBool`.

@@ -1270,9 +1270,13 @@ fn env_self_reference(context: &mut Context<'_>) {
     }
 }
 
-fn is_windows_absolute(path: &str) -> bool {
+/// DL3045's Windows-absolute test: any one character, then `:\` or `:/`
+/// (hadolint checks no letter here, unlike DL3000).
+fn is_windows_destination(path: &str) -> bool {
     let mut characters = path.chars();
-    matches!((characters.next(), characters.next()), (Some(letter), Some(':')) if letter.is_alphabetic())
+    characters.next();
+    let rest = characters.as_str();
+    rest.starts_with(":\\") || rest.starts_with(":/")
 }
 
 /// DL3045.
@@ -1304,7 +1308,7 @@ fn copy_relative_without_workdir(context: &mut Context<'_>) {
                 };
                 let destination = drop_quotes(&target.text);
                 if destination.starts_with('/')
-                    || is_windows_absolute(destination)
+                    || is_windows_destination(destination)
                     || destination.starts_with('$')
                 {
                     continue;

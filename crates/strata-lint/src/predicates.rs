@@ -67,15 +67,16 @@ pub(crate) fn from_key(instruction: &Instruction) -> FromKey {
     )
 }
 
-fn is_windows_absolute(path: &str) -> bool {
-    let mut characters = path.chars();
-    matches!((characters.next(), characters.next()), (Some(letter), Some(':')) if letter.is_ascii_alphabetic())
-}
-
-/// hadolint's DL3000 test: absolute, Windows-absolute or starting with `$`.
+/// hadolint's DL3000 test: absolute, starting with `$`, or Windows-absolute
+/// (a letter, Haskell's `isLetter`, then `:`).
 pub(crate) fn hadolint_absolute(written: &str) -> bool {
-    let path = written.trim_matches(|c| c == '"' || c == '\'');
-    path.starts_with('$') || path.starts_with('/') || is_windows_absolute(path)
+    let path = drop_quotes(written);
+    let mut characters = path.chars();
+    let drive = matches!(
+        (characters.next(), characters.next()),
+        (Some(letter), Some(':')) if strata_go::unicode::is_letter(letter)
+    );
+    path.starts_with('$') || path.starts_with('/') || drive
 }
 
 /// URLs and git sources ADD fetches itself.

@@ -213,6 +213,39 @@ rule_tests! {
         "RUN echo before any stage\nFROM a:1\n", "ARG V=1\nFROM a:1\n";
 }
 
+/// hadolint's two Windows tests differ: DL3000 takes a letter then `:`
+/// (`isLetter`, so not only ASCII), DL3045 any character then `:\` or `:/`.
+#[test]
+fn windows_absolute_paths_as_hadolint_reads_them() {
+    let dl3000 = |workdir: &str| {
+        fired(
+            &format!("FROM a:1\nWORKDIR {workdir}\n"),
+            "WorkdirRelativePath",
+            &NoFacts,
+            &Config::default(),
+        )
+        .iter()
+        .any(|diagnostic| diagnostic.aliases.contains(&"DL3000"))
+    };
+    assert!(!dl3000("C:\\app"));
+    assert!(!dl3000("\u{e9}:x"));
+    assert!(dl3000("1:/app"));
+    assert!(dl3000("app"));
+    let dl3045 = |destination: &str| {
+        !fired(
+            &format!("FROM a:1\nCOPY x {destination}\n"),
+            "CopyRelativeWithoutWorkdir",
+            &NoFacts,
+            &Config::default(),
+        )
+        .is_empty()
+    };
+    assert!(!dl3045("C:/app/"));
+    assert!(!dl3045("1:\\app\\"));
+    assert!(dl3045("c:app/"));
+    assert!(dl3045("app/"));
+}
+
 fn config_with(toml: &str) -> Config {
     Config::from_toml(toml).expect("valid config")
 }
