@@ -30,18 +30,13 @@ pub fn is_digit(character: char) -> bool {
 /// Go's `unicode.IsPrint` (and `strconv.IsPrint`): letters, marks, numbers,
 /// punctuation, symbols and the ASCII space.
 pub fn is_print(character: char) -> bool {
-    if character == ' ' {
+    if character == ' ' || is_letter(character) {
         return true;
     }
     use GeneralCategory as C;
     matches!(
         get_general_category(character),
-        C::UppercaseLetter
-            | C::LowercaseLetter
-            | C::TitlecaseLetter
-            | C::ModifierLetter
-            | C::OtherLetter
-            | C::NonspacingMark
+        C::NonspacingMark
             | C::SpacingMark
             | C::EnclosingMark
             | C::DecimalNumber
