@@ -27,7 +27,7 @@ pub(super) struct OutputSpec {
 impl OutputSpec {
     /// Parses `text` as buildx does.
     pub(super) fn parse(text: &str) -> anyhow::Result<Self> {
-        let fields = csv_fields(text)?;
+        let fields = strata_dockerfile::csv_fields(text).map_err(|error| anyhow::anyhow!(error))?;
         if fields.len() == 1 && fields[0] == text && !text.starts_with("type=") {
             let kind = if text == "-" { "tar" } else { "local" };
             return Ok(Self {
@@ -58,32 +58,6 @@ impl OutputSpec {
         }
         Ok(spec)
     }
-}
-
-/// Splits one CSV record (`a,"b,c",d`): quotes group, `""` is a quote.
-fn csv_fields(text: &str) -> anyhow::Result<Vec<String>> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', false) if field.is_empty() => quoted = true,
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            ('"', true) => quoted = false,
-            ('"', false) => bail!("bare \" in non-quoted-field"),
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    if quoted {
-        bail!("extraneous or missing \" in quoted-field");
-    }
-    fields.push(field);
-    Ok(fields)
 }
 
 /// The outputs of a build, checked and opened.
@@ -396,8 +370,18 @@ mod tests {
         assert_eq!(error, "type is required for output");
         let error = OutputSpec::parse("type=tar,dest").unwrap_err().to_string();
         assert_eq!(error, "invalid value dest");
-        assert!(OutputSpec::parse("type=\"tar").is_err());
-        assert!(OutputSpec::parse("\"type=tar").is_err());
+        // buildx reads the value with go-csvvalue: its messages and columns.
+        let error = OutputSpec::parse("type=\"tar").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "parse error on line 1, column 6: bare \" in non-quoted-field"
+        );
+        let error = OutputSpec::parse("\"type=tar").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "parse error on line 1, column 2: extraneous or missing \" in quoted-field"
+        );
+        assert_eq!(OutputSpec::parse("").unwrap_err().to_string(), "EOF");
     }
 
     #[test]
