@@ -60,7 +60,7 @@ impl NamedContext {
         let metadata = std::fs::metadata(value).map_err(|error| {
             format!(
                 "failed to get build context {name}: stat {value}: {}",
-                go_errno(&error)
+                strata_go::syscall::error_text(&error)
             )
         })?;
         if !metadata.is_dir() {
@@ -124,7 +124,7 @@ pub(crate) fn import_oci_layout(
             "oci-layout reference {shown:?} could not be resolved: could not read {}: open {}: {}",
             index_path.display(),
             index_path.display(),
-            go_errno(&e)
+            strata_go::syscall::error_text(&e)
         ))
     })?;
     let index: ImageIndex = serde_json::from_slice(&bytes)
@@ -281,16 +281,6 @@ fn go_reference_error(text: &str, error: &strata_oci::ReferenceError) -> String 
     };
     let remote = remote.split(':').next().unwrap_or(&remote).to_owned();
     format!("invalid reference format: repository name ({remote}) must be lowercase")
-}
-
-/// An I/O error as Go's `syscall.Errno` prints it.
-fn go_errno(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        std::io::ErrorKind::NotADirectory => "not a directory".to_owned(),
-        _ => error.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! - [`unicode`]: `IsLetter`, `IsDigit`, `IsPrint`.
 //! - [`strconv`]: `Quote`, `ParseBool`, `ParseUint`, `ParseInt`.
 //! - [`time`]: `ParseDuration`, `Duration.String` and the package's quoting.
+//! - [`syscall`]: `Errno`'s texts, as Go prints a failed system call.
 //! - [`path`]: `path.Clean` and `path.Match` (also `filepath`'s on Unix).
 //! - [`suggest`]: BuildKit's `util/suggest`, the "did you mean" search.
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod path;
 pub mod strconv;
 pub mod strings;
 pub mod suggest;
+pub mod syscall;
 pub mod time;
 pub mod unicode;
 pub mod utf8;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use strata_go::{strconv, time};
+use strata_go::{strconv, syscall, time};
 
 /// Why a container operation failed. Messages are Docker's where Docker has one.
 #[derive(Debug, thiserror::Error)]
@@ -462,7 +462,7 @@ pub enum Error {
     },
     /// A path in the container that could not be used (named as the
     /// container sees it).
-    #[error("{operation} {path}: {}", go_errno(*errno))]
+    #[error("{operation} {path}: {}", syscall::errno_text(errno.raw_os_error()))]
     ContainerPath {
         /// The system call, as Go names it (`lstat`, `open`).
         operation: &'static str,
@@ -543,7 +543,7 @@ pub enum Error {
         kind: &'static str,
     },
     /// A host path that could not be used.
-    #[error("{operation} {}: {}", path.display(), go_io_error(source))]
+    #[error("{operation} {}: {}", path.display(), syscall::error_text(source))]
     HostPath {
         /// The system call, as Go names it.
         operation: &'static str,
@@ -563,7 +563,7 @@ pub enum Error {
     #[error("{0}")]
     HostExtract(ExtractError),
     /// The archive could not be written out (stdout closed, a pipe broken).
-    #[error("{}", go_io_error(source))]
+    #[error("{}", syscall::error_text(source))]
     ArchiveOutput {
         /// What the system said.
         #[source]
@@ -642,7 +642,7 @@ impl std::fmt::Display for MountProblem {
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     /// A file-system call failed.
-    #[error("{operation} {path}: {}", go_errno(*errno))]
+    #[error("{operation} {path}: {}", syscall::errno_text(errno.raw_os_error()))]
     Io {
         /// The system call, as Go names it (`unlinkat`, `open`).
         operation: &'static str,
@@ -706,29 +706,6 @@ pub enum ExtractError {
     },
 }
 
-/// An errno as Go prints it: the C library's text, lower-cased.
-pub(crate) fn go_errno(errno: rustix::io::Errno) -> String {
-    go_io_error(&std::io::Error::from_raw_os_error(errno.raw_os_error()))
-}
-
-/// An I/O error as Go prints it (`no such file or directory`), without
-/// Rust's ` (os error N)`.
-pub(crate) fn go_io_error(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    let text = match error.raw_os_error() {
-        Some(code) => text
-            .strip_suffix(&format!(" (os error {code})"))
-            .unwrap_or(&text)
-            .to_owned(),
-        None => text,
-    };
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => first.to_lowercase().chain(characters).collect(),
-        None => text,
-    }
-}
-
 /// A tar reader's error as Go's archive/tar reports it.
 fn go_archive_error(error: &std::io::Error) -> String {
     let text = error.to_string();
@@ -739,7 +716,7 @@ fn go_archive_error(error: &std::io::Error) -> String {
     if text.contains("checksum") || text.contains("cksum") || text.contains("header") {
         return "archive/tar: invalid tar header".to_owned();
     }
-    go_io_error(error)
+    syscall::error_text(error)
 }
 
 /// The result of a container operation.

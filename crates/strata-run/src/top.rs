@@ -81,7 +81,7 @@ fn run_ps(arguments: &str, pids: &[u32]) -> Result<String> {
                 std::io::ErrorKind::NotFound => {
                     "exec: \"ps\": executable file not found in $PATH".to_owned()
                 }
-                _ => crate::error::go_io_error(&error),
+                _ => strata_go::syscall::error_text(&error),
             },
         })?,
     };

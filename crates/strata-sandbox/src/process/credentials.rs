@@ -67,7 +67,7 @@ pub(crate) fn set_limits(sys: &impl Syscalls, spec: &Spec) -> Result<(), Failure
     sys.change_directory(Path::new(working_dir)).map_err(|e| {
         Failure::setup(format!(
             "chdir to cwd ({working_dir:?}) set in config.json failed: {}",
-            super::exec::errno_text(e)
+            strata_go::syscall::errno_text(e.raw_os_error())
         ))
     })
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
+use strata_go::syscall::errno_text;
 
 use super::Failure;
 use super::syscalls::{FileKind, Syscalls};
@@ -27,17 +28,6 @@ pub(crate) fn environment(spec: &Spec, user: &ResolvedUser) -> Vec<String> {
         environment.push(format!("HOME={}", user.home));
     }
     environment
-}
-
-/// An errno as Go (and so runc and Docker) words it: "no such file or directory".
-pub(crate) fn errno_text(errno: Errno) -> String {
-    let text = std::io::Error::from(errno).to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text);
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => first.to_lowercase().chain(characters).collect(),
-        None => String::new(),
-    }
 }
 
 /// Docker's case for an errno of a failed lookup or execve.
@@ -77,7 +67,10 @@ pub(crate) fn find_program(
             Ok(_) => Ok(PathBuf::from(name)),
             Err(errno) => Err(exec_failure(
                 problem(errno),
-                format!("exec: {name:?}: stat {name}: {}", errno_text(errno)),
+                format!(
+                    "exec: {name:?}: stat {name}: {}",
+                    errno_text(errno.raw_os_error())
+                ),
             )),
         };
     }
@@ -101,7 +94,7 @@ pub(crate) fn find_program(
 fn not_runnable(name: &str, errno: Errno) -> Failure {
     exec_failure(
         problem(errno),
-        format!("exec: {name:?}: {}", errno_text(errno)),
+        format!("exec: {name:?}: {}", errno_text(errno.raw_os_error())),
     )
 }
 
@@ -120,7 +113,11 @@ pub(crate) fn execute(
     };
     exec_failure(
         problem(errno),
-        format!("exec {}: {}", program.display(), errno_text(errno)),
+        format!(
+            "exec {}: {}",
+            program.display(),
+            errno_text(errno.raw_os_error())
+        ),
     )
 }
 

@@ -60,10 +60,7 @@ fn secret(value: &str) -> anyhow::Result<(String, SecretSource)> {
         return Ok((id, SecretSource::Env(env)));
     }
     if let Err(error) = std::fs::metadata(&file) {
-        let reason = match error.kind() {
-            std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-            _ => error.to_string(),
-        };
+        let reason = strata_go::syscall::error_text(&error);
         bail!("failed to stat {file}: stat {file}: {reason}");
     }
     Ok((id, SecretSource::File(PathBuf::from(file))))

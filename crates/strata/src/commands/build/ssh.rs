@@ -72,8 +72,12 @@ fn source(id: &str, paths: &[&str]) -> Result<SshSource, String> {
         if socket.is_some() {
             return Err(converting("only single socket allowed".to_owned()));
         }
-        let metadata = std::fs::metadata(path)
-            .map_err(|e| converting(format!("stat {path}: {}", go_io_error(&e))))?;
+        let metadata = std::fs::metadata(path).map_err(|e| {
+            converting(format!(
+                "stat {path}: {}",
+                strata_go::syscall::error_text(&e)
+            ))
+        })?;
         if std::os::unix::fs::FileTypeExt::is_socket(&metadata.file_type()) {
             socket = Some(PathBuf::from(path));
             continue;
@@ -90,22 +94,17 @@ fn source(id: &str, paths: &[&str]) -> Result<SshSource, String> {
     }
 }
 
-/// Go's words for an I/O error (`no such file or directory`).
-fn go_io_error(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => error.to_string(),
-    }
-}
-
 /// A private key as Go's `ssh.ParseRawPrivateKey` takes it: a PEM block of
 /// a known type, not protected by a passphrase (BuildKit asks for none).
 fn check_key(path: &Path) -> Result<(), String> {
     let shown = path.display();
     let failed = |reason: &str| format!("failed to parse {shown}: {reason}");
-    let data = std::fs::read(path)
-        .map_err(|e| format!("failed to open {shown}: open {shown}: {}", go_io_error(&e)))?;
+    let data = std::fs::read(path).map_err(|e| {
+        format!(
+            "failed to open {shown}: open {shown}: {}",
+            strata_go::syscall::error_text(&e)
+        )
+    })?;
     let text = String::from_utf8_lossy(&data);
     let Some(kind) = text
         .split("-----BEGIN ")
