@@ -63,119 +63,14 @@ fn find_unexpanded(text: &str, predicate: impl Fn(char) -> bool) -> Option<usize
 }
 
 /// Whether `text` is a reference `reference.ParseNormalizedNamed` accepts:
-/// `[domain[:port]/]path[:tag][@digest]`, path components lower-case.
+/// [`strata_oci::Reference`]'s grammar, and not 64 hexadecimal digits (an
+/// image ID, which that function refuses as a name).
 pub(crate) fn is_valid_reference(text: &str) -> bool {
-    if text.is_empty() || text.len() > 255 + 200 {
-        return false;
-    }
-    if text.len() == 64
+    let identifier = text.len() == 64
         && text
             .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        return false;
-    }
-    let (rest, digest) = match text.split_once('@') {
-        Some((rest, digest)) => (rest, Some(digest)),
-        None => (text, None),
-    };
-    if let Some(digest) = digest
-        && !valid_digest(digest)
-    {
-        return false;
-    }
-    let (name, tag) = match rest.rfind(':') {
-        Some(colon) if !rest[colon..].contains('/') => (&rest[..colon], Some(&rest[colon + 1..])),
-        _ => (rest, None),
-    };
-    if let Some(tag) = tag
-        && !valid_tag(tag)
-    {
-        return false;
-    }
-    let mut components: Vec<&str> = name.split('/').collect();
-    if components.len() > 1 {
-        let first = components[0];
-        if first.contains('.') || first.contains(':') || first == "localhost" {
-            if !valid_domain(first) {
-                return false;
-            }
-            components.remove(0);
-        }
-    }
-    !components.is_empty() && components.iter().all(|c| valid_path_component(c))
-}
-
-fn valid_tag(tag: &str) -> bool {
-    let mut characters = tag.chars();
-    characters
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        && tag.len() <= 128
-        && characters.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-}
-
-fn valid_digest(digest: &str) -> bool {
-    let Some((algorithm, hex)) = digest.split_once(':') else {
-        return false;
-    };
-    !algorithm.is_empty()
-        && algorithm.chars().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '.' | '_' | '-')
-        })
-        && hex.len() >= 32
-        && hex.chars().all(|c| c.is_ascii_hexdigit())
-}
-
-fn valid_domain(domain: &str) -> bool {
-    let (host, port) = match domain.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || domain.starts_with('[') => (host, Some(port)),
-        _ => (domain, None),
-    };
-    if let Some(port) = port
-        && (port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()))
-    {
-        return false;
-    }
-    !host.is_empty()
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
-}
-
-/// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
-fn valid_path_component(component: &str) -> bool {
-    let bytes = component.as_bytes();
-    if bytes.is_empty() || !is_alphanumeric_lower(bytes[0]) {
-        return false;
-    }
-    let mut index = 0;
-    while index < bytes.len() {
-        if is_alphanumeric_lower(bytes[index]) {
-            index += 1;
-            continue;
-        }
-        let start = index;
-        while index < bytes.len() && !is_alphanumeric_lower(bytes[index]) {
-            index += 1;
-        }
-        let separator = &component[start..index];
-        let valid = separator == "."
-            || separator == "_"
-            || separator == "__"
-            || separator.bytes().all(|b| b == b'-');
-        if !valid || index == bytes.len() {
-            return false;
-        }
-    }
-    true
-}
-
-fn is_alphanumeric_lower(byte: u8) -> bool {
-    byte.is_ascii_lowercase() || byte.is_ascii_digit()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    !identifier && strata_oci::Reference::parse(text).is_ok()
 }
 
 /// The repository of a reference without registry, tag or digest, with
@@ -418,7 +313,18 @@ mod tests {
         ] {
             assert!(is_valid_reference(valid), "{valid}");
         }
-        for invalid in ["", ":tag", "Node", "a:", "a::b", "-a", "a/"] {
+        for invalid in [
+            "",
+            ":tag",
+            "Node",
+            "a:",
+            "a::b",
+            "-a",
+            "a/",
+            "my_registry:5000/a",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "a@sha256:0123",
+        ] {
             assert!(!is_valid_reference(invalid), "{invalid}");
         }
     }

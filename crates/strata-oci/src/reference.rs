@@ -73,11 +73,7 @@ impl Reference {
             ));
         }
         let (registry, repository) = split_registry(name);
-        if registry.is_empty()
-            || !registry.bytes().all(|b| {
-                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
-            })
-        {
+        if !valid_domain(&registry) {
             return Err(fail("invalid registry host"));
         }
         let repository = if registry == DOCKER_HUB && !repository.contains('/') {
@@ -218,6 +214,39 @@ fn split_registry(name: &str) -> (String, &str) {
     }
 }
 
+/// distribution's `domainAndPort`: a host name (labels of letters, digits
+/// and inner `-`, joined by `.`) or a bracketed IPv6 address, then an
+/// optional `:port`.
+fn valid_domain(domain: &str) -> bool {
+    let (host_valid, rest) = match domain.strip_prefix('[') {
+        Some(inner) => match inner.split_once(']') {
+            Some((address, rest)) => (
+                !address.is_empty() && address.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'),
+                rest,
+            ),
+            None => return false,
+        },
+        None => {
+            let (host, rest) = domain.split_at(domain.find(':').unwrap_or(domain.len()));
+            (host.split('.').all(valid_domain_label), rest)
+        }
+    };
+    let port_valid = rest.is_empty()
+        || rest
+            .strip_prefix(':')
+            .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+    host_valid && port_valid
+}
+
+fn valid_domain_label(label: &str) -> bool {
+    !label.is_empty()
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
 fn valid_tag(tag: &str) -> bool {
     let bytes = tag.as_bytes();
     !bytes.is_empty()
@@ -356,11 +385,31 @@ mod tests {
             "x@sha256:abc",
             "host:5000/UPPER",
             "a:b:c",
+            "my_registry:5000/app",
+            "-host.io/app",
+            "host.io:/app",
+            "host.io:50a/app",
+            "host..io/app",
+            "[::1/app",
+            "[]:5000/app",
         ] {
             assert!(Reference::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         let error = Reference::parse("Nginx").unwrap_err();
         assert!(error.to_string().contains("lowercase"), "{error}");
+    }
+
+    #[test]
+    fn registries_follow_the_domain_grammar() {
+        for good in [
+            "[::1]:5000/app",
+            "[fe80::1]/app",
+            "my-registry.example.com/app",
+            "Host.IO:443/app",
+        ] {
+            let reference = Reference::parse(good).unwrap();
+            assert_eq!(reference.repository(), "app", "{good}");
+        }
     }
 
     #[test]
