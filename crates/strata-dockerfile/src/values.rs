@@ -187,66 +187,12 @@ impl SymbolicMode {
 }
 
 /// STOPSIGNAL's value as moby's `signal.ParseSignal` reads it on Linux: a
-/// number, or a name with or without `SIG`. The error is BuildKit's.
+/// number, or a name with or without `SIG`. The error is BuildKit's
+/// (`moby/sys/signal` v0.7, lower-case).
 pub fn parse_signal(value: &str) -> Result<i32, String> {
-    let invalid = || format!("Invalid signal: {value}");
-    if let Ok(number) = parse_int(value, 64) {
-        return if number == 0 {
-            Err(invalid())
-        } else {
-            i32::try_from(number).map_err(|_| invalid())
-        };
-    }
-    let upper = strata_go::strings::to_upper(value);
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    let number = match name {
-        "ABRT" | "IOT" => 6,
-        "ALRM" => 14,
-        "BUS" => 7,
-        "CHLD" | "CLD" => 17,
-        "CONT" => 18,
-        "FPE" => 8,
-        "HUP" => 1,
-        "ILL" => 4,
-        "INT" => 2,
-        "IO" | "POLL" => 29,
-        "KILL" => 9,
-        "PIPE" => 13,
-        "PROF" => 27,
-        "PWR" => 30,
-        "QUIT" => 3,
-        "SEGV" => 11,
-        "STKFLT" => 16,
-        "STOP" => 19,
-        "SYS" => 31,
-        "TERM" => 15,
-        "TRAP" => 5,
-        "TSTP" => 20,
-        "TTIN" => 21,
-        "TTOU" => 22,
-        "URG" => 23,
-        "USR1" => 10,
-        "USR2" => 12,
-        "VTALRM" => 26,
-        "WINCH" => 28,
-        "XCPU" => 24,
-        "XFSZ" => 25,
-        "RTMIN" => 34,
-        "RTMAX" => 64,
-        _ => {
-            let real_time = |prefix: &str, base: i32, sign: i32| {
-                name.strip_prefix(prefix)
-                    .and_then(|offset| offset.parse::<i32>().ok())
-                    .filter(|offset| (1..=15).contains(offset) && !name.contains("+0"))
-                    .map(|offset| base + sign * offset)
-            };
-            match real_time("RTMIN+", 34, 1).or_else(|| real_time("RTMAX-", 64, -1)) {
-                Some(number) if name.len() <= "RTMIN+15".len() => number,
-                _ => return Err(invalid()),
-            }
-        }
-    };
-    Ok(number)
+    strata_go::signal::parse(value)
+        .and_then(|number| i32::try_from(number).ok())
+        .ok_or_else(|| format!("invalid signal: {value}"))
 }
 
 /// One EXPOSE value as BuildKit reads it (`[ip:][hostPort:]port[-end][/proto]`).
@@ -448,8 +394,8 @@ mod tests {
         assert_eq!(parse_signal("9"), Ok(9));
         assert_eq!(parse_signal("SIGRTMIN+3"), Ok(37));
         assert_eq!(parse_signal("RTMAX-1"), Ok(63));
-        assert_eq!(parse_signal("0"), Err("Invalid signal: 0".into()));
-        assert_eq!(parse_signal("SIGFOO"), Err("Invalid signal: SIGFOO".into()));
+        assert_eq!(parse_signal("0"), Err("invalid signal: 0".into()));
+        assert_eq!(parse_signal("SIGFOO"), Err("invalid signal: SIGFOO".into()));
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - [`strconv`]: `Quote`, `ParseBool`, `ParseUint`, `ParseInt`.
 //! - [`time`]: `ParseDuration`, `Duration.String` and the package's quoting.
 //! - [`syscall`]: `Errno`'s texts, as Go prints a failed system call.
+//! - [`signal`]: moby's Linux signal names and `ParseSignal`.
 //! - [`path`]: `path.Clean` and `path.Match` (also `filepath`'s on Unix).
 //! - [`suggest`]: BuildKit's `util/suggest`, the "did you mean" search.
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@
 )]
 
 pub mod path;
+pub mod signal;
 pub mod strconv;
 pub mod strings;
 pub mod suggest;

@@ -8,7 +8,7 @@ use strata_oci::{ContainerConfig, Empty, Healthcheck};
 use crate::ids::{new_id, random_name, short_id, validate_name};
 use crate::record::{Config, Container, HostConfig, ImageSource, RestartPolicy};
 use crate::restart::parse_restart_policy;
-use crate::signals::parse_signal;
+use crate::signals::is_stop_signal;
 use crate::state::now;
 use crate::{Error, Result};
 
@@ -161,8 +161,12 @@ pub fn container_record(
     }
     let stop_signal = match &options.stop_signal {
         Some(signal) => {
-            parse_signal(signal)
-                .map_err(|_| invalid("--stop-signal", format!("Invalid signal: {signal}")))?;
+            if !is_stop_signal(signal) {
+                return Err(invalid(
+                    "--stop-signal",
+                    format!("Invalid signal: {signal}"),
+                ));
+            }
             signal.clone()
         }
         None => image_config.stop_signal.clone(),

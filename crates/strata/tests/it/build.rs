@@ -374,6 +374,18 @@ fn errors_name_the_dockerfile_line() {
 
     let output = fixture.build(&["--target", "nope"]);
     assert!(stderr(&output).contains("target stage \"nope\" could not be found"));
+
+    // BuildKit v0.32 reads STOPSIGNAL with moby/sys/signal v0.7.1, whose
+    // message is lower-case (docker 20.10's daemon said "Invalid signal").
+    fixture.write(
+        "Dockerfile",
+        "FROM local/busybox:latest\nSTOPSIGNAL SIGFOO\n",
+    );
+    let output = fixture.build(&[]);
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(text.contains("invalid signal: SIGFOO"), "{text}");
+    assert!(text.contains("Dockerfile:2"), "{text}");
     let _: PathBuf = fixture.context.path().to_path_buf();
 }
 

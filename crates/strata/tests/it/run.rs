@@ -922,6 +922,26 @@ fn bad_input_gets_dockers_messages_and_exit_codes() {
     ] {
         fails(&env.run(command), 1, "No such container: nosuch");
     }
+    // moby's ParseSignal takes any non-zero number for --stop-signal (docker
+    // runs with 99); kill checks the platform's signals too.
+    env.ok(&[
+        "run",
+        "--rm",
+        "--stop-signal",
+        "99",
+        "local/busybox",
+        "true",
+    ]);
+    fails(
+        &env.run(&["kill", "-s", "99", "web"]),
+        1,
+        "Error: The linux daemon does not support signal 99",
+    );
+    fails(
+        &env.run(&["kill", "-s", "RTMIN+16", "web"]),
+        1,
+        "Error: Invalid signal: RTMIN+16",
+    );
     // Nothing half-made: the failed runs left no container behind.
     assert_eq!(env.ok(&["ps", "-a", "--format", "{{.Names}}"]), "web\n");
     env.assert_consistent();
