@@ -1,6 +1,6 @@
-//! Go standard-library and BuildKit string semantics strata must reproduce.
+//! Go standard-library, moby and BuildKit semantics strata must reproduce.
 //!
-//! BuildKit, fsutil and containerd are Go programs working on Go strings
+//! BuildKit, Docker, fsutil and containerd are Go programs working on Go strings
 //! (bytes that are usually, but not always, UTF-8); where their answers depend
 //! on Go's library, strata computes them here, once:
 //!
