@@ -106,10 +106,6 @@ fn basic(username: &str, password: &str) -> Credential {
     }
 }
 
-fn needs_registry(test: &str) -> bool {
-    strata_test::should_run(test, Registry::available(), "the docker-registry package")
-}
-
 fn image(seed: u64, platform: &str) -> TestImage {
     TestImage::builder()
         .platform(platform)
@@ -120,7 +116,7 @@ fn image(seed: u64, platform: &str) -> TestImage {
 
 #[test]
 fn pulls_oci_and_docker_manifests_pushed_by_skopeo() {
-    if !needs_registry("pulls_oci_and_docker_manifests_pushed_by_skopeo") {
+    if !strata_test::needs_registry("pulls_oci_and_docker_manifests_pushed_by_skopeo") {
         return;
     }
     let registry = Registry::start();
@@ -195,7 +191,7 @@ fn pulls_oci_and_docker_manifests_pushed_by_skopeo() {
 
 #[test]
 fn selects_the_platform_from_a_manifest_list() {
-    if !needs_registry("selects_the_platform_from_a_manifest_list") {
+    if !strata_test::needs_registry("selects_the_platform_from_a_manifest_list") {
         return;
     }
     let registry = Registry::start();
@@ -297,7 +293,7 @@ fn skopeo_raw_manifest(reference: &str, credentials: Option<&str>) -> Vec<u8> {
 
 #[test]
 fn pushes_monolithic_and_chunked_then_skips_and_mounts() {
-    if !needs_registry("pushes_monolithic_and_chunked_then_skips_and_mounts") {
+    if !strata_test::needs_registry("pushes_monolithic_and_chunked_then_skips_and_mounts") {
         return;
     }
     let registry = Registry::start();
@@ -402,7 +398,7 @@ fn pushes_monolithic_and_chunked_then_skips_and_mounts() {
 
 #[test]
 fn basic_auth_with_htpasswd() {
-    if !needs_registry("basic_auth_with_htpasswd") {
+    if !strata_test::needs_registry("basic_auth_with_htpasswd") {
         return;
     }
     let registry = Registry::start_with(RegistryAuth::Basic {
@@ -465,7 +461,7 @@ fn basic_auth_with_htpasswd() {
 
 #[test]
 fn bearer_token_flow_with_an_issuer() {
-    if !needs_registry("bearer_token_flow_with_an_issuer") {
+    if !strata_test::needs_registry("bearer_token_flow_with_an_issuer") {
         return;
     }
     let registry = Registry::start_with(RegistryAuth::Token);
@@ -559,7 +555,7 @@ fn bearer_token_flow_with_an_issuer() {
 
 #[test]
 fn rejects_a_tampered_blob() {
-    if !needs_registry("rejects_a_tampered_blob") {
+    if !strata_test::needs_registry("rejects_a_tampered_blob") {
         return;
     }
     let registry = Registry::start();
@@ -656,7 +652,7 @@ fn flaky_proxy(upstream: std::net::SocketAddr, limit: usize) -> std::net::Socket
 
 #[test]
 fn resumes_a_dropped_download() {
-    if !needs_registry("resumes_a_dropped_download") {
+    if !strata_test::needs_registry("resumes_a_dropped_download") {
         return;
     }
     let registry = Registry::start();
@@ -714,7 +710,7 @@ fn unavailable_front(
 
 #[test]
 fn retries_server_errors_with_backoff_then_gives_up() {
-    if !needs_registry("retries_server_errors_with_backoff_then_gives_up") {
+    if !strata_test::needs_registry("retries_server_errors_with_backoff_then_gives_up") {
         return;
     }
     let registry = Registry::start();

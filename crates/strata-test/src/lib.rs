@@ -24,7 +24,7 @@ pub use data::{conformance_dir, shared_dir, test_tool, workspace_root};
 pub use image::{TestImage, TestImageBuilder, gzip, layer_tar, push_index_with_skopeo};
 pub use port::free_port;
 pub use privileged::{is_root, should_run, should_run_as_root};
-pub use registry::{REGISTRY_PROGRAM, Registry, RegistryAuth, find_program};
+pub use registry::{REGISTRY_PROGRAM, Registry, RegistryAuth, find_program, needs_registry};
 pub use rootfs::{
     BUSYBOX, BUSYBOX_GROUP, BUSYBOX_PASSWD, BusyboxCopy, busybox_rootfs, busybox_rootfs_copy,
     copy_tree, debian_rootfs, debian_rootfs_dir,

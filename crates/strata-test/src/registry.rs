@@ -193,6 +193,12 @@ impl Drop for Registry {
     }
 }
 
+/// Whether a test that needs `docker-registry` runs: it skips loudly
+/// without it (and fails under `STRATA_REQUIRE_PRIVILEGED=1`).
+pub fn needs_registry(test: &str) -> bool {
+    crate::should_run(test, Registry::available(), "the docker-registry package")
+}
+
 /// The full path of `program` on `PATH`.
 pub fn find_program(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

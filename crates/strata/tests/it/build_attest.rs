@@ -10,10 +10,10 @@ use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
-use strata_test::Registry;
+use strata_test::{Registry, needs_registry};
 
 use crate::harness;
-use crate::harness::{Env, needs_registry};
+use crate::harness::Env;
 
 const DOCKERFILE: &str = "FROM local/busybox:latest AS base\nARG GREETING=hi\nCOPY a.txt /a.txt\nRUN echo $GREETING > /b.txt\n";
 const NAME: &str = "example.com/attest/app:1";

@@ -9,9 +9,9 @@
 
 use std::path::Path;
 
-use strata_test::Registry;
+use strata_test::{Registry, needs_registry};
 
-use crate::harness::{Env, needs_registry};
+use crate::harness::Env;
 
 const DOCKERFILE: &str = "\
 FROM {BASE} AS builder

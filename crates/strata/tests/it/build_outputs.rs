@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use strata_test::Registry;
+use strata_test::{Registry, needs_registry};
 
 use crate::harness;
-use crate::harness::{Env, needs_registry};
+use crate::harness::Env;
 
 /// A store with `local/busybox:latest` and a context whose Dockerfile adds a file.
 struct Fixture {

@@ -1,9 +1,9 @@
 //! `images`, `inspect` and `history` against an image pulled from a real
 //! registry, with Docker's output shapes checked by snapshots.
 
-use strata_test::Registry;
+use strata_test::{Registry, needs_registry};
 
-use crate::harness::{Env, full_config_image, needs_registry, redact};
+use crate::harness::{Env, full_config_image, redact};
 
 #[test]
 fn images_inspect_and_history_show_dockers_shapes() {

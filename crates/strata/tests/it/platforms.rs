@@ -175,7 +175,7 @@ fn two_platforms_make_one_index_pushed_and_pulled_back_per_platform() {
     let Some(guide) = arm64(test) else {
         return;
     };
-    if !strata_test::should_run(test, strata_test::Registry::available(), "docker-registry") {
+    if !strata_test::needs_registry(test) {
         return;
     }
     // The base per platform, as a Dockerfile names it with TARGETARCH.

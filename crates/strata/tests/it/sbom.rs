@@ -537,11 +537,7 @@ fn build_sbom_attaches_an_spdx_statement() {
     );
 
     // Pushed: the registry holds the index with the attestation, as skopeo reads it.
-    if !strata_test::should_run(
-        "build_sbom_attaches_an_spdx_statement",
-        strata_test::Registry::available(),
-        "docker-registry",
-    ) {
+    if !strata_test::needs_registry("build_sbom_attaches_an_spdx_statement") {
         return;
     }
     let registry = strata_test::Registry::start();

@@ -4,9 +4,9 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use strata_test::{Registry, TestImage};
+use strata_test::{Registry, TestImage, needs_registry};
 
-use crate::harness::{Env, assert_store_consistent, needs_registry};
+use crate::harness::{Env, assert_store_consistent};
 
 #[test]
 fn a_pull_killed_at_any_point_leaves_a_consistent_store() {

@@ -1,9 +1,11 @@
 //! `pull`, `push`, `tag`, `rmi`, `login` and `logout` against real registries.
 
-use strata_test::{Registry, RegistryAuth, TestImage, TokenIssuer, push_index_with_skopeo};
+use strata_test::{
+    Registry, RegistryAuth, TestImage, TokenIssuer, needs_registry, push_index_with_skopeo,
+};
 
 use crate::harness;
-use crate::harness::{Env, needs_registry, redact};
+use crate::harness::{Env, redact};
 
 fn small_image(seed: u64) -> TestImage {
     TestImage::builder()

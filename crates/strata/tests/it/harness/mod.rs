@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 pub(crate) use guide::{assert_from_guide, fixtures_dir, guide_text, steps};
 pub(crate) use image::Saved;
 pub(crate) use peers::{docker_daemon, skopeo_raw, skopeo_raw_bytes};
-pub(crate) use registry::{full_config_image, needs_registry, redact};
+pub(crate) use registry::{full_config_image, redact};
 pub(crate) use store::assert_store_consistent;
 
 /// A store, a Docker config and a work directory for one test (or, with

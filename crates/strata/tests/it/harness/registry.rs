@@ -2,11 +2,7 @@
 //! output with the registry's port and digests redacted.
 
 use strata_oci::{ContainerConfig, Empty, Healthcheck};
-use strata_test::{Registry, TestImage};
-
-pub(crate) fn needs_registry(test: &str) -> bool {
-    strata_test::should_run(test, Registry::available(), "the docker-registry package")
-}
+use strata_test::TestImage;
 
 /// An image whose config uses every field `docker inspect` shows.
 pub(crate) fn full_config_image() -> TestImage {
